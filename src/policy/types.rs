@@ -1,0 +1,196 @@
+//! The engine's request and answer types, shared with `snapshot` and `diagnose`.
+
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What kind of caller made the request, as far as authorization cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PrincipalKind {
+    /// An IAM user (`arn:aws:iam::A:user/path/name`).
+    User,
+    /// A role session (`arn:aws:sts::A:assumed-role/role/session`); `role_arn` is the role.
+    AssumedRole,
+    /// A federated user session from GetFederationToken (`arn:aws:sts::A:federated-user/name`);
+    /// `role_arn` holds the ARN of the IAM user who federated, when known.
+    FederatedUser,
+    /// The account's root user.
+    Root,
+    /// A caller from another account whose ARN CloudTrail hides (`AWSAccount` identity).
+    Account,
+    /// An AWS service principal (`s3.amazonaws.com`, ...).
+    Service,
+    /// An unauthenticated caller.
+    Anonymous,
+}
+
+/// The caller of a request.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Principal {
+    pub kind: PrincipalKind,
+    /// The caller's ARN as it appears in the event: user ARN, role-session ARN, federated-user
+    /// ARN, root ARN; `None` when hidden (cross-account `AWSAccount`) or anonymous.
+    pub arn: Option<String>,
+    /// The account the caller belongs to (`None` for anonymous and services).
+    pub account: Option<String>,
+    /// For role sessions: the role ARN (`aws:PrincipalArn`); for federated users: the IAM
+    /// user who called GetFederationToken, when known.
+    pub role_arn: Option<String>,
+    /// For services: the service principal name (`s3.amazonaws.com`).
+    pub service: Option<String>,
+}
+
+/// The request context: condition keys and their values.
+///
+/// Keys are stored lower-cased (condition key names are case-insensitive). A key is in one of
+/// three states, and the difference matters for a verdict that must never guess:
+/// - present with values;
+/// - known **absent**: AWS would not have had it either (no `vpcEndpointId` → no
+///   `aws:SourceVpce`), so operators apply AWS's missing-key rules (`...IfExists`, `Null`);
+/// - **unknown** (any key neither present nor marked absent): AWS had a value that the record
+///   cannot give (`aws:Referer`, a tag the snapshot lacks). A condition on it cannot be
+///   decided, and neither can a verdict that hinges on it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Context {
+    pub values: BTreeMap<String, Vec<String>>,
+    pub absent: BTreeSet<String>,
+}
+
+/// What the engine knows of one condition key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyState<'a> {
+    Present(&'a [String]),
+    Absent,
+    Unknown,
+}
+
+impl Context {
+    pub fn set(&mut self, key: &str, value: impl Into<String>) {
+        let k = key.to_ascii_lowercase();
+        self.absent.remove(&k);
+        self.values.insert(k, vec![value.into()]);
+    }
+
+    pub fn set_many(&mut self, key: &str, values: Vec<String>) {
+        let k = key.to_ascii_lowercase();
+        self.absent.remove(&k);
+        self.values.insert(k, values);
+    }
+
+    pub fn mark_absent(&mut self, key: &str) {
+        let k = key.to_ascii_lowercase();
+        self.values.remove(&k);
+        self.absent.insert(k);
+    }
+
+    pub fn get(&self, key: &str) -> KeyState<'_> {
+        // Fast path: callers usually pass keys already lower-cased by the parser.
+        let lookup = |k: &str| {
+            if let Some(v) = self.values.get(k) {
+                KeyState::Present(v.as_slice())
+            } else if self.absent.contains(k) {
+                KeyState::Absent
+            } else {
+                KeyState::Unknown
+            }
+        };
+        if key.bytes().any(|b| b.is_ascii_uppercase()) {
+            lookup(&key.to_ascii_lowercase())
+        } else {
+            lookup(key)
+        }
+    }
+}
+
+/// One request to authorize: `principal` performs `action` on `resource`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Request {
+    pub principal: Principal,
+    /// IAM action, e.g. `s3:GetObject` (service prefix lower-case).
+    pub action: String,
+    /// Resource ARN, e.g. `arn:aws:s3:::bucket/key`.
+    pub resource: String,
+    /// The account that owns the resource, when known (decides same- vs cross-account).
+    pub resource_account: Option<String>,
+    pub context: Context,
+}
+
+/// A layer's (or the whole request's) outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    Allow,
+    ExplicitDeny,
+    ImplicitDeny,
+    /// The layer does not apply to this request (no endpoint, no boundary, management account
+    /// exempt from SCPs, ...).
+    NotApplicable,
+    /// The layer's result depends on something the snapshot or the record lacks.
+    Unknown,
+}
+
+/// The policy layers of AWS's evaluation logic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Layer {
+    Rcp,
+    Scp,
+    VpcEndpoint,
+    Resource,
+    Identity,
+    PermissionsBoundary,
+    SessionPolicy,
+}
+
+/// A statement in a policy: the policy's id and the statement's `Sid`, or `#N` (0-based index)
+/// when it has none.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct StatementRef {
+    pub policy_id: String,
+    pub statement: String,
+}
+
+/// What the snapshot knows of one input of the evaluation. `Unknown` is not "empty": an
+/// unknown layer whose result could change the verdict makes the verdict unknown.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Known<T> {
+    Known(T),
+    /// The snapshot lacks it; the string says what is missing (for `reason`).
+    Unknown(String),
+}
+
+/// The policies that apply to one request, gathered by `snapshot` from its folder (or built by
+/// hand in tests). The engine reads only this and the [`Request`].
+///
+/// Policy handles are `Arc`s so that a snapshot compiled once is shared by every thread.
+#[derive(Debug, Clone)]
+pub struct AuthzInput {
+    /// Identity-based policies of the principal: user inline + attached + groups' policies, or
+    /// the role's inline + attached. Empty for anonymous callers and services.
+    pub identity: Known<Vec<super::PolicyRef>>,
+    /// The principal's permissions boundary; `Known(None)` when it has none.
+    pub boundary: Known<Option<super::PolicyRef>>,
+    /// Session policies passed at AssumeRole/GetFederationToken (inline and managed ARNs);
+    /// `Known(None)` when the session has none or the principal is not a session.
+    pub session: Known<Option<Vec<super::PolicyRef>>>,
+    /// The bucket policy; `Known(None)` when the bucket has none.
+    pub resource: Known<Option<super::PolicyRef>>,
+    /// SCPs on the principal account's path, one entry per level from the root down to the
+    /// account; `Known(None)` when SCPs do not apply (no organization, management account,
+    /// service-linked role, anonymous or service caller).
+    pub scp: Known<Option<Vec<OrgLevel>>>,
+    /// RCPs on the resource account's path, same shape as `scp`.
+    pub rcp: Known<Option<Vec<OrgLevel>>>,
+    /// The policy of the VPC endpoint the request came through; `Known(None)` when the request
+    /// did not come through an endpoint.
+    pub vpc_endpoint: Known<Option<super::PolicyRef>>,
+}
+
+/// One level of an organization path (root, an OU, the account) and the SCPs or RCPs attached
+/// to it. AWS requires an Allow at every level.
+#[derive(Debug, Clone)]
+pub struct OrgLevel {
+    /// `r-xxxx`, `ou-xxxx-yyyyyyyy` or the account id.
+    pub target_id: String,
+    pub policies: Vec<super::PolicyRef>,
+}

@@ -1,0 +1,1 @@
+//! Reports: not built yet.
