@@ -2,19 +2,18 @@
 //! any thread). Reads the record, the snapshot and the side evidence the scan kept; never does
 //! I/O.
 
+pub mod aws_message;
+pub mod block_public_access;
+pub mod decide;
+pub mod remediation;
+pub mod request_error;
+pub mod session;
+
 use crate::findings::{Finding, RootCause};
 use crate::record::Event;
 use crate::source::Origin;
 
-/// S3's 403 error codes that are not about permissions: decided from the record alone.
-pub const NON_PERMISSION_CODES: [&str; 6] = [
-    "InvalidObjectState",
-    "SignatureDoesNotMatch",
-    "InvalidAccessKeyId",
-    "RequestTimeTooSkewed",
-    "AllAccessDisabled",
-    "AccountProblem",
-];
+pub use request_error::NON_PERMISSION_CODES;
 
 /// The fields of a finding that come from the record alone; the verdict fields are left for
 /// the engine (`root_cause` is `unknown` until then, `request_error` for non-permission codes).
@@ -29,9 +28,10 @@ pub fn finding_from_record(event: &Event, origin: &Origin) -> Finding {
         None => format!("arn:aws:s3:::{b}"),
     });
     let ident = event.user_identity.as_ref();
-    let root_cause = match event.error_code.as_deref() {
-        Some(code) if NON_PERMISSION_CODES.contains(&code) => RootCause::RequestError,
-        _ => RootCause::Unknown,
+    let root_cause = if request_error::is_request_error(event.error_code.as_deref()) {
+        RootCause::RequestError
+    } else {
+        RootCause::Unknown
     };
     Finding {
         event_id: event.id().to_owned(),

@@ -1,0 +1,246 @@
+//! The smallest change that makes the request succeed, and the one-sentence reason.
+//!
+//! Least privilege, concrete: the JSON statement to add names the exact action, the resource
+//! ARN (`bucket/*` where objects are meant, the bucket ARN for bucket actions), and the
+//! principal as it appears in the event; a statement to narrow or remove is named by policy
+//! and Sid; a setting is named with the CLI call that changes it. Never `s3:*` on `*`.
+
+use crate::findings::{PolicyType, RootCause};
+use serde_json::json;
+
+/// Everything the texts need about one finding.
+#[derive(Debug, Clone, Default)]
+pub struct FixInput<'a> {
+    pub root_cause: Option<RootCause>,
+    pub policy_type: Option<PolicyType>,
+    pub explicit: bool,
+    pub policy_id: Option<&'a str>,
+    pub statement_sid: Option<&'a str>,
+    /// The principal as the event names it (user ARN, role-session ARN, `anonymous`, or the
+    /// account root for a cross-account caller whose ARN CloudTrail hides).
+    pub principal: &'a str,
+    /// The IAM identity whose policies grant (the user, or the role of a session).
+    pub identity_arn: Option<&'a str>,
+    pub action: &'a str,
+    pub resource_arn: &'a str,
+    pub bucket: Option<&'a str>,
+    pub key: Option<&'a str>,
+    pub kms_key_arn: Option<&'a str>,
+    pub kms_action: Option<&'a str>,
+    pub detail: Option<&'a str>,
+}
+
+/// The resource a grant should name: `bucket/*` for object actions, the bucket otherwise.
+pub fn grant_resource(resource_arn: &str, bucket: Option<&str>, key: Option<&str>) -> String {
+    match (bucket, key) {
+        (Some(b), Some(_)) => format!("arn:aws:s3:::{b}/*"),
+        (Some(b), None) => format!("arn:aws:s3:::{b}"),
+        _ => resource_arn.to_owned(),
+    }
+}
+
+fn stmt_identity(action: &str, resource: &str) -> String {
+    json!({"Effect": "Allow", "Action": action, "Resource": resource}).to_string()
+}
+
+fn stmt_resource(principal: &str, action: &str, resource: &str) -> String {
+    let p = if principal == "anonymous" {
+        json!("*")
+    } else {
+        json!({"AWS": principal})
+    };
+    json!({"Effect": "Allow", "Principal": p, "Action": action, "Resource": resource}).to_string()
+}
+
+fn narrow(what: &str, f: &FixInput) -> String {
+    let pid = f.policy_id.unwrap_or("the policy");
+    let sid = f.statement_sid.unwrap_or("the matching Deny statement");
+    format!(
+        "narrow or remove statement {sid} of {what} {pid} so that it no longer matches {} on {} by {} (or add the condition the caller should meet)",
+        f.action, f.resource_arn, f.principal
+    )
+}
+
+/// The remediation text for a finding.
+pub fn remediation(f: &FixInput) -> Option<String> {
+    let res = grant_resource(f.resource_arn, f.bucket, f.key);
+    let only = if f.key.is_some() {
+        format!(
+            " (to allow only this object: \"Resource\": \"{}\")",
+            f.resource_arn
+        )
+    } else {
+        String::new()
+    };
+    let who = f.identity_arn.unwrap_or(f.principal);
+    let text = match f.root_cause? {
+        RootCause::ExplicitDeny => match f.policy_type {
+            Some(PolicyType::Resource) => narrow("bucket policy", f),
+            _ => narrow("identity policy", f),
+        },
+        RootCause::MissingAllow => match f.policy_type {
+            Some(PolicyType::Resource) => format!(
+                "add to the bucket policy of {}: {}{only}",
+                f.bucket.unwrap_or("the bucket"),
+                stmt_resource(f.principal, f.action, &res)
+            ),
+            _ => format!(
+                "attach to {who} an identity policy with: {}{only}",
+                stmt_identity(f.action, &res)
+            ),
+        },
+        RootCause::Scp | RootCause::Rcp | RootCause::VpcEndpoint
+        | RootCause::PermissionsBoundary | RootCause::SessionPolicy => {
+            let what = match f.root_cause? {
+                RootCause::Scp => "service control policy",
+                RootCause::Rcp => "resource control policy",
+                RootCause::VpcEndpoint => "VPC endpoint policy",
+                RootCause::PermissionsBoundary => "permissions boundary",
+                _ => "session policy",
+            };
+            if f.explicit {
+                narrow(what, f)
+            } else {
+                match f.root_cause? {
+                    RootCause::VpcEndpoint => format!(
+                        "add to the policy of endpoint {}: {}",
+                        f.policy_id.unwrap_or("the VPC endpoint"),
+                        stmt_resource(f.principal, f.action, &res)
+                    ),
+                    RootCause::SessionPolicy => format!(
+                        "pass a session policy that also allows the action when assuming the role (or none): {}",
+                        stmt_identity(f.action, &res)
+                    ),
+                    RootCause::Scp | RootCause::Rcp => format!(
+                        "add an Allow for {} at {} (every level from the root to the account needs one): {}",
+                        f.action,
+                        f.policy_id.unwrap_or("the organization level that lacks it"),
+                        stmt_identity(f.action, &res)
+                    ),
+                    _ => format!(
+                        "add to the permissions boundary {}: {}",
+                        f.policy_id.unwrap_or("of the caller"),
+                        stmt_identity(f.action, &res)
+                    ),
+                }
+            }
+        }
+        RootCause::Kms => {
+            let key = f.kms_key_arn.unwrap_or("the bucket's KMS key");
+            let ka = f.kms_action.unwrap_or("kms:Decrypt");
+            if f.explicit {
+                narrow("KMS key policy", f)
+            } else {
+                format!(
+                    "add to the key policy of {key}: {} (and, when the key policy delegates to the account, to {who}'s identity policy: {})",
+                    json!({"Effect": "Allow", "Principal": {"AWS": f.principal}, "Action": ka, "Resource": "*",
+                        "Condition": {"StringEquals": {"kms:ViaService": "s3.amazonaws.com"}}}).to_string().replace("\"s3.amazonaws.com\"", "\"s3.<region>.amazonaws.com\""),
+                    stmt_identity(ka, key)
+                )
+            }
+        }
+        RootCause::ObjectOwnership => format!(
+            "set Object Ownership to BucketOwnerEnforced (aws s3api put-bucket-ownership-controls --bucket {} --ownership-controls 'Rules=[{{ObjectOwnership=BucketOwnerEnforced}}]') so the bucket owner owns every object and policies apply; or have the writing account grant access with an object ACL",
+            f.bucket.unwrap_or("<bucket>")
+        ),
+        RootCause::BlockPublicAccess => match f.detail {
+            Some("acl") => format!(
+                "IgnorePublicAcls ignores the public ACL grant: grant the access in the bucket policy instead: {}",
+                stmt_resource(f.principal, f.action, &res)
+            ),
+            _ => format!(
+                "RestrictPublicBuckets blocks grants inside a public bucket policy: make the policy non-public (replace Principal \"*\" by fixed principals, e.g. {}) or, if public access is intended, turn RestrictPublicBuckets off at bucket and account level",
+                stmt_resource(f.principal, f.action, &res)
+            ),
+        },
+        RootCause::RequesterPays => {
+            if f.principal == "anonymous" {
+                "Requester Pays buckets refuse anonymous requests: sign the request with AWS credentials and send x-amz-request-payer: requester (--request-payer requester)".to_owned()
+            } else {
+                format!(
+                    "send x-amz-request-payer: requester (aws s3api ... --request-payer requester; SDKs: RequestPayer='requester') when calling {} on {}",
+                    f.action, f.resource_arn
+                )
+            }
+        }
+        RootCause::ObjectNotFound => format!(
+            "the key does not exist: check the key name; to get 404 instead of 403 for missing keys, allow s3:ListBucket: {}",
+            stmt_identity("s3:ListBucket", &format!("arn:aws:s3:::{}", f.bucket.unwrap_or("<bucket>")))
+        ),
+        RootCause::RequestError | RootCause::Unknown => return None,
+    };
+    Some(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> FixInput<'static> {
+        FixInput {
+            principal: "arn:aws:iam::111122223333:user/bob",
+            identity_arn: Some("arn:aws:iam::111122223333:user/bob"),
+            action: "s3:GetObject",
+            resource_arn: "arn:aws:s3:::b/reports/q3.csv",
+            bucket: Some("b"),
+            key: Some("reports/q3.csv"),
+            ..FixInput::default()
+        }
+    }
+
+    /// Least privilege: the exact action on `bucket/*`, never `s3:*` on `*`.
+    #[test]
+    fn missing_identity_allow_names_exact_action_and_objects() {
+        let mut f = base();
+        f.root_cause = Some(RootCause::MissingAllow);
+        f.policy_type = Some(PolicyType::Identity);
+        let r = remediation(&f).unwrap();
+        assert!(r.contains("\"Action\":\"s3:GetObject\""), "{r}");
+        assert!(r.contains("\"Resource\":\"arn:aws:s3:::b/*\""), "{r}");
+        assert!(!r.contains("s3:*"), "{r}");
+    }
+
+    #[test]
+    fn missing_bucket_allow_names_the_principal_as_in_the_event() {
+        let mut f = base();
+        f.root_cause = Some(RootCause::MissingAllow);
+        f.policy_type = Some(PolicyType::Resource);
+        let r = remediation(&f).unwrap();
+        assert!(
+            r.contains("\"Principal\":{\"AWS\":\"arn:aws:iam::111122223333:user/bob\"}"),
+            "{r}"
+        );
+    }
+
+    #[test]
+    fn explicit_deny_names_policy_and_sid() {
+        let mut f = base();
+        f.root_cause = Some(RootCause::ExplicitDeny);
+        f.policy_type = Some(PolicyType::Resource);
+        f.explicit = true;
+        f.policy_id = Some("bucket-policy:b");
+        f.statement_sid = Some("DenyDelete");
+        let r = remediation(&f).unwrap();
+        assert!(
+            r.contains("DenyDelete") && r.contains("bucket-policy:b"),
+            "{r}"
+        );
+    }
+
+    #[test]
+    fn requester_pays_says_the_flag() {
+        let mut f = base();
+        f.root_cause = Some(RootCause::RequesterPays);
+        assert!(remediation(&f)
+            .unwrap()
+            .contains("--request-payer requester"));
+    }
+
+    #[test]
+    fn bucket_actions_name_the_bucket_arn() {
+        assert_eq!(
+            grant_resource("arn:aws:s3:::b", Some("b"), None),
+            "arn:aws:s3:::b"
+        );
+    }
+}
