@@ -19,6 +19,8 @@ Examples:
   denytrail analyze                                  # the bundled sample-logs/
   denytrail analyze ~/trail --snapshot ~/snap --since 7d
   denytrail analyze s3://my-trail-bucket/AWSLogs/ --since 2026-11-01 --format jsonl
+  denytrail analyze ~/trail --snapshot ~/snap --since 14d --format parquet -o week.parquet
+  denytrail report week.parquet --compare-previous -o week.html
   denytrail explain 3b1f...-event-id ~/trail --snapshot ~/snap
   denytrail simulate --snapshot ~/snap --principal arn:aws:iam::111122223333:user/alice \\
       --action s3:GetObject --resource arn:aws:s3:::bucket/key";
@@ -39,6 +41,8 @@ pub struct Cli {
 pub enum Command {
     /// Scan CloudTrail logs for S3 403s and diagnose each one.
     Analyze(cmd::analyze::Args),
+    /// Report from saved findings (jsonl, csv, parquet) without reading the logs again.
+    Report(cmd::report::Args),
 }
 
 /// Parses the command line. `Err` carries the exit status when there is nothing to run:

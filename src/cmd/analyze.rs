@@ -8,6 +8,10 @@ use std::path::PathBuf;
 pub struct Args {
     /// Files or folders (walked recursively) of CloudTrail logs; default: sample-logs/.
     pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub filters: super::report::FilterArgs,
+    #[command(flatten)]
+    pub output: super::report::OutputArgs,
 }
 
 pub fn run(_args: Args) -> anyhow::Result<Outcome> {

@@ -3,6 +3,7 @@
 //! counted, and the run goes on.
 
 pub mod analyze;
+pub mod report;
 
 use crate::cli::{Cli, Command};
 use std::process::ExitCode;
@@ -33,5 +34,6 @@ impl Outcome {
 pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Analyze(args) => analyze::run(args),
+        Command::Report(args) => report::run(args),
     }
 }

@@ -2,4 +2,5 @@
 
 mod cli;
 mod moto;
+mod report;
 mod util;

@@ -1,0 +1,418 @@
+//! Mergeable aggregates: every grouping a report shows, as polars queries over the findings
+//! frame, in a form that shards can compute separately and combine exactly.
+//!
+//! Why this shape: a partial aggregate is grouped one level finer than any report needs, by
+//! `(caller_class, <dimension keys>, fix)`, and holds only quantities whose merge is exact:
+//! counts (sum), first/last seen (min/max), the distinct principals (set union) and the
+//! lexicographically smallest [`SAMPLE_IDS`] event ids (union, sort, cut: the same K ids
+//! whatever the sharding). The caller class stays a key so the weekly report can split own
+//! workloads from noise after merging; the fix stays a key so the most common fix of a
+//! group is an exact count too. [`Aggregates::groups`] folds the finer rows into what a report
+//! shows.
+
+use super::err::Result;
+use super::frame::col_name as c;
+use crate::findings::CallerClass;
+use polars::prelude::*;
+use std::collections::BTreeMap;
+
+/// How many sample event ids a group keeps.
+pub const SAMPLE_IDS: usize = 5;
+
+/// What a group is keyed by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Dimension {
+    RootCause,
+    Principal,
+    /// The role behind assumed-role sessions (other principals as themselves).
+    Role,
+    Bucket,
+    Action,
+    SourceIp,
+    VpcEndpoint,
+    /// Caller account → bucket owner account.
+    Account,
+    Day,
+    /// Day × root cause: the stacked chart.
+    DayCause,
+    CallerClass,
+}
+
+impl Dimension {
+    pub const ALL: [Dimension; 11] = [
+        Dimension::RootCause,
+        Dimension::Principal,
+        Dimension::Role,
+        Dimension::Bucket,
+        Dimension::Action,
+        Dimension::SourceIp,
+        Dimension::VpcEndpoint,
+        Dimension::Account,
+        Dimension::Day,
+        Dimension::DayCause,
+        Dimension::CallerClass,
+    ];
+
+    /// The frame columns this dimension groups by.
+    pub fn keys(self) -> &'static [&'static str] {
+        match self {
+            Dimension::RootCause => &[c::ROOT_CAUSE],
+            Dimension::Principal => &[c::PRINCIPAL_ARN],
+            Dimension::Role => &[c::ROLE_OR_PRINCIPAL],
+            Dimension::Bucket => &[c::BUCKET],
+            Dimension::Action => &[c::ACTION],
+            Dimension::SourceIp => &[c::SOURCE_IP],
+            Dimension::VpcEndpoint => &[c::VPC_ENDPOINT_ID],
+            Dimension::Account => &[c::PRINCIPAL_ACCOUNT, c::RESOURCE_ACCOUNT],
+            Dimension::Day => &[c::DAY],
+            Dimension::DayCause => &[c::DAY, c::ROOT_CAUSE],
+            Dimension::CallerClass => &[c::CALLER_CLASS],
+        }
+    }
+
+    /// A heading for the group's table.
+    pub fn title(self) -> &'static str {
+        match self {
+            Dimension::RootCause => "root cause",
+            Dimension::Principal => "principal",
+            Dimension::Role => "role (sessions folded)",
+            Dimension::Bucket => "bucket",
+            Dimension::Action => "action",
+            Dimension::SourceIp => "source IP",
+            Dimension::VpcEndpoint => "VPC endpoint",
+            Dimension::Account => "caller account → bucket account",
+            Dimension::Day => "day",
+            Dimension::DayCause => "day × root cause",
+            Dimension::CallerClass => "caller class",
+        }
+    }
+
+    /// The partial's key columns: the caller class first, then the dimension's own keys.
+    fn partial_keys(self) -> Vec<&'static str> {
+        let mut keys = vec![c::CALLER_CLASS];
+        keys.extend(self.keys().iter().filter(|k| **k != c::CALLER_CLASS));
+        keys
+    }
+}
+
+/// Output column names of partials and groups.
+pub mod out {
+    pub const FIX: &str = "fix";
+    pub const COUNT: &str = "count";
+    pub const FIRST_SEEN: &str = "first_seen";
+    pub const LAST_SEEN: &str = "last_seen";
+    pub const PRINCIPALS: &str = "principals";
+    pub const SAMPLE_IDS: &str = "sample_ids";
+    pub const DISTINCT_PRINCIPALS: &str = "distinct_principals";
+    pub const TOP_FIX: &str = "top_fix";
+    pub const TOP_FIX_COUNT: &str = "top_fix_count";
+}
+
+fn explode() -> ExplodeOptions {
+    ExplodeOptions {
+        empty_as_null: false,
+        keep_nulls: false,
+    }
+}
+
+fn key_exprs(keys: &[&str]) -> Vec<Expr> {
+    keys.iter().map(|k| col(*k)).collect()
+}
+
+fn sort_strings() -> SortOptions {
+    SortOptions::default().with_nulls_last(true)
+}
+
+/// The aggregations that combine partial rows (of the same keys) exactly.
+fn merge_aggs() -> [Expr; 5] {
+    [
+        col(out::COUNT).sum().alias(out::COUNT),
+        col(out::FIRST_SEEN).min().alias(out::FIRST_SEEN),
+        col(out::LAST_SEEN).max().alias(out::LAST_SEEN),
+        col(out::PRINCIPALS)
+            .explode(explode())
+            .drop_nulls()
+            .unique()
+            .sort(sort_strings())
+            .alias(out::PRINCIPALS),
+        col(out::SAMPLE_IDS)
+            .explode(explode())
+            .drop_nulls()
+            .unique()
+            .sort(sort_strings())
+            .head(Some(SAMPLE_IDS))
+            .alias(out::SAMPLE_IDS),
+    ]
+}
+
+/// Partial aggregates of every [`Dimension`], mergeable across shards.
+#[derive(Debug, Clone)]
+pub struct Aggregates {
+    partials: BTreeMap<Dimension, DataFrame>,
+}
+
+impl Aggregates {
+    /// Aggregates one findings frame (see [`super::frame::findings_frame`]).
+    pub fn from_frame(frame: &DataFrame) -> Result<Aggregates> {
+        let mut partials = BTreeMap::new();
+        for dim in Dimension::ALL {
+            let mut keys = dim.partial_keys();
+            keys.push(c::REMEDIATION);
+            let df = frame
+                .clone()
+                .lazy()
+                .group_by(key_exprs(&keys))
+                .agg([
+                    len().cast(DataType::UInt64).alias(out::COUNT),
+                    col(c::TS).min().alias(out::FIRST_SEEN),
+                    col(c::TS).max().alias(out::LAST_SEEN),
+                    col(c::PRINCIPAL_ARN)
+                        .drop_nulls()
+                        .unique()
+                        .sort(sort_strings())
+                        .alias(out::PRINCIPALS),
+                    col(c::EVENT_ID)
+                        .unique()
+                        .sort(sort_strings())
+                        .head(Some(SAMPLE_IDS))
+                        .alias(out::SAMPLE_IDS),
+                ])
+                .rename([c::REMEDIATION], [out::FIX], true)
+                .collect()?;
+            partials.insert(dim, df);
+        }
+        Ok(Aggregates { partials })
+    }
+
+    /// Combines two partial aggregates as if their findings had been aggregated together.
+    pub fn merge(self, other: Aggregates) -> Result<Aggregates> {
+        let mut partials = BTreeMap::new();
+        let mut other = other.partials;
+        for (dim, a) in self.partials {
+            let Some(b) = other.remove(&dim) else {
+                partials.insert(dim, a);
+                continue;
+            };
+            let mut keys = dim.partial_keys();
+            keys.push(out::FIX);
+            let merged = concat([a.lazy(), b.lazy()], UnionArgs::default())?
+                .group_by(key_exprs(&keys))
+                .agg(merge_aggs())
+                .collect()?;
+            partials.insert(dim, merged);
+        }
+        partials.extend(other);
+        Ok(Aggregates { partials })
+    }
+
+    /// The groups of `dim` among findings whose caller class is in `classes` (all classes
+    /// when `None`), sorted by count (descending) then key, at most `top` rows. Columns: the
+    /// dimension's keys, `count`, `distinct_principals`, `first_seen`, `last_seen`,
+    /// `sample_ids`, `top_fix` (the most common non-null remediation), `top_fix_count`.
+    pub fn groups(
+        &self,
+        dim: Dimension,
+        classes: Option<&[CallerClass]>,
+        top: Option<usize>,
+    ) -> Result<DataFrame> {
+        let Some(partial) = self.partials.get(&dim) else {
+            return Ok(DataFrame::empty());
+        };
+        let mut lf = partial.clone().lazy();
+        if let Some(classes) = classes {
+            let mut pred = lit(false);
+            for class in classes {
+                pred = pred.or(col(c::CALLER_CLASS).eq(lit(class.as_str())));
+            }
+            lf = lf.filter(pred);
+        }
+        let keys = dim.keys();
+        let mut with_fix: Vec<&str> = keys.to_vec();
+        with_fix.push(out::FIX);
+        // Fold the caller classes (and nothing else) first: one row per (keys, fix).
+        let per_fix = lf.group_by(key_exprs(&with_fix)).agg(merge_aggs());
+        let fix_order = SortMultipleOptions::default()
+            .with_order_descending_multi([true, false])
+            .with_nulls_last(true);
+        let mut grouped = per_fix
+            .group_by(key_exprs(keys))
+            .agg([
+                col(out::COUNT).sum().alias(out::COUNT),
+                col(out::PRINCIPALS)
+                    .explode(explode())
+                    .drop_nulls()
+                    .n_unique()
+                    .cast(DataType::UInt64)
+                    .alias(out::DISTINCT_PRINCIPALS),
+                col(out::FIRST_SEEN).min().alias(out::FIRST_SEEN),
+                col(out::LAST_SEEN).max().alias(out::LAST_SEEN),
+                col(out::SAMPLE_IDS)
+                    .explode(explode())
+                    .drop_nulls()
+                    .unique()
+                    .sort(sort_strings())
+                    .head(Some(SAMPLE_IDS))
+                    .alias(out::SAMPLE_IDS),
+                // Sorted by count then text; nulls dropped after sorting (filtering
+                // before sorting trips polars on groups with no fix at all).
+                col(out::FIX)
+                    .sort_by([col(out::COUNT), col(out::FIX)], fix_order.clone())
+                    .drop_nulls()
+                    .first()
+                    .alias(out::TOP_FIX),
+                when(col(out::FIX).is_not_null())
+                    .then(col(out::COUNT))
+                    .otherwise(lit(0u64))
+                    .max()
+                    .alias(out::TOP_FIX_COUNT),
+            ])
+            .sort_by_exprs(
+                std::iter::once(col(out::COUNT))
+                    .chain(key_exprs(keys))
+                    .collect::<Vec<_>>(),
+                SortMultipleOptions::default()
+                    .with_order_descending_multi(
+                        std::iter::once(true).chain(keys.iter().map(|_| false)),
+                    )
+                    .with_nulls_last(true),
+            );
+        if let Some(top) = top {
+            grouped = grouped.limit(top as IdxSize);
+        }
+        Ok(grouped.collect()?)
+    }
+
+    /// The partial frame of one dimension (for shards that ship partials elsewhere).
+    pub fn partial(&self, dim: Dimension) -> Option<&DataFrame> {
+        self.partials.get(&dim)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::findings::{Finding, RootCause};
+    use crate::report::frame::findings_frame;
+
+    fn finding(
+        id: &str,
+        time: &str,
+        principal: &str,
+        cause: RootCause,
+        class: CallerClass,
+    ) -> Finding {
+        Finding {
+            event_id: id.into(),
+            event_time: Some(time.into()),
+            principal_arn: Some(principal.into()),
+            bucket: Some("b1".into()),
+            root_cause: cause,
+            caller_class: class,
+            remediation: Some(format!("fix for {}", cause.as_str())),
+            ..Default::default()
+        }
+    }
+
+    fn corpus() -> Vec<Finding> {
+        let mut v = Vec::new();
+        for i in 0..30 {
+            let cause = if i % 3 == 0 {
+                RootCause::Scp
+            } else {
+                RootCause::MissingAllow
+            };
+            let class = if i % 5 == 0 {
+                CallerClass::Anonymous
+            } else {
+                CallerClass::SameAccount
+            };
+            v.push(finding(
+                &format!("id-{i:02}"),
+                &format!("2026-11-{:02}T10:00:{:02}Z", 10 + i % 4, i),
+                &format!("arn:aws:iam::1:user/u{}", i % 7),
+                cause,
+                class,
+            ));
+        }
+        v
+    }
+
+    fn rows(df: &DataFrame) -> Vec<String> {
+        // A canonical text form of every row, to compare frames regardless of row order.
+        let mut out = Vec::new();
+        for i in 0..df.height() {
+            let row = df.get_row(i).unwrap();
+            out.push(format!("{:?}", row.0));
+        }
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn groups_count_principals_times_samples_and_top_fix() {
+        let df = findings_frame(&corpus()).unwrap();
+        let agg = Aggregates::from_frame(&df).unwrap();
+        let g = agg.groups(Dimension::RootCause, None, None).unwrap();
+        assert_eq!(g.height(), 2);
+        let cause = g.column(c::ROOT_CAUSE).unwrap().str().unwrap();
+        let count = g.column(out::COUNT).unwrap().u64().unwrap();
+        // 20 missing_allow (i % 3 != 0), 10 scp, sorted by count.
+        assert_eq!(cause.get(0), Some("missing_allow"));
+        assert_eq!(count.get(0), Some(20));
+        assert_eq!(count.get(1), Some(10));
+        let fix = g.column(out::TOP_FIX).unwrap().str().unwrap();
+        assert_eq!(fix.get(1), Some("fix for scp"));
+        let samples = g.column(out::SAMPLE_IDS).unwrap().list().unwrap();
+        let first = samples.get_as_series(1).unwrap();
+        let ids: Vec<_> = first.str().unwrap().iter().flatten().collect();
+        assert_eq!(ids, ["id-00", "id-03", "id-06", "id-09", "id-12"]);
+        // scp rows are i = 0,3,...,27: principals u0..u6 of i % 7 for those i.
+        let distinct = g.column(out::DISTINCT_PRINCIPALS).unwrap().u64().unwrap();
+        assert_eq!(distinct.get(1), Some(7));
+    }
+
+    #[test]
+    fn caller_class_filter_keeps_own_workloads() {
+        let df = findings_frame(&corpus()).unwrap();
+        let agg = Aggregates::from_frame(&df).unwrap();
+        let own = agg
+            .groups(
+                Dimension::RootCause,
+                Some(&[CallerClass::SameAccount]),
+                None,
+            )
+            .unwrap();
+        let total: u64 = own
+            .column(out::COUNT)
+            .unwrap()
+            .u64()
+            .unwrap()
+            .iter()
+            .flatten()
+            .sum();
+        assert_eq!(total, 24); // 30 minus the 6 with i % 5 == 0
+    }
+
+    #[test]
+    fn merge_of_shards_equals_aggregate_of_the_whole() {
+        let all = corpus();
+        let whole = Aggregates::from_frame(&findings_frame(&all).unwrap()).unwrap();
+        // Uneven shards, in an order unlike the original.
+        let (a, rest) = all.split_at(7);
+        let (b, c_) = rest.split_at(15);
+        let shard = |f: &[Finding]| Aggregates::from_frame(&findings_frame(f).unwrap()).unwrap();
+        let merged = shard(c_).merge(shard(a)).unwrap().merge(shard(b)).unwrap();
+        for dim in Dimension::ALL {
+            let w = whole.groups(dim, None, None).unwrap();
+            let m = merged.groups(dim, None, None).unwrap();
+            assert_eq!(rows(&w), rows(&m), "{dim:?}");
+            let w = whole
+                .groups(dim, Some(&[CallerClass::Anonymous]), None)
+                .unwrap();
+            let m = merged
+                .groups(dim, Some(&[CallerClass::Anonymous]), None)
+                .unwrap();
+            assert_eq!(rows(&w), rows(&m), "{dim:?} anonymous");
+        }
+    }
+}

@@ -1,0 +1,315 @@
+//! Findings to and from files other tools read: JSON Lines (the FINDINGS.md contract as
+//! `analyze --format jsonl` prints it), CSV and Parquet (one row per finding, the same
+//! columns; `also` is a JSON string column there because CSV has no lists and a string keeps
+//! the Parquet schema the same for Athena, DuckDB, Spark and pandas).
+//!
+//! Reading is forgiving per row: a line or row that is not a finding is reported with its
+//! file and line/row number and skipped; the rest loads. The caller prints and counts them.
+
+use super::err::{ReportError, Result};
+use super::frame::{col_name as c, export_frame, EXPORT_COLUMNS};
+use crate::findings::Finding;
+use polars::prelude::*;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+
+/// A saved findings file's format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileFormat {
+    Jsonl,
+    Csv,
+    Parquet,
+}
+
+impl FileFormat {
+    /// From the file name: `.jsonl`/`.ndjson`/`.json`, `.csv`, `.parquet`/`.pq`.
+    pub fn from_path(path: &Path) -> Option<FileFormat> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "jsonl" | "ndjson" | "json" => Some(FileFormat::Jsonl),
+            "csv" => Some(FileFormat::Csv),
+            "parquet" | "pq" => Some(FileFormat::Parquet),
+            _ => None,
+        }
+    }
+}
+
+/// One row that could not be read; the run goes on without it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RowProblem {
+    pub path: PathBuf,
+    /// 1-based line (jsonl) or row (csv, parquet) number.
+    pub row: usize,
+    pub what: String,
+}
+
+impl std::fmt::Display for RowProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} row {}: {}; the row is skipped",
+            self.path.display(),
+            self.row,
+            self.what
+        )
+    }
+}
+
+/// Findings read from one or more files, plus what could not be read.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub findings: Vec<Finding>,
+    pub problems: Vec<RowProblem>,
+}
+
+/// Reads a saved findings file (format from `format`, else the extension).
+pub fn read_findings(path: &Path, format: Option<FileFormat>, into: &mut Loaded) -> Result<()> {
+    let format = format
+        .or_else(|| FileFormat::from_path(path))
+        .ok_or_else(|| ReportError::UnknownInputFormat {
+            path: path.to_path_buf(),
+        })?;
+    let io = |source| ReportError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    match format {
+        FileFormat::Jsonl => {
+            let file = File::open(path).map_err(io)?;
+            for (i, line) in BufReader::new(file).lines().enumerate() {
+                let line = line.map_err(io)?;
+                if line.trim().is_empty() {
+                    continue;
+                }
+                match serde_json::from_str::<Finding>(&line) {
+                    Ok(f) => into.findings.push(f),
+                    Err(e) => into.problems.push(RowProblem {
+                        path: path.to_path_buf(),
+                        row: i + 1,
+                        what: format!("not a finding ({e})"),
+                    }),
+                }
+            }
+            Ok(())
+        }
+        FileFormat::Parquet => {
+            let file = File::open(path).map_err(io)?;
+            let df = ParquetReader::new(file).finish()?;
+            frame_to_findings(path, &df, into)
+        }
+        FileFormat::Csv => {
+            let df = CsvReadOptions::default()
+                .with_has_header(true)
+                // Every column as text: ids and account numbers must not become numbers.
+                .with_infer_schema_length(Some(0))
+                .try_into_reader_with_file_path(Some(path.to_path_buf()))?
+                .finish()?;
+            frame_to_findings(path, &df, into)
+        }
+    }
+}
+
+/// Turns an exported frame back into findings (the inverse of [`export_frame`]).
+fn frame_to_findings(path: &Path, df: &DataFrame, into: &mut Loaded) -> Result<()> {
+    let mut cols = Vec::with_capacity(EXPORT_COLUMNS.len());
+    for name in EXPORT_COLUMNS {
+        let column = df
+            .column(name)
+            .map_err(|_| ReportError::MissingColumn {
+                path: path.to_path_buf(),
+                column: name.to_string(),
+            })?
+            .cast(&DataType::String)?;
+        cols.push(column);
+    }
+    let strs: Vec<&StringChunked> = cols.iter().map(|c| c.str()).collect::<PolarsResult<_>>()?;
+    let at = |name: &str, row: usize| -> Option<String> {
+        let i = EXPORT_COLUMNS.iter().position(|n| *n == name)?;
+        strs.get(i)?.get(row).map(str::to_string)
+    };
+    for row in 0..df.height() {
+        match row_to_finding(&at, row) {
+            Ok(f) => into.findings.push(f),
+            Err(what) => into.problems.push(RowProblem {
+                path: path.to_path_buf(),
+                row: row + 1,
+                what,
+            }),
+        }
+    }
+    Ok(())
+}
+
+fn word<T: serde::de::DeserializeOwned>(
+    column: &str,
+    v: Option<String>,
+) -> std::result::Result<Option<T>, String> {
+    match v {
+        None => Ok(None),
+        Some(s) => serde_json::from_value(serde_json::Value::String(s.clone()))
+            .map(Some)
+            .map_err(|_| format!("`{s}` is not a valid {column}")),
+    }
+}
+
+fn row_to_finding(
+    at: &dyn Fn(&str, usize) -> Option<String>,
+    row: usize,
+) -> std::result::Result<Finding, String> {
+    let also = match at(c::ALSO, row) {
+        None => Vec::new(),
+        Some(s) => {
+            serde_json::from_str(&s).map_err(|e| format!("`also` is not a JSON list ({e})"))?
+        }
+    };
+    let disagrees = match at(c::DISAGREES_WITH_AWS, row).as_deref() {
+        None => None,
+        Some("true") => Some(true),
+        Some("false") => Some(false),
+        Some(s) => return Err(format!("`{s}` is not a valid disagrees_with_aws")),
+    };
+    let record_index = match at(c::RECORD_INDEX, row) {
+        None => None,
+        Some(s) => Some(
+            s.parse::<u64>()
+                .map_err(|_| format!("`{s}` is not a valid record_index"))?,
+        ),
+    };
+    Ok(Finding {
+        event_id: at(c::EVENT_ID, row).ok_or("event_id is empty")?,
+        event_time: at(c::EVENT_TIME, row),
+        event_name: at(c::EVENT_NAME, row),
+        action: at(c::ACTION, row),
+        principal_arn: at(c::PRINCIPAL_ARN, row),
+        principal_account: at(c::PRINCIPAL_ACCOUNT, row),
+        resource_account: at(c::RESOURCE_ACCOUNT, row),
+        bucket: at(c::BUCKET, row),
+        key: at(c::KEY, row),
+        resource_arn: at(c::RESOURCE_ARN, row),
+        source_ip: at(c::SOURCE_IP, row),
+        vpc_endpoint_id: at(c::VPC_ENDPOINT_ID, row),
+        user_agent: at(c::USER_AGENT, row),
+        error_code: at(c::ERROR_CODE, row),
+        error_message: at(c::ERROR_MESSAGE, row),
+        root_cause: word(c::ROOT_CAUSE, at(c::ROOT_CAUSE, row))?.unwrap_or_default(),
+        deny_type: word(c::DENY_TYPE, at(c::DENY_TYPE, row))?,
+        policy_type: word(c::POLICY_TYPE, at(c::POLICY_TYPE, row))?,
+        policy_id: at(c::POLICY_ID, row),
+        statement_sid: at(c::STATEMENT_SID, row),
+        reason: at(c::REASON, row),
+        remediation: at(c::REMEDIATION, row),
+        also,
+        disagrees_with_aws: disagrees,
+        snapshot_taken_at: at(c::SNAPSHOT_TAKEN_AT, row),
+        source_object: at(c::SOURCE_OBJECT, row),
+        record_index,
+        caller_class: word(c::CALLER_CLASS, at(c::CALLER_CLASS, row))?.unwrap_or_default(),
+    })
+}
+
+/// Writes one JSON object per finding per line, in the contract's field order.
+pub fn write_jsonl(findings: &[Finding], out: &mut dyn Write) -> Result<()> {
+    for f in findings {
+        serde_json::to_writer(&mut *out, f)?;
+        out.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+/// Writes the findings as CSV with a header row.
+pub fn write_csv(findings: &[Finding], out: &mut dyn Write) -> Result<()> {
+    let mut df = export_frame(findings)?;
+    CsvWriter::new(out).include_header(true).finish(&mut df)?;
+    Ok(())
+}
+
+/// Writes the findings as one Parquet file (zstd-compressed).
+pub fn write_parquet(findings: &[Finding], out: &mut dyn Write) -> Result<()> {
+    let mut df = export_frame(findings)?;
+    // Parquet needs to seek back for its footer only through its own buffer: polars writes
+    // sequentially, so any `Write` works.
+    ParquetWriter::new(out).finish(&mut df)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::findings::{AlsoFailing, CallerClass, DenyType, PolicyType, RootCause};
+
+    fn sample() -> Vec<Finding> {
+        vec![
+            Finding {
+                event_id: "e1".into(),
+                event_time: Some("2026-11-20T10:00:00Z".into()),
+                principal_account: Some("011122223333".into()),
+                root_cause: RootCause::ExplicitDeny,
+                deny_type: Some(DenyType::Explicit),
+                policy_type: Some(PolicyType::Resource),
+                reason: Some("a, \"quoted\"\nreason".into()),
+                also: vec![AlsoFailing {
+                    root_cause: RootCause::Scp,
+                    deny_type: Some(DenyType::Implicit),
+                    policy_type: Some(PolicyType::Scp),
+                    policy_id: Some("p-1".into()),
+                }],
+                disagrees_with_aws: Some(false),
+                record_index: Some(7),
+                caller_class: CallerClass::Organization,
+                ..Default::default()
+            },
+            Finding {
+                event_id: "e2".into(),
+                ..Default::default()
+            },
+        ]
+    }
+
+    fn round_trip(format: FileFormat, ext: &str) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(format!("f.{ext}"));
+        let mut file = File::create(&path).unwrap();
+        match format {
+            FileFormat::Jsonl => write_jsonl(&sample(), &mut file).unwrap(),
+            FileFormat::Csv => write_csv(&sample(), &mut file).unwrap(),
+            FileFormat::Parquet => write_parquet(&sample(), &mut file).unwrap(),
+        }
+        drop(file);
+        let mut loaded = Loaded::default();
+        read_findings(&path, None, &mut loaded).unwrap();
+        assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+        assert_eq!(loaded.findings, sample(), "{format:?}");
+    }
+
+    #[test]
+    fn jsonl_round_trip_is_lossless() {
+        round_trip(FileFormat::Jsonl, "jsonl");
+    }
+
+    #[test]
+    fn csv_round_trip_is_lossless_and_keeps_leading_zero_accounts() {
+        round_trip(FileFormat::Csv, "csv");
+    }
+
+    #[test]
+    fn parquet_round_trip_is_lossless() {
+        round_trip(FileFormat::Parquet, "parquet");
+    }
+
+    #[test]
+    fn bad_jsonl_line_is_reported_with_its_number_and_the_rest_loads() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.jsonl");
+        let mut text = Vec::new();
+        write_jsonl(&sample(), &mut text).unwrap();
+        let mut text = String::from_utf8(text).unwrap();
+        text.insert_str(0, "{not json\n");
+        std::fs::write(&path, text).unwrap();
+        let mut loaded = Loaded::default();
+        read_findings(&path, None, &mut loaded).unwrap();
+        assert_eq!(loaded.findings.len(), 2);
+        assert_eq!(loaded.problems.len(), 1);
+        assert_eq!(loaded.problems[0].row, 1);
+    }
+}

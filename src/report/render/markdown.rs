@@ -1,0 +1,134 @@
+//! The report as Markdown (for a ticket, a wiki page or a pull request).
+
+use super::super::summary::{Section, Summary};
+use super::table::{fix_line, key_text};
+use std::fmt::Write;
+
+/// Escapes what would break a table cell.
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+fn code(s: &str) -> String {
+    format!("`{}`", s.replace('`', "'").replace('|', "\\|"))
+}
+
+fn section(out: &mut String, s: &Section) {
+    if s.groups.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "### By {}\n", s.dimension);
+    let _ = writeln!(
+        out,
+        "| {} | denials | principals | first seen | last seen | most common fix |",
+        s.dimension
+    );
+    let _ = writeln!(out, "| --- | ---: | ---: | --- | --- | --- |");
+    for g in &s.groups {
+        let fix = g
+            .top_fix
+            .as_deref()
+            .map(|f| cell(fix_line(f)))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} |",
+            code(&key_text(g)),
+            g.count,
+            g.distinct_principals,
+            g.first_seen.as_deref().unwrap_or("-"),
+            g.last_seen.as_deref().unwrap_or("-"),
+            fix
+        );
+    }
+    out.push('\n');
+}
+
+pub fn render(s: &Summary) -> String {
+    let mut out = String::new();
+    let h = &s.headline;
+    let _ = writeln!(out, "# S3 access denied\n");
+    let _ = writeln!(
+        out,
+        "Period: {} → {}\n",
+        s.period.from.as_deref().unwrap_or("-"),
+        s.period.to.as_deref().unwrap_or("-")
+    );
+    let _ = writeln!(out, "| | |\n| --- | ---: |");
+    let _ = writeln!(out, "| denials | {} |", h.total);
+    let _ = writeln!(out, "| from own workloads | {} |", h.own);
+    let _ = writeln!(out, "| folded as noise | {} |", h.folded);
+    let _ = writeln!(
+        out,
+        "| own principals denied | {} |",
+        h.own_distinct_principals
+    );
+    let _ = writeln!(out, "| own buckets | {} |", h.own_buckets);
+    let _ = writeln!(
+        out,
+        "| disagree with AWS's message | {} |",
+        h.disagrees_with_aws
+    );
+    let _ = writeln!(out, "| unknown cause | {} |", h.unknown_cause);
+    if h.without_time > 0 {
+        let _ = writeln!(out, "| without event time | {} |", h.without_time);
+    }
+    out.push('\n');
+    if let Some(c) = &s.comparison {
+        let _ = writeln!(
+            out,
+            "## Compared with {} → {}\n",
+            c.previous.from.as_deref().unwrap_or("-"),
+            c.previous.to.as_deref().unwrap_or("-")
+        );
+        let growth = c
+            .growth_pct
+            .map(|p| format!("{p:+.0}%"))
+            .unwrap_or_else(|| "no denials before".into());
+        let _ = writeln!(
+            out,
+            "Own workloads: {} now, {} before ({growth}).\n",
+            c.now, c.before
+        );
+        if !c.new_causes.is_empty() {
+            let _ = writeln!(out, "New causes: {}.\n", c.new_causes.join(", "));
+        }
+        if !c.new_principals.is_empty() {
+            let _ = writeln!(out, "| new principal | denials |\n| --- | ---: |");
+            for (p, n) in &c.new_principals {
+                let _ = writeln!(out, "| {} | {n} |", code(p));
+            }
+            out.push('\n');
+        }
+        let _ = writeln!(out, "| cause | now | before |\n| --- | ---: | ---: |");
+        for c in &c.causes {
+            let _ = writeln!(out, "| {} | {} | {} |", c.root_cause, c.now, c.before);
+        }
+        out.push('\n');
+    }
+    let _ = writeln!(out, "## Own workloads\n");
+    for sec in &s.sections {
+        section(&mut out, sec);
+    }
+    if !s.folded.is_empty() {
+        let _ = writeln!(out, "## Folded as noise\n");
+        let _ = writeln!(out, "| caller class | denials | principals | top causes |");
+        let _ = writeln!(out, "| --- | ---: | ---: | --- |");
+        for f in &s.folded {
+            let causes: Vec<String> = f
+                .top_causes
+                .iter()
+                .map(|g| format!("{} {}", key_text(g), g.count))
+                .collect();
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} |",
+                f.caller_class,
+                f.count,
+                f.distinct_principals,
+                causes.join(", ")
+            );
+        }
+    }
+    out
+}

@@ -1,0 +1,214 @@
+//! The terminal report: fixed-width tables that fit 100 columns, colour only when asked
+//! (the caller decides: a terminal, no `NO_COLOR`). Long ARNs are cut on the left, because
+//! their end (the role, the session, the key) is what tells them apart.
+
+use super::super::summary::{Group, Section, Summary};
+use std::fmt::Write;
+
+/// The widest line this renderer writes.
+pub const WIDTH: usize = 100;
+
+const KEY_W: usize = 55;
+const COUNT_W: usize = 8;
+const PRINC_W: usize = 6;
+const TIME_W: usize = 13;
+
+struct Style {
+    colour: bool,
+}
+
+impl Style {
+    fn bold(&self, s: &str) -> String {
+        if self.colour {
+            format!("\x1b[1m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+    fn dim(&self, s: &str) -> String {
+        if self.colour {
+            format!("\x1b[2m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+}
+
+/// Cuts `s` to `w` characters, keeping its end (`…` marks the cut).
+pub fn cut_left(s: &str, w: usize) -> String {
+    let n = s.chars().count();
+    if n <= w {
+        return s.to_string();
+    }
+    let keep: String = s.chars().skip(n - (w - 1)).collect();
+    format!("…{keep}")
+}
+
+/// Cuts `s` to `w` characters, keeping its start.
+pub fn cut_right(s: &str, w: usize) -> String {
+    let n = s.chars().count();
+    if n <= w {
+        return s.to_string();
+    }
+    let keep: String = s.chars().take(w - 1).collect();
+    format!("{keep}…")
+}
+
+/// `2026-11-20T10:00:00Z` → `11-20 10:00`.
+fn short_time(t: &Option<String>) -> String {
+    match t {
+        Some(t) if t.len() >= 16 => format!("{} {}", &t[5..10], &t[11..16]),
+        Some(t) => t.clone(),
+        None => "-".into(),
+    }
+}
+
+/// A group's key as one cell: multi-column keys joined by ` → `.
+pub fn key_text(g: &Group) -> String {
+    g.keys
+        .iter()
+        .map(|k| k.as_deref().unwrap_or("(none)"))
+        .collect::<Vec<_>>()
+        .join(" → ")
+}
+
+/// The first line of a remediation (they may hold a JSON statement below).
+pub fn fix_line(fix: &str) -> &str {
+    fix.lines().next().unwrap_or("")
+}
+
+fn section(out: &mut String, st: &Style, s: &Section, with_fix: bool) {
+    if s.groups.is_empty() {
+        return;
+    }
+    let head = format!(
+        "{:<KEY_W$} {:>COUNT_W$} {:>PRINC_W$} {:>TIME_W$} {:>TIME_W$}",
+        s.dimension.to_uppercase(),
+        "DENIALS",
+        "WHO",
+        "FIRST",
+        "LAST"
+    );
+    let _ = writeln!(out, "{}", st.bold(&head));
+    for g in &s.groups {
+        let _ = writeln!(
+            out,
+            "{:<KEY_W$} {:>COUNT_W$} {:>PRINC_W$} {:>TIME_W$} {:>TIME_W$}",
+            cut_left(&key_text(g), KEY_W),
+            g.count,
+            g.distinct_principals,
+            short_time(&g.first_seen),
+            short_time(&g.last_seen)
+        );
+        if with_fix {
+            if let Some(fix) = &g.top_fix {
+                let line = format!("  fix: {}", fix_line(fix));
+                let _ = writeln!(out, "{}", st.dim(&cut_right(&line, WIDTH)));
+            }
+        }
+    }
+    out.push('\n');
+}
+
+/// Renders the report for a terminal.
+pub fn render(s: &Summary, colour: bool) -> String {
+    let st = Style { colour };
+    let mut out = String::new();
+    let period = match (&s.period.from, &s.period.to) {
+        (Some(a), Some(b)) => format!("{a} → {b}"),
+        _ => "no timed events".into(),
+    };
+    let _ = writeln!(out, "{}", st.bold(&format!("S3 access denied: {period}")));
+    let h = &s.headline;
+    let _ = writeln!(
+        out,
+        "{} denials: {} from own workloads, {} folded as noise",
+        h.total, h.own, h.folded
+    );
+    let _ = writeln!(
+        out,
+        "own workloads: {} principals, {} buckets · {} disagree with AWS · {} unknown cause",
+        h.own_distinct_principals, h.own_buckets, h.disagrees_with_aws, h.unknown_cause
+    );
+    if h.without_time > 0 {
+        let _ = writeln!(
+            out,
+            "{} findings have no readable event time",
+            h.without_time
+        );
+    }
+    out.push('\n');
+    if let Some(c) = &s.comparison {
+        let growth = match c.growth_pct {
+            Some(p) => format!("{p:+.0}%"),
+            None => "no denials before".into(),
+        };
+        let _ = writeln!(
+            out,
+            "{}",
+            st.bold(&format!(
+                "COMPARED WITH {} → {}",
+                c.previous.from.as_deref().unwrap_or("?"),
+                c.previous.to.as_deref().unwrap_or("?")
+            ))
+        );
+        let _ = writeln!(
+            out,
+            "own workloads: {} now, {} before ({growth})",
+            c.now, c.before
+        );
+        if !c.new_causes.is_empty() {
+            let _ = writeln!(out, "new causes: {}", c.new_causes.join(", "));
+        }
+        for (p, n) in c.new_principals.iter().take(10) {
+            let _ = writeln!(out, "new principal: {:<80} {n:>8}", cut_left(p, 80));
+        }
+        if c.new_principals.len() > 10 {
+            let _ = writeln!(
+                out,
+                "... and {} more new principals",
+                c.new_principals.len() - 10
+            );
+        }
+        out.push('\n');
+    }
+    for sec in &s.sections {
+        // The day table is the chart's data; the terminal shows it compactly below.
+        if sec.dimension == "day" {
+            continue;
+        }
+        let with_fix = sec.dimension == "root cause";
+        section(&mut out, &st, sec, with_fix);
+    }
+    if !s.folded.is_empty() {
+        let _ = writeln!(out, "{}", st.bold("FOLDED (NOISE)"));
+        for f in &s.folded {
+            let causes: Vec<String> = f
+                .top_causes
+                .iter()
+                .map(|g| format!("{} {}", key_text(g), g.count))
+                .collect();
+            let line = format!(
+                "{:<14} {:>8} denials, {:>5} principals: {}",
+                f.caller_class,
+                f.count,
+                f.distinct_principals,
+                causes.join(", ")
+            );
+            let _ = writeln!(out, "{}", cut_right(&line, WIDTH));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cuts_keep_the_informative_end() {
+        assert_eq!(cut_left("abcdef", 4), "…def");
+        assert_eq!(cut_right("abcdef", 4), "abc…");
+        assert_eq!(cut_left("abc", 4), "abc");
+    }
+}

@@ -1,0 +1,666 @@
+//! The weekly report as data: headline numbers, the top groups of each dimension for the
+//! organization's own workloads, the folded noise, denials per day by cause, and the
+//! comparison with the previous period. Every number comes from a polars query over the
+//! findings frame ([`super::aggregate`]); the renderers (table, markdown, html, json) only
+//! format this struct, so they cannot disagree with each other.
+
+use super::aggregate::{out, Aggregates, Dimension};
+use super::err::Result;
+use super::frame::{col_name as c, FOLDED_CLASSES, LEAD_CLASSES};
+use crate::findings::{CallerClass, RootCause};
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use polars::prelude::*;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What to put in the report.
+#[derive(Debug, Clone)]
+pub struct SummaryOptions {
+    /// Rows per top-N table.
+    pub top: usize,
+    /// Events listed under each expandable group.
+    pub events_per_group: usize,
+    /// The report period `[since, until)`; `None` ends are taken from the data.
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+    /// Compare with the period of the same length just before.
+    pub compare_previous: bool,
+}
+
+impl Default for SummaryOptions {
+    fn default() -> Self {
+        SummaryOptions {
+            top: 10,
+            events_per_group: 20,
+            since: None,
+            until: None,
+            compare_previous: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Period {
+    /// Inclusive start, RFC 3339 (null when the data has no timed event).
+    pub from: Option<String>,
+    /// Exclusive end.
+    pub to: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Headline {
+    /// Findings in the period (all caller classes).
+    pub total: u64,
+    /// Of which own workloads (same account, organization) and unclassified callers.
+    pub own: u64,
+    /// Of which folded as noise (anonymous, AWS services, external accounts).
+    pub folded: u64,
+    pub own_distinct_principals: u64,
+    pub own_buckets: u64,
+    /// Findings whose verdict disagrees with AWS's own error message (snapshot drift).
+    pub disagrees_with_aws: u64,
+    /// Findings whose cause is `unknown`.
+    pub unknown_cause: u64,
+    /// Findings without a readable `event_time` (counted in no day, outside any period).
+    pub without_time: u64,
+}
+
+/// One row of a top-N table, with the events behind it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Group {
+    /// The dimension's key values (null shown as "(none)").
+    pub keys: Vec<Option<String>>,
+    pub count: u64,
+    pub distinct_principals: u64,
+    pub first_seen: Option<String>,
+    pub last_seen: Option<String>,
+    pub sample_ids: Vec<String>,
+    /// The most common remediation among the group's findings.
+    pub top_fix: Option<String>,
+    pub top_fix_count: Option<u64>,
+    /// The group's earliest events (at most `events_per_group`), for drill-down.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<EventRow>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct EventRow {
+    pub event_id: String,
+    pub event_time: Option<String>,
+    pub principal_arn: Option<String>,
+    pub action: Option<String>,
+    pub resource_arn: Option<String>,
+    pub source_ip: Option<String>,
+    pub root_cause: Option<String>,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Section {
+    pub dimension: String,
+    pub columns: Vec<String>,
+    pub groups: Vec<Group>,
+}
+
+/// Noise of one caller class, folded to a line with its top causes.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Folded {
+    pub caller_class: String,
+    pub count: u64,
+    pub distinct_principals: u64,
+    pub top_causes: Vec<Group>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct DayCount {
+    pub day: String,
+    pub root_cause: String,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct CauseChange {
+    pub root_cause: String,
+    pub now: u64,
+    pub before: u64,
+}
+
+/// This period against the one of the same length before it (own workloads).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Comparison {
+    pub previous: Period,
+    pub now: u64,
+    pub before: u64,
+    /// `(now - before) / before` in percent; null when there was nothing before.
+    pub growth_pct: Option<f64>,
+    /// Principals denied now and not in the previous period, with their counts.
+    pub new_principals: Vec<(String, u64)>,
+    /// Causes seen now and not in the previous period.
+    pub new_causes: Vec<String>,
+    pub causes: Vec<CauseChange>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Summary {
+    pub period: Period,
+    pub headline: Headline,
+    /// Counts per caller class (all classes).
+    pub by_class: Vec<Group>,
+    /// Own workloads: root cause, principal, role, bucket, action, source IP, VPC endpoint,
+    /// account, day.
+    pub sections: Vec<Section>,
+    pub folded: Vec<Folded>,
+    /// Own workloads per day and cause (the stacked chart), days ascending.
+    pub daily: Vec<DayCount>,
+    pub comparison: Option<Comparison>,
+}
+
+const SECTION_DIMENSIONS: [Dimension; 9] = [
+    Dimension::RootCause,
+    Dimension::Principal,
+    Dimension::Role,
+    Dimension::Bucket,
+    Dimension::Action,
+    Dimension::SourceIp,
+    Dimension::VpcEndpoint,
+    Dimension::Account,
+    Dimension::Day,
+];
+
+/// Dimensions whose groups carry their events (the drill-down of the HTML report).
+const DRILL_DOWN: [Dimension; 3] = [
+    Dimension::RootCause,
+    Dimension::Principal,
+    Dimension::Bucket,
+];
+
+fn ms_lit(t: DateTime<Utc>) -> Expr {
+    lit(t.timestamp_millis()).cast(DataType::Datetime(TimeUnit::Milliseconds, None))
+}
+
+fn ms_to_rfc3339(ms: i64) -> Option<String> {
+    Utc.timestamp_millis_opt(ms)
+        .single()
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+}
+
+fn class_filter(classes: &[CallerClass]) -> Expr {
+    let mut pred = lit(false);
+    for class in classes {
+        pred = pred.or(col(c::CALLER_CLASS).eq(lit(class.as_str())));
+    }
+    pred
+}
+
+fn window(frame: &DataFrame, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<DataFrame> {
+    Ok(frame
+        .clone()
+        .lazy()
+        .filter(
+            col(c::TS)
+                .gt_eq(ms_lit(from))
+                .and(col(c::TS).lt(ms_lit(to))),
+        )
+        .collect()?)
+}
+
+/// Earliest and latest `ts` of a frame.
+fn span(frame: &DataFrame) -> Result<Option<(DateTime<Utc>, DateTime<Utc>)>> {
+    let df = frame
+        .clone()
+        .lazy()
+        .select([
+            col(c::TS).min().cast(DataType::Int64).alias("min"),
+            col(c::TS).max().cast(DataType::Int64).alias("max"),
+        ])
+        .collect()?;
+    let min = df.column("min")?.i64()?.get(0);
+    let max = df.column("max")?.i64()?.get(0);
+    Ok(match (min, max) {
+        (Some(a), Some(b)) => Utc
+            .timestamp_millis_opt(a)
+            .single()
+            .zip(Utc.timestamp_millis_opt(b).single()),
+        _ => None,
+    })
+}
+
+/// Reads a `groups` frame into rows.
+pub fn read_groups(df: &DataFrame, dim: Dimension) -> Result<Vec<Group>> {
+    let mut groups = Vec::with_capacity(df.height());
+    if df.height() == 0 {
+        return Ok(groups);
+    }
+    let keys: Vec<&StringChunked> = dim
+        .keys()
+        .iter()
+        .map(|k| df.column(k).and_then(|c| c.str()))
+        .collect::<PolarsResult<_>>()?;
+    let count = df.column(out::COUNT)?.u64()?;
+    let distinct = df.column(out::DISTINCT_PRINCIPALS)?.u64()?;
+    let first = df.column(out::FIRST_SEEN)?.cast(&DataType::Int64)?;
+    let first = first.i64()?;
+    let last = df.column(out::LAST_SEEN)?.cast(&DataType::Int64)?;
+    let last = last.i64()?;
+    let samples = df.column(out::SAMPLE_IDS)?.list()?;
+    let fix = df.column(out::TOP_FIX)?.str()?;
+    let fix_count = df.column(out::TOP_FIX_COUNT)?.u64()?;
+    for i in 0..df.height() {
+        let sample_ids = match samples.get_as_series(i) {
+            Some(s) => s.str()?.iter().flatten().map(str::to_string).collect(),
+            None => Vec::new(),
+        };
+        groups.push(Group {
+            keys: keys.iter().map(|k| k.get(i).map(str::to_string)).collect(),
+            count: count.get(i).unwrap_or(0),
+            distinct_principals: distinct.get(i).unwrap_or(0),
+            first_seen: first.get(i).and_then(ms_to_rfc3339),
+            last_seen: last.get(i).and_then(ms_to_rfc3339),
+            sample_ids,
+            top_fix: fix.get(i).map(str::to_string),
+            top_fix_count: fix_count.get(i).filter(|n| *n > 0),
+            events: Vec::new(),
+        });
+    }
+    Ok(groups)
+}
+
+/// The earliest events of one group (own workloads), for the drill-down.
+fn group_events(
+    frame: &DataFrame,
+    dim: Dimension,
+    keys: &[Option<String>],
+    limit: usize,
+) -> Result<Vec<EventRow>> {
+    let mut pred = class_filter(&LEAD_CLASSES);
+    for (name, value) in dim.keys().iter().zip(keys) {
+        pred = pred.and(match value {
+            Some(v) => col(*name).eq(lit(v.clone())),
+            None => col(*name).is_null(),
+        });
+    }
+    let df = frame
+        .clone()
+        .lazy()
+        .filter(pred)
+        .sort_by_exprs(
+            [col(c::TS), col(c::EVENT_ID)],
+            SortMultipleOptions::default().with_nulls_last(true),
+        )
+        .limit(limit as IdxSize)
+        .collect()?;
+    let s = |name: &str| df.column(name).and_then(|c| c.str().cloned());
+    let (id, time, principal, action, resource, ip, cause, reason) = (
+        s(c::EVENT_ID)?,
+        s(c::EVENT_TIME)?,
+        s(c::PRINCIPAL_ARN)?,
+        s(c::ACTION)?,
+        s(c::RESOURCE_ARN)?,
+        s(c::SOURCE_IP)?,
+        s(c::ROOT_CAUSE)?,
+        s(c::REASON)?,
+    );
+    let own = |ca: &StringChunked, i: usize| ca.get(i).map(str::to_string);
+    Ok((0..df.height())
+        .map(|i| EventRow {
+            event_id: own(&id, i).unwrap_or_default(),
+            event_time: own(&time, i),
+            principal_arn: own(&principal, i),
+            action: own(&action, i),
+            resource_arn: own(&resource, i),
+            source_ip: own(&ip, i),
+            root_cause: own(&cause, i),
+            reason: own(&reason, i),
+        })
+        .collect())
+}
+
+fn sum_counts(groups: &[Group]) -> u64 {
+    groups.iter().map(|g| g.count).sum()
+}
+
+/// Builds the report over a findings frame ([`super::frame::findings_frame`]).
+pub fn summarize(frame: &DataFrame, opts: &SummaryOptions) -> Result<Summary> {
+    let data_span = span(frame)?;
+    // The period: explicit ends win; otherwise the data's span, except that a comparison
+    // without `--since` means "the last week of the data against the week before".
+    let (from, to) = match (opts.since, opts.until, data_span) {
+        (Some(s), Some(u), _) => (Some(s), Some(u)),
+        (Some(s), None, span) => (Some(s), span.map(|(_, b)| b + Duration::milliseconds(1))),
+        (None, u, Some((a, b))) => {
+            let to = u.unwrap_or(b + Duration::milliseconds(1));
+            let from = if opts.compare_previous {
+                to - Duration::days(7)
+            } else {
+                a
+            };
+            (Some(from), Some(to))
+        }
+        (None, u, None) => (None, u),
+    };
+    let without_time = frame.column(c::TS)?.null_count() as u64;
+    let current = match (from, to) {
+        (Some(a), Some(b)) => window(frame, a, b)?,
+        // No timed event at all: the report is over every (untimed) finding.
+        _ => frame.clone(),
+    };
+    let agg = Aggregates::from_frame(&current)?;
+
+    let by_class = read_groups(
+        &agg.groups(Dimension::CallerClass, None, None)?,
+        Dimension::CallerClass,
+    )?;
+    let total = sum_counts(&by_class);
+    let own = by_class
+        .iter()
+        .filter(|g| {
+            let class = g.keys.first().cloned().flatten();
+            LEAD_CLASSES
+                .iter()
+                .any(|l| Some(l.as_str()) == class.as_deref())
+        })
+        .map(|g| g.count)
+        .sum();
+
+    let lead = Some(&LEAD_CLASSES[..]);
+    let mut sections = Vec::new();
+    for dim in SECTION_DIMENSIONS {
+        let mut groups = read_groups(&agg.groups(dim, lead, Some(opts.top))?, dim)?;
+        if DRILL_DOWN.contains(&dim) {
+            for g in &mut groups {
+                g.events = group_events(&current, dim, &g.keys, opts.events_per_group)?;
+            }
+        }
+        // A VPC endpoint or source IP table of "(none)" alone says nothing.
+        if matches!(dim, Dimension::VpcEndpoint) {
+            groups.retain(|g| g.keys.iter().all(Option::is_some));
+        }
+        sections.push(Section {
+            dimension: dim.title().to_string(),
+            columns: dim.keys().iter().map(|k| k.to_string()).collect(),
+            groups,
+        });
+    }
+
+    let own_stats = current
+        .clone()
+        .lazy()
+        .filter(class_filter(&LEAD_CLASSES))
+        .select([
+            col(c::PRINCIPAL_ARN)
+                .drop_nulls()
+                .n_unique()
+                .cast(DataType::UInt64)
+                .alias("p"),
+            col(c::BUCKET)
+                .drop_nulls()
+                .n_unique()
+                .cast(DataType::UInt64)
+                .alias("b"),
+        ])
+        .collect()?;
+    let all_stats = current
+        .clone()
+        .lazy()
+        .select([
+            col(c::DISAGREES_WITH_AWS)
+                .eq(lit(true))
+                .sum()
+                .cast(DataType::UInt64)
+                .alias("d"),
+            col(c::ROOT_CAUSE)
+                .eq(lit(RootCause::Unknown.as_str()))
+                .sum()
+                .cast(DataType::UInt64)
+                .alias("u"),
+        ])
+        .collect()?;
+    let first_u64 = |df: &DataFrame, name: &str| -> Result<u64> {
+        Ok(df.column(name)?.u64()?.get(0).unwrap_or(0))
+    };
+
+    let mut folded = Vec::new();
+    for class in FOLDED_CLASSES {
+        let Some(g) = by_class
+            .iter()
+            .find(|g| g.keys.first().cloned().flatten().as_deref() == Some(class.as_str()))
+        else {
+            continue;
+        };
+        let top_causes = read_groups(
+            &agg.groups(Dimension::RootCause, Some(&[class]), Some(3))?,
+            Dimension::RootCause,
+        )?;
+        folded.push(Folded {
+            caller_class: class.as_str().to_string(),
+            count: g.count,
+            distinct_principals: g.distinct_principals,
+            top_causes,
+        });
+    }
+
+    let mut daily: Vec<DayCount> = read_groups(
+        &agg.groups(Dimension::DayCause, lead, None)?,
+        Dimension::DayCause,
+    )?
+    .into_iter()
+    .filter_map(|g| {
+        let mut k = g.keys.into_iter();
+        let day = k.next().flatten()?;
+        let cause = k.next().flatten().unwrap_or_else(|| "unknown".into());
+        Some(DayCount {
+            day,
+            root_cause: cause,
+            count: g.count,
+        })
+    })
+    .collect();
+    daily.sort_by(|a, b| (&a.day, &a.root_cause).cmp(&(&b.day, &b.root_cause)));
+
+    let comparison = match (opts.compare_previous, from, to) {
+        (true, Some(a), Some(b)) => Some(compare(frame, &agg, a, b)?),
+        _ => None,
+    };
+
+    Ok(Summary {
+        period: Period {
+            from: from.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+            to: to.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        },
+        headline: Headline {
+            total,
+            own,
+            folded: total - own,
+            own_distinct_principals: first_u64(&own_stats, "p")?,
+            own_buckets: first_u64(&own_stats, "b")?,
+            disagrees_with_aws: first_u64(&all_stats, "d")?,
+            unknown_cause: first_u64(&all_stats, "u")?,
+            without_time,
+        },
+        by_class,
+        sections,
+        folded,
+        daily,
+        comparison,
+    })
+}
+
+fn compare(
+    frame: &DataFrame,
+    now: &Aggregates,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Comparison> {
+    let len = to - from;
+    let (pfrom, pto) = (from - len, from);
+    let before = Aggregates::from_frame(&window(frame, pfrom, pto)?)?;
+    let lead = Some(&LEAD_CLASSES[..]);
+    let causes_now = read_groups(
+        &now.groups(Dimension::RootCause, lead, None)?,
+        Dimension::RootCause,
+    )?;
+    let causes_before = read_groups(
+        &before.groups(Dimension::RootCause, lead, None)?,
+        Dimension::RootCause,
+    )?;
+    let principals_now = read_groups(
+        &now.groups(Dimension::Principal, lead, None)?,
+        Dimension::Principal,
+    )?;
+    let principals_before: BTreeSet<Option<String>> = read_groups(
+        &before.groups(Dimension::Principal, lead, None)?,
+        Dimension::Principal,
+    )?
+    .into_iter()
+    .map(|g| g.keys.into_iter().next().flatten())
+    .collect();
+
+    let key = |g: &Group| g.keys.first().cloned().flatten();
+    let before_by_cause: BTreeMap<Option<String>, u64> =
+        causes_before.iter().map(|g| (key(g), g.count)).collect();
+    let mut names: BTreeSet<Option<String>> = before_by_cause.keys().cloned().collect();
+    names.extend(causes_now.iter().map(key));
+    let now_by_cause: BTreeMap<Option<String>, u64> =
+        causes_now.iter().map(|g| (key(g), g.count)).collect();
+    let mut causes: Vec<CauseChange> = names
+        .into_iter()
+        .map(|n| CauseChange {
+            now: now_by_cause.get(&n).copied().unwrap_or(0),
+            before: before_by_cause.get(&n).copied().unwrap_or(0),
+            root_cause: n.unwrap_or_else(|| "unknown".into()),
+        })
+        .collect();
+    causes.sort_by(|a, b| b.now.cmp(&a.now).then(a.root_cause.cmp(&b.root_cause)));
+    let now_total = sum_counts(&causes_now);
+    let before_total = sum_counts(&causes_before);
+    Ok(Comparison {
+        previous: Period {
+            from: Some(pfrom.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+            to: Some(pto.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        },
+        now: now_total,
+        before: before_total,
+        growth_pct: (before_total > 0)
+            .then(|| (now_total as f64 - before_total as f64) * 100.0 / before_total as f64),
+        new_principals: principals_now
+            .iter()
+            .filter(|g| !principals_before.contains(&key(g)))
+            .filter_map(|g| key(g).map(|k| (k, g.count)))
+            .collect(),
+        new_causes: causes
+            .iter()
+            .filter(|c| c.before == 0 && c.now > 0)
+            .map(|c| c.root_cause.clone())
+            .collect(),
+        causes,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::findings::Finding;
+    use crate::report::frame::findings_frame;
+
+    fn f(id: &str, day: u32, who: &str, cause: RootCause, class: CallerClass) -> Finding {
+        Finding {
+            event_id: id.into(),
+            event_time: Some(format!("2026-11-{day:02}T12:00:00Z")),
+            principal_arn: Some(format!("arn:aws:iam::111122223333:user/{who}")),
+            bucket: Some("logs".into()),
+            root_cause: cause,
+            caller_class: class,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn own_workloads_lead_and_noise_is_folded() {
+        let v = vec![
+            f("a", 10, "alice", RootCause::Scp, CallerClass::SameAccount),
+            f("b", 10, "alice", RootCause::Scp, CallerClass::SameAccount),
+            f("c", 11, "bob", RootCause::Kms, CallerClass::Organization),
+            f(
+                "d",
+                11,
+                "scanner",
+                RootCause::MissingAllow,
+                CallerClass::Anonymous,
+            ),
+            f("e", 12, "x", RootCause::MissingAllow, CallerClass::External),
+        ];
+        let s = summarize(&findings_frame(&v).unwrap(), &SummaryOptions::default()).unwrap();
+        assert_eq!(s.headline.total, 5);
+        assert_eq!(s.headline.own, 3);
+        assert_eq!(s.headline.folded, 2);
+        assert_eq!(s.headline.own_distinct_principals, 2);
+        let causes = &s.sections[0];
+        assert_eq!(causes.groups.len(), 2, "missing_allow is noise only");
+        assert_eq!(causes.groups[0].keys, vec![Some("scp".to_string())]);
+        assert_eq!(causes.groups[0].events.len(), 2);
+        assert_eq!(s.folded.len(), 2);
+        assert_eq!(s.folded[0].caller_class, "anonymous");
+        assert_eq!(
+            s.daily,
+            vec![
+                DayCount {
+                    day: "2026-11-10".into(),
+                    root_cause: "scp".into(),
+                    count: 2
+                },
+                DayCount {
+                    day: "2026-11-11".into(),
+                    root_cause: "kms".into(),
+                    count: 1
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn compare_previous_finds_new_principals_causes_and_growth() {
+        let mut v = Vec::new();
+        // Previous week (Nov 1-7): alice scp x2. This week (Nov 8-14): alice scp x3, bob kms.
+        v.push(f(
+            "p1",
+            2,
+            "alice",
+            RootCause::Scp,
+            CallerClass::SameAccount,
+        ));
+        v.push(f(
+            "p2",
+            3,
+            "alice",
+            RootCause::Scp,
+            CallerClass::SameAccount,
+        ));
+        for (i, d) in [9, 10, 11].into_iter().enumerate() {
+            v.push(f(
+                &format!("n{i}"),
+                d,
+                "alice",
+                RootCause::Scp,
+                CallerClass::SameAccount,
+            ));
+        }
+        v.push(f("n9", 13, "bob", RootCause::Kms, CallerClass::SameAccount));
+        let opts = SummaryOptions {
+            since: Some(Utc.with_ymd_and_hms(2026, 11, 8, 0, 0, 0).unwrap()),
+            until: Some(Utc.with_ymd_and_hms(2026, 11, 15, 0, 0, 0).unwrap()),
+            compare_previous: true,
+            ..Default::default()
+        };
+        let s = summarize(&findings_frame(&v).unwrap(), &opts).unwrap();
+        assert_eq!(s.headline.total, 4);
+        let cmp = s.comparison.unwrap();
+        assert_eq!(cmp.previous.from.as_deref(), Some("2026-11-01T00:00:00Z"));
+        assert_eq!((cmp.now, cmp.before), (4, 2));
+        assert_eq!(cmp.growth_pct, Some(100.0));
+        assert_eq!(
+            cmp.new_principals,
+            vec![("arn:aws:iam::111122223333:user/bob".to_string(), 1)]
+        );
+        assert_eq!(cmp.new_causes, vec!["kms".to_string()]);
+    }
+}

@@ -1,0 +1,198 @@
+//! `denytrail report`: reports from saved findings. The numbers asserted here are computed
+//! from the fixture by hand (see `fixture`), not copied from a run.
+
+use crate::util::{denytrail, run};
+use denytrail::findings::{CallerClass, Finding, RootCause};
+use std::path::{Path, PathBuf};
+
+/// 40 findings over Nov 10-13 2026: i % 4 picks the day, i % 3 == 0 is an SCP denial (else
+/// missing_allow), i % 5 == 0 is an anonymous caller (else same account), principals
+/// `user/u{i % 6}`, buckets `b{i % 2}`.
+fn fixture() -> Vec<Finding> {
+    (0..40)
+        .map(|i| {
+            let anonymous = i % 5 == 0;
+            let cause = if i % 3 == 0 {
+                RootCause::Scp
+            } else {
+                RootCause::MissingAllow
+            };
+            Finding {
+                event_id: format!("ev-{i:03}"),
+                event_time: Some(format!("2026-11-{:02}T08:{:02}:00Z", 10 + i % 4, i)),
+                event_name: Some("GetObject".into()),
+                action: Some("s3:GetObject".into()),
+                principal_arn: Some(if anonymous {
+                    "anonymous".into()
+                } else {
+                    format!("arn:aws:iam::111122223333:user/u{}", i % 6)
+                }),
+                principal_account: Some("111122223333".into()),
+                resource_account: Some("111122223333".into()),
+                bucket: Some(format!("b{}", i % 2)),
+                key: Some("k".into()),
+                resource_arn: Some(format!("arn:aws:s3:::b{}/k", i % 2)),
+                source_ip: Some(format!("10.0.{}.1", i % 3)),
+                root_cause: cause,
+                remediation: Some(format!("fix {}", cause.as_str())),
+                caller_class: if anonymous {
+                    CallerClass::Anonymous
+                } else {
+                    CallerClass::SameAccount
+                },
+                ..Default::default()
+            }
+        })
+        .collect()
+}
+
+fn write_jsonl(dir: &Path, findings: &[Finding]) -> PathBuf {
+    let path = dir.join("findings.jsonl");
+    let mut text = String::new();
+    for f in findings {
+        text.push_str(&serde_json::to_string(f).unwrap());
+        text.push('\n');
+    }
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn report_json(args: &[&str]) -> serde_json::Value {
+    let mut c = denytrail();
+    c.arg("report").args(args).args(["--format", "json"]);
+    let (out, stdout, stderr) = run(c);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    serde_json::from_str(&stdout).unwrap()
+}
+
+fn expected_own_by_cause(findings: &[Finding]) -> (u64, u64) {
+    let own = findings
+        .iter()
+        .filter(|f| f.caller_class == CallerClass::SameAccount);
+    let scp = own
+        .clone()
+        .filter(|f| f.root_cause == RootCause::Scp)
+        .count() as u64;
+    (own.count() as u64 - scp, scp)
+}
+
+#[test]
+fn json_report_counts_own_workloads_and_folds_anonymous() {
+    let dir = tempfile::tempdir().unwrap();
+    let all = fixture();
+    let input = write_jsonl(dir.path(), &all);
+    let v = report_json(&[input.to_str().unwrap()]);
+    let h = &v["headline"];
+    assert_eq!(h["total"], 40);
+    assert_eq!(h["folded"], 8); // i % 5 == 0
+    assert_eq!(h["own"], 32);
+    let causes = &v["sections"][0]["groups"];
+    let (missing, scp) = expected_own_by_cause(&all);
+    assert_eq!(causes[0]["keys"][0], "missing_allow");
+    assert_eq!(causes[0]["count"], missing);
+    assert_eq!(causes[0]["top_fix"], "fix missing_allow");
+    assert_eq!(causes[1]["keys"][0], "scp");
+    assert_eq!(causes[1]["count"], scp);
+    assert_eq!(v["folded"][0]["caller_class"], "anonymous");
+    assert_eq!(v["folded"][0]["count"], 8);
+    // Four days, each a stacked bar of own denials.
+    let days: std::collections::BTreeSet<_> = v["daily"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["day"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(days.len(), 4);
+    let daily_total: u64 = v["daily"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(daily_total, 32);
+}
+
+#[test]
+fn jsonl_to_parquet_to_report_gives_the_same_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write_jsonl(dir.path(), &fixture());
+    let parquet = dir.path().join("f.parquet");
+    let csv = dir.path().join("f.csv");
+    for out in [&parquet, &csv] {
+        let mut c = denytrail();
+        c.arg("report").arg(&input).arg("-o").arg(out);
+        let (o, _, stderr) = run(c);
+        assert_eq!(o.status.code(), Some(0), "{stderr}");
+    }
+    let from_jsonl = report_json(&[input.to_str().unwrap()]);
+    let from_parquet = report_json(&[parquet.to_str().unwrap()]);
+    let from_csv = report_json(&[csv.to_str().unwrap()]);
+    assert_eq!(from_jsonl, from_parquet);
+    assert_eq!(from_jsonl, from_csv);
+    // And the parquet file holds the rows themselves, back to identical jsonl.
+    let mut c = denytrail();
+    c.arg("report").arg(&parquet).args(["--format", "jsonl"]);
+    let (_, stdout, _) = run(c);
+    assert_eq!(stdout, std::fs::read_to_string(&input).unwrap());
+}
+
+#[test]
+fn filters_select_by_cause_principal_and_cidr() {
+    let dir = tempfile::tempdir().unwrap();
+    let all = fixture();
+    let input = write_jsonl(dir.path(), &all);
+    let input = input.to_str().unwrap();
+    let v = report_json(&[input, "--cause", "scp"]);
+    let scp = all
+        .iter()
+        .filter(|f| f.root_cause == RootCause::Scp)
+        .count();
+    assert_eq!(v["headline"]["total"], scp as u64);
+    let v = report_json(&[input, "--principal", "arn:aws:iam::*:user/u1"]);
+    let u1 = all
+        .iter()
+        .filter(|f| f.principal_arn.as_deref() == Some("arn:aws:iam::111122223333:user/u1"))
+        .count();
+    assert_eq!(v["headline"]["total"], u1 as u64);
+    let v = report_json(&[input, "--source-ip", "10.0.2.0/24", "--bucket", "b0"]);
+    let n = all
+        .iter()
+        .filter(|f| f.source_ip.as_deref() == Some("10.0.2.1") && f.bucket.as_deref() == Some("b0"))
+        .count();
+    assert_eq!(v["headline"]["total"], n as u64);
+}
+
+#[test]
+fn bad_input_line_is_named_counted_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write_jsonl(dir.path(), &fixture());
+    let mut text = std::fs::read_to_string(&input).unwrap();
+    text.push_str("{\"truncated\n");
+    std::fs::write(&input, text).unwrap();
+    let mut c = denytrail();
+    c.arg("report").arg(&input).args(["--format", "json"]);
+    let (out, stdout, stderr) = run(c);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("findings.jsonl row 41"), "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["headline"]["total"], 40);
+}
+
+#[test]
+fn table_fits_100_columns_and_has_no_colour_when_piped() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write_jsonl(dir.path(), &fixture());
+    let mut c = denytrail();
+    c.arg("report").arg(&input);
+    let (out, stdout, _) = run(c);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(!stdout.contains('\x1b'));
+    for line in stdout.lines() {
+        assert!(line.chars().count() <= 100, "{line}");
+    }
+    assert!(
+        stdout.contains("40 denials: 32 from own workloads, 8 folded"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("missing_allow"), "{stdout}");
+}
