@@ -16,7 +16,95 @@
 //! including non-public delegation to specific accounts". `IgnorePublicAcls` ignores ACL
 //! grants to `AllUsers` and `AuthenticatedUsers`.
 
+use super::rule::{RuleHit, RuleOutcome};
+use crate::findings::RootCause;
 use serde_json::Value;
+
+/// Who is asking, relative to the bucket owner, as BPA cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Asker {
+    Anonymous,
+    CrossAccount,
+    SameAccount,
+    AwsService,
+    Unknown,
+}
+
+/// `RestrictPublicBuckets` on a bucket whose policy is public: only AWS service principals and
+/// the owner account's own users get through; public grants and cross-account grants inside
+/// that policy are blocked. Read only when every policy layer allows (the bucket policy's
+/// grant is what would have allowed the request).
+pub fn check_policy(settings: BpaSettings, policy: Option<&Value>, asker: Asker) -> RuleOutcome {
+    if matches!(asker, Asker::SameAccount | Asker::AwsService) {
+        return RuleOutcome::Clear;
+    }
+    let Some(doc) = policy else {
+        return RuleOutcome::Clear;
+    };
+    if !policy_is_public(doc) {
+        return RuleOutcome::Clear;
+    }
+    let who = match asker {
+        Asker::Anonymous => "an anonymous caller",
+        Asker::CrossAccount => "a caller from another account",
+        _ => "a caller whose account is unknown",
+    };
+    match settings.restrict_public_buckets {
+        Some(true) if asker != Asker::Unknown => {
+            let mut hit = RuleHit::setting(
+                RootCause::BlockPublicAccess,
+                format!(
+                    "the bucket policy is public (statement {}) and RestrictPublicBuckets blocks its grants to {who}",
+                    public_statements(doc).join(", ")
+                ),
+            );
+            hit.fix_hint = Some("policy");
+            RuleOutcome::Fires(hit)
+        }
+        Some(true) => RuleOutcome::Unknown(
+            "the caller's account (RestrictPublicBuckets applies only to other accounts)"
+                .to_owned(),
+        ),
+        Some(false) => RuleOutcome::Clear,
+        None => {
+            RuleOutcome::Unknown("Block Public Access settings of the bucket or account".to_owned())
+        }
+    }
+}
+
+/// `IgnorePublicAcls` on a bucket whose ACL grants the needed permission to `AllUsers` or
+/// `AuthenticatedUsers`: the grant is ignored. Read when the bucket policy side lacks the
+/// Allow (the engine does not evaluate ACLs), so that the public ACL was the only grant.
+pub fn check_acl(
+    settings: BpaSettings,
+    acl: Option<&Value>,
+    action: &str,
+    asker: Asker,
+) -> RuleOutcome {
+    if matches!(asker, Asker::SameAccount | Asker::AwsService) {
+        return RuleOutcome::Clear;
+    }
+    let (Some(acl), Some(perm)) = (acl, bucket_acl_permission(action)) else {
+        return RuleOutcome::Clear;
+    };
+    if !acl_public_grant(acl, perm, asker != Asker::Anonymous) {
+        return RuleOutcome::Clear;
+    }
+    match settings.ignore_public_acls {
+        Some(true) => {
+            let mut hit = RuleHit::setting(
+                RootCause::BlockPublicAccess,
+                format!("the bucket ACL grants {perm} to the public, and IgnorePublicAcls ignores that grant"),
+            );
+            hit.fix_hint = Some("acl");
+            RuleOutcome::Fires(hit)
+        }
+        Some(false) => RuleOutcome::Clear,
+        None => {
+            RuleOutcome::Unknown("Block Public Access settings of the bucket or account".to_owned())
+        }
+    }
+}
 
 /// The four BPA switches, already combined across bucket and account level (OR: the most
 /// restrictive wins). `None` for a switch means the snapshot does not say.
@@ -339,6 +427,64 @@ mod tests {
         let c = b.combine(a);
         assert_eq!(c.restrict_public_buckets, Some(true));
         assert_eq!(c.ignore_public_acls, None);
+    }
+
+    fn on() -> BpaSettings {
+        BpaSettings {
+            restrict_public_buckets: Some(true),
+            ignore_public_acls: Some(true),
+            ..BpaSettings::default()
+        }
+    }
+
+    /// RestrictPublicBuckets: a public policy's grant to an anonymous caller is blocked.
+    #[test]
+    fn restrict_public_buckets_blocks_anonymous_grant_in_public_policy() {
+        let d = json!({"Statement": [{"Sid": "PublicRead", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}]});
+        let o = check_policy(on(), Some(&d), Asker::Anonymous);
+        assert!(
+            matches!(o, RuleOutcome::Fires(ref h) if h.detail.contains("PublicRead")),
+            "{o:?}"
+        );
+        // The owner account's own users are not affected.
+        assert_eq!(
+            check_policy(on(), Some(&d), Asker::SameAccount),
+            RuleOutcome::Clear
+        );
+    }
+
+    /// "including non-public delegation to specific accounts": a cross-account grant inside a
+    /// public policy is blocked too; a non-public policy is not affected.
+    #[test]
+    fn restrict_public_buckets_blocks_cross_account_only_inside_public_policy() {
+        let public = json!({"Statement": [
+            {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*"},
+            {"Effect": "Allow", "Principal": {"AWS": "333333333333"}, "Action": "s3:PutObject", "Resource": "*"}]});
+        assert!(matches!(
+            check_policy(on(), Some(&public), Asker::CrossAccount),
+            RuleOutcome::Fires(_)
+        ));
+        let private = json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": "333333333333"}, "Action": "s3:PutObject", "Resource": "*"}]});
+        assert_eq!(
+            check_policy(on(), Some(&private), Asker::CrossAccount),
+            RuleOutcome::Clear
+        );
+    }
+
+    /// IgnorePublicAcls ignores a public ACL grant.
+    #[test]
+    fn ignore_public_acls_neutralizes_public_acl() {
+        let acl = json!({"Grants": [{"Grantee": {"Type": "Group", "URI": ALL_USERS}, "Permission": "READ"}]});
+        let o = check_acl(on(), Some(&acl), "s3:ListBucket", Asker::Anonymous);
+        assert!(matches!(o, RuleOutcome::Fires(_)));
+        let off = BpaSettings {
+            ignore_public_acls: Some(false),
+            ..BpaSettings::default()
+        };
+        assert_eq!(
+            check_acl(off, Some(&acl), "s3:ListBucket", Asker::Anonymous),
+            RuleOutcome::Clear
+        );
     }
 
     #[test]

@@ -31,19 +31,6 @@ pub struct LayerView {
     pub unknown: Option<String>,
 }
 
-/// The request's relation to the bucket, which decides how identity and resource combine.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Parties {
-    /// Caller and bucket in one account: identity and bucket policy grants are a union.
-    SameAccount,
-    /// Caller in another account: both sides must allow.
-    CrossAccount,
-    /// Unauthenticated caller: only the bucket policy (or an ACL) can grant.
-    Anonymous,
-    /// The bucket owner is unknown (redacted and not in the snapshot).
-    Unknown,
-}
-
 /// The policy-layer verdict: the primary failing layer (if any) and the others.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PolicyVerdict {
@@ -134,98 +121,69 @@ fn implicit(v: &LayerView, root_cause: RootCause) -> Cause {
     }
 }
 
-/// Decides the primary policy cause. `engine_allows` is the engine's overall decision
-/// (`Some(true)` allow, `Some(false)` deny, `None` unknown): it encodes AWS's same-account
-/// special cases (a bucket policy naming the user or session ARN is not limited by the
-/// boundary), which the per-layer view alone cannot.
-pub fn decide(
-    layers: &[LayerView],
-    parties: Parties,
-    engine_allows: Option<bool>,
-) -> PolicyVerdict {
-    let get = |l: Layer| layers.iter().find(|v| v.layer == l);
-    let dec = |l: Layer| {
-        get(l)
-            .map(|v| v.decision)
-            .unwrap_or(Decision::NotApplicable)
+/// Implicit-deny order of FINDINGS.md: rcp, scp, vpc_endpoint, missing_allow (the caller's
+/// side, then the bucket policy), permissions_boundary, session_policy.
+const IMPLICIT_ORDER: [Layer; 7] = [
+    Layer::Rcp,
+    Layer::Scp,
+    Layer::VpcEndpoint,
+    Layer::Identity,
+    Layer::Resource,
+    Layer::PermissionsBoundary,
+    Layer::SessionPolicy,
+];
+
+fn rank(v: &LayerView) -> (bool, usize) {
+    let order: &[Layer] = if v.decision == Decision::ExplicitDeny {
+        &EXPLICIT_ORDER
+    } else {
+        &IMPLICIT_ORDER
     };
+    (
+        v.decision != Decision::ExplicitDeny,
+        order
+            .iter()
+            .position(|l| *l == v.layer)
+            .unwrap_or(order.len()),
+    )
+}
 
-    let mut failing: Vec<Cause> = Vec::new();
-    // 1. Explicit denies, in order.
-    for l in EXPLICIT_ORDER {
-        if let Some(v) = get(l) {
-            if v.decision == Decision::ExplicitDeny {
-                failing.push(explicit(v));
-            }
-        }
-    }
-    let explicit_count = failing.len();
-
-    // 2. Implicit denies, in order; identity/resource combine per the parties.
-    let mut implicit_failing: Vec<Cause> = Vec::new();
-    for l in [Layer::Rcp, Layer::Scp, Layer::VpcEndpoint] {
-        if let Some(v) = get(l) {
-            if v.decision == Decision::ImplicitDeny {
-                implicit_failing.push(implicit(v, cause_word(l)));
-            }
-        }
-    }
-    let id = dec(Layer::Identity);
-    let res = dec(Layer::Resource);
-    let lacks = |d: Decision| d == Decision::ImplicitDeny;
-    match parties {
-        Parties::SameAccount => {
-            // Union: missing only when neither side allows (and neither is unknown).
-            if lacks(id) && (lacks(res) || res == Decision::NotApplicable) {
-                if let Some(v) = get(Layer::Identity) {
-                    implicit_failing.push(implicit(v, RootCause::MissingAllow));
-                }
-            }
-        }
-        Parties::CrossAccount | Parties::Unknown => {
-            if lacks(id) {
-                if let Some(v) = get(Layer::Identity) {
-                    implicit_failing.push(implicit(v, RootCause::MissingAllow));
-                }
-            }
-            if lacks(res) || (res == Decision::NotApplicable && parties == Parties::CrossAccount) {
-                if let Some(v) = get(Layer::Resource) {
-                    implicit_failing.push(implicit(v, RootCause::MissingAllow));
-                }
-            }
-        }
-        Parties::Anonymous => {
-            if lacks(res) || res == Decision::NotApplicable {
-                if let Some(v) = get(Layer::Resource) {
-                    implicit_failing.push(implicit(v, RootCause::MissingAllow));
-                }
-            }
-        }
-    }
-    for l in [Layer::PermissionsBoundary, Layer::SessionPolicy] {
-        if let Some(v) = get(l) {
-            if v.decision == Decision::ImplicitDeny {
-                implicit_failing.push(implicit(v, cause_word(l)));
-            }
-        }
-    }
-    // The engine's overall answer wins over the per-layer view for implicit denies: when it
-    // allows, an implicit deny in the boundary was overridden by a session-ARN grant, etc.
-    if engine_allows == Some(true) && explicit_count == 0 {
-        implicit_failing.clear();
-    }
-    failing.extend(implicit_failing);
-
-    let unknown: Vec<String> = layers
+/// Decides the primary policy cause from the engine's blockers (the layers that stop the
+/// request, each `ExplicitDeny` or `ImplicitDeny`; the engine has already applied AWS's
+/// same-account union and its special cases, so only failing layers arrive here).
+/// `allowed` is the engine's overall answer (`Some(true)` allowed whatever the unknowns,
+/// `Some(false)` denied whatever the unknowns, `None` unknown); `unknowns` says what is
+/// missing when it is unknown.
+pub fn decide(blockers: &[LayerView], allowed: Option<bool>, unknowns: &[String]) -> PolicyVerdict {
+    let mut sorted: Vec<&LayerView> = blockers
         .iter()
-        .filter(|v| v.decision == Decision::Unknown)
-        .map(|v| {
-            v.unknown
-                .clone()
-                .unwrap_or_else(|| format!("{} layer", policy_type(v.layer).as_str()))
+        .filter(|b| matches!(b.decision, Decision::ExplicitDeny | Decision::ImplicitDeny))
+        .collect();
+    sorted.sort_by_key(|b| rank(b));
+    let failing: Vec<Cause> = sorted
+        .into_iter()
+        .map(|b| {
+            if b.decision == Decision::ExplicitDeny {
+                explicit(b)
+            } else {
+                let word = match b.layer {
+                    Layer::Identity | Layer::Resource => RootCause::MissingAllow,
+                    l => cause_word(l),
+                };
+                implicit(b, word)
+            }
         })
         .collect();
-    let all_allow = failing.is_empty() && unknown.is_empty() && engine_allows != Some(false);
+    let unknown = if failing.is_empty() && allowed != Some(true) {
+        if unknowns.is_empty() {
+            vec!["the engine could not decide one of the policy layers".to_owned()]
+        } else {
+            unknowns.to_vec()
+        }
+    } else {
+        Vec::new()
+    };
+    let all_allow = failing.is_empty() && allowed == Some(true);
     let mut it = failing.into_iter();
     let primary = it.next();
     PolicyVerdict {
@@ -254,7 +212,7 @@ mod tests {
     /// before the identity policy when both deny explicitly.
     #[test]
     fn explicit_deny_order_scp_before_identity() {
-        let layers = [
+        let b = [
             lv(
                 Layer::Identity,
                 Decision::ExplicitDeny,
@@ -262,9 +220,8 @@ mod tests {
                 Some("DenyAll"),
             ),
             lv(Layer::Scp, Decision::ExplicitDeny, "p-123", Some("NoS3")),
-            lv(Layer::Resource, Decision::Allow, "bucket-policy:b", None),
         ];
-        let v = decide(&layers, Parties::SameAccount, Some(false));
+        let v = decide(&b, Some(false), &[]);
         let p = v.primary.unwrap();
         assert_eq!(p.root_cause, RootCause::Scp);
         assert_eq!(p.statement_sid.as_deref(), Some("NoS3"));
@@ -273,10 +230,29 @@ mod tests {
         assert_eq!(v.also[0].policy_type, Some(PolicyType::Identity));
     }
 
+    /// The bucket policy's explicit deny comes before the identity policy's.
+    #[test]
+    fn explicit_resource_before_identity() {
+        let b = [
+            lv(Layer::Identity, Decision::ExplicitDeny, "i", Some("A")),
+            lv(
+                Layer::Resource,
+                Decision::ExplicitDeny,
+                "bucket-policy:b",
+                Some("B"),
+            ),
+        ];
+        let p = decide(&b, Some(false), &[]).primary.unwrap();
+        assert_eq!(
+            (p.root_cause, p.policy_type),
+            (RootCause::ExplicitDeny, Some(PolicyType::Resource))
+        );
+    }
+
     /// An explicit deny beats an implicit deny earlier in the order.
     #[test]
     fn explicit_boundary_deny_beats_implicit_scp() {
-        let layers = [
+        let b = [
             lv(Layer::Scp, Decision::ImplicitDeny, "ou-1", None),
             lv(
                 Layer::PermissionsBoundary,
@@ -284,52 +260,63 @@ mod tests {
                 "arn:b",
                 Some("D"),
             ),
-            lv(Layer::Identity, Decision::Allow, "arn:i", None),
         ];
-        let v = decide(&layers, Parties::SameAccount, Some(false));
+        let v = decide(&b, Some(false), &[]);
         assert_eq!(
             v.primary.unwrap().root_cause,
             RootCause::PermissionsBoundary
         );
         assert_eq!(v.also[0].root_cause, RootCause::Scp);
+        assert_eq!(v.also[0].deny_type, Some(DenyType::Implicit));
     }
 
-    /// Same account: identity and bucket policy grants are a union.
+    /// Implicit order: an SCP without an Allow comes before the missing identity allow.
     #[test]
-    fn same_account_union_resource_grant_suffices() {
-        let layers = [
+    fn implicit_scp_before_missing_allow() {
+        let b = [
             lv(Layer::Identity, Decision::ImplicitDeny, "arn:u", None),
-            lv(Layer::Resource, Decision::Allow, "bucket-policy:b", None),
+            lv(Layer::Scp, Decision::ImplicitDeny, "p-allow", None),
         ];
-        let v = decide(&layers, Parties::SameAccount, Some(true));
-        assert!(v.primary.is_none());
-        assert!(v.all_allow);
+        let v = decide(&b, Some(false), &[]);
+        assert_eq!(v.primary.unwrap().root_cause, RootCause::Scp);
+        assert_eq!(v.also[0].root_cause, RootCause::MissingAllow);
     }
 
-    /// Cross-account: both sides must allow; the caller's side comes first.
+    /// Cross-account: both sides must allow; the caller's side is named first, the bucket
+    /// policy goes to `also`.
     #[test]
-    fn cross_account_both_sides_must_allow() {
-        let layers = [
-            lv(Layer::Identity, Decision::Allow, "arn:u", None),
+    fn cross_account_caller_side_first() {
+        let b = [
             lv(
                 Layer::Resource,
                 Decision::ImplicitDeny,
                 "bucket-policy:b",
                 None,
             ),
+            lv(Layer::Identity, Decision::ImplicitDeny, "arn:u", None),
         ];
-        let v = decide(&layers, Parties::CrossAccount, Some(false));
+        let v = decide(&b, Some(false), &[]);
         let p = v.primary.unwrap();
-        assert_eq!(p.root_cause, RootCause::MissingAllow);
-        assert_eq!(p.policy_type, Some(PolicyType::Resource));
+        assert_eq!(
+            (p.root_cause, p.policy_type),
+            (RootCause::MissingAllow, Some(PolicyType::Identity))
+        );
+        assert_eq!(v.also[0].policy_type, Some(PolicyType::Resource));
+    }
+
+    #[test]
+    fn allowed_request_has_no_policy_cause() {
+        let v = decide(&[], Some(true), &[]);
+        assert!(v.primary.is_none() && v.all_allow && v.unknown.is_empty());
     }
 
     #[test]
     fn unknown_layer_is_never_a_cause() {
-        let mut u = lv(Layer::SessionPolicy, Decision::Unknown, "", None);
-        u.unknown = Some("session policy of access key ASIA1".into());
-        let layers = [lv(Layer::Identity, Decision::Allow, "arn:u", None), u];
-        let v = decide(&layers, Parties::SameAccount, None);
+        let v = decide(
+            &[],
+            None,
+            &["session policy of access key ASIA1".to_owned()],
+        );
         assert!(v.primary.is_none());
         assert!(!v.all_allow);
         assert_eq!(

@@ -5,8 +5,13 @@
 pub mod aws_message;
 pub mod block_public_access;
 pub mod decide;
+pub mod kms;
+pub mod object_not_found;
+pub mod object_ownership;
 pub mod remediation;
 pub mod request_error;
+pub mod requester_pays;
+pub mod rule;
 pub mod session;
 
 use crate::findings::{Finding, RootCause};

@@ -1,0 +1,526 @@
+//! SSE-KMS: S3 allowed the request, but the caller may not use the KMS key.
+//!
+//! S3 calls KMS as the caller: `kms:GenerateDataKey` to write an SSE-KMS object,
+//! `kms:Decrypt` to read one. The key policy must allow it even within one account (a key
+//! policy that names the account root only delegates to IAM, which must then allow too);
+//! across accounts both the key policy and the caller's IAM side must allow (KMS developer
+//! guide, key-policy-default and key-policy-modifying-external-accounts).
+//!
+//! With S3 Bucket Keys enabled, KMS sees the *bucket* ARN as encryption context
+//! (`aws:s3:arn`), not the object's: a key-policy condition pinned to object ARNs
+//! (`arn:aws:s3:::bucket/*`) then fails. That is modelled by choosing the context value here.
+//!
+//! KMS AccessDenied records in the same logs whose `encryptionContext.aws:s3:arn` names the
+//! object or bucket are AWS's own word that KMS refused: they confirm the cause even when the
+//! snapshot's key policy would allow (drift).
+
+use super::rule::{RuleHit, RuleOutcome};
+use crate::findings::{DenyType, PolicyType, RootCause};
+use crate::policy::Decision;
+use crate::record::Event;
+
+/// The KMS call S3 makes for a request, and its encryption context.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KmsCall {
+    /// `kms:Decrypt` or `kms:GenerateDataKey`.
+    pub action: &'static str,
+    /// The key as configured or requested (id, ARN or alias): resolve through the snapshot.
+    pub key: String,
+    /// The `aws:s3:arn` encryption context value: the bucket ARN with S3 Bucket Keys,
+    /// the object ARN otherwise.
+    pub context_arn: String,
+    pub bucket_key: bool,
+    /// Where the key came from: `request header` or `bucket default encryption`.
+    pub source: &'static str,
+}
+
+/// Actions that write object data (S3 asks KMS for a data key).
+fn is_write(action: &str) -> bool {
+    let a = action.to_ascii_lowercase();
+    a == "s3:putobject"
+}
+
+/// Actions that read object data (S3 asks KMS to decrypt the data key).
+fn is_read(action: &str) -> bool {
+    let a = action.to_ascii_lowercase();
+    a == "s3:getobject" || a == "s3:getobjectversion"
+}
+
+/// The bucket's default encryption as the rule needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DefaultEncryption {
+    /// `AES256`, `aws:kms`, `aws:kms:dsse`.
+    pub algorithm: String,
+    pub kms_key_id: Option<String>,
+    pub bucket_key_enabled: bool,
+}
+
+fn param<'a>(event: &'a Event, name: &str) -> Option<&'a str> {
+    let m = event.request_parameters.as_ref()?.as_object()?;
+    m.iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .and_then(|(_, v)| v.as_str())
+}
+
+/// The KMS call for an object request, or `None` when no KMS call is involved (bucket action,
+/// SSE-S3, no default encryption). Reads assume the object carries the bucket's default
+/// encryption (S3 does not log an object's encryption on a denied read); the reason says so.
+pub fn kms_call(
+    event: &Event,
+    action: &str,
+    bucket: &str,
+    key: Option<&str>,
+    default: Option<&DefaultEncryption>,
+) -> Option<KmsCall> {
+    let key_name = key?;
+    let write = is_write(action);
+    if !write && !is_read(action) {
+        return None;
+    }
+    let object_arn = format!("arn:aws:s3:::{bucket}/{key_name}");
+    let bucket_arn = format!("arn:aws:s3:::{bucket}");
+    if write {
+        let sse = param(event, "x-amz-server-side-encryption");
+        if let Some(sse) = sse {
+            if sse.eq_ignore_ascii_case("AES256") {
+                return None;
+            }
+        }
+        let header_key = param(event, "x-amz-server-side-encryption-aws-kms-key-id");
+        let header_bucket_key = param(event, "x-amz-server-side-encryption-bucket-key-enabled")
+            .map(|v| v.eq_ignore_ascii_case("true"));
+        let default_kms = default.filter(|d| d.algorithm.starts_with("aws:kms"));
+        let (key_id, source) = match (header_key, default_kms) {
+            (Some(k), _) => (k.to_owned(), "request header"),
+            (None, Some(d)) => (
+                d.kms_key_id
+                    .clone()
+                    .unwrap_or_else(|| "alias/aws/s3".to_owned()),
+                "bucket default encryption",
+            ),
+            (None, None) => {
+                if sse.is_some_and(|s| s.starts_with("aws:kms")) {
+                    ("alias/aws/s3".to_owned(), "request header")
+                } else {
+                    return None;
+                }
+            }
+        };
+        let bucket_key = header_bucket_key
+            .or(default_kms.map(|d| d.bucket_key_enabled))
+            .unwrap_or(false);
+        return Some(KmsCall {
+            action: "kms:GenerateDataKey",
+            key: key_id,
+            context_arn: if bucket_key { bucket_arn } else { object_arn },
+            bucket_key,
+            source,
+        });
+    }
+    let d = default.filter(|d| d.algorithm.starts_with("aws:kms"))?;
+    Some(KmsCall {
+        action: "kms:Decrypt",
+        key: d
+            .kms_key_id
+            .clone()
+            .unwrap_or_else(|| "alias/aws/s3".to_owned()),
+        context_arn: if d.bucket_key_enabled {
+            bucket_arn
+        } else {
+            object_arn
+        },
+        bucket_key: d.bucket_key_enabled,
+        source: "bucket default encryption",
+    })
+}
+
+/// A KMS AccessDenied record of the same logs, reduced to the join keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KmsDenial {
+    pub event_id: String,
+    pub event_time: Option<String>,
+    /// `Decrypt`, `GenerateDataKey`.
+    pub event_name: String,
+    /// `encryptionContext.aws:s3:arn`.
+    pub s3_arn: String,
+    pub principal_arn: Option<String>,
+    pub key_arn: Option<String>,
+    pub error_message: Option<String>,
+}
+
+/// Reads a KMS denial with an `aws:s3:arn` encryption context; `None` for anything else.
+pub fn denial_from_event(event: &Event) -> Option<KmsDenial> {
+    if event.event_source.as_deref() != Some("kms.amazonaws.com") {
+        return None;
+    }
+    let code = event.error_code.as_deref()?;
+    if !code.starts_with("AccessDenied") {
+        return None;
+    }
+    let s3_arn = event
+        .request_parameters
+        .as_ref()?
+        .get("encryptionContext")?
+        .get("aws:s3:arn")?
+        .as_str()?
+        .to_owned();
+    Some(KmsDenial {
+        event_id: event.id().to_owned(),
+        event_time: event.event_time.clone(),
+        event_name: event.event_name.clone().unwrap_or_default(),
+        s3_arn,
+        principal_arn: event.user_identity.as_ref().and_then(|i| i.arn.clone()),
+        key_arn: event
+            .resources
+            .iter()
+            .find_map(|r| r.arn.clone().filter(|a| a.starts_with("arn:aws:kms:"))),
+        error_message: event.error_message.clone(),
+    })
+}
+
+/// Whether a KMS denial belongs to this S3 request: same caller, the context names the object
+/// or its bucket, within `window_secs` of the S3 event.
+pub fn correlates(
+    d: &KmsDenial,
+    principal_arn: Option<&str>,
+    object_arn: &str,
+    bucket_arn: &str,
+    event_time: Option<&str>,
+    window_secs: i64,
+) -> bool {
+    if d.s3_arn != object_arn && d.s3_arn != bucket_arn {
+        return false;
+    }
+    if let (Some(a), Some(b)) = (d.principal_arn.as_deref(), principal_arn) {
+        if a != b {
+            return false;
+        }
+    }
+    match (
+        d.event_time.as_deref().and_then(parse_time),
+        event_time.and_then(parse_time),
+    ) {
+        (Some(a), Some(b)) => (a - b).abs() <= window_secs,
+        _ => true,
+    }
+}
+
+fn parse_time(s: &str) -> Option<i64> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| t.timestamp())
+}
+
+/// The key-side verdict: the key policy's own result, whether its Allow only delegates to the
+/// account (a grant to the account root, which needs IAM too), and the caller's IAM result for
+/// the KMS action.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeySide {
+    pub key_arn: String,
+    pub key_policy: Decision,
+    /// Sid/#N of the key policy's matching Deny (explicit) statement.
+    pub deny_statement: Option<String>,
+    /// The key policy's Allow named only the account (root), delegating to IAM.
+    pub delegates_to_iam: bool,
+    /// The caller's IAM side (identity + boundary + session + SCP) for the KMS action.
+    pub caller_side: Decision,
+    pub caller_deny: Option<(PolicyType, String, Option<String>)>,
+    pub cross_account: bool,
+    /// Why a piece is unknown, when one is.
+    pub unknown: Option<String>,
+}
+
+/// Decides whether the key refuses the call.
+pub fn check(call: &KmsCall, side: &KeySide, denial: Option<&KmsDenial>) -> RuleOutcome {
+    let ctx = if call.bucket_key {
+        format!(
+            " (S3 Bucket Key: KMS sees the bucket ARN {} as encryption context)",
+            call.context_arn
+        )
+    } else {
+        String::new()
+    };
+    let hit = |deny_type: DenyType, sid: Option<String>, why: String| {
+        RuleOutcome::Fires(RuleHit {
+            root_cause: RootCause::Kms,
+            deny_type: Some(deny_type),
+            policy_type: Some(PolicyType::KmsKey),
+            policy_id: Some(side.key_arn.clone()),
+            statement_sid: sid,
+            detail: why,
+            fix_hint: None,
+        })
+    };
+    if side.key_policy == Decision::ExplicitDeny {
+        return hit(
+            DenyType::Explicit,
+            side.deny_statement.clone(),
+            format!(
+                "the key policy of {} explicitly denies {}{ctx}",
+                side.key_arn, call.action
+            ),
+        );
+    }
+    if side.caller_side == Decision::ExplicitDeny {
+        let what = side
+            .caller_deny
+            .as_ref()
+            .map(|(t, id, _)| format!("{} {id}", t.as_str()))
+            .unwrap_or_else(|| "a policy on the caller's side".to_owned());
+        return hit(
+            DenyType::Explicit,
+            side.caller_deny.as_ref().and_then(|(_, _, s)| s.clone()),
+            format!(
+                "{what} explicitly denies {} on {}",
+                call.action, side.key_arn
+            ),
+        );
+    }
+    let key_allows = side.key_policy == Decision::Allow;
+    let needs_iam = side.cross_account || side.delegates_to_iam;
+    let iam_allows = side.caller_side == Decision::Allow;
+    if side.key_policy == Decision::ImplicitDeny {
+        return hit(
+            DenyType::Implicit,
+            None,
+            format!(
+                "the key policy of {} does not allow {} for the caller{ctx}",
+                side.key_arn, call.action
+            ),
+        );
+    }
+    if key_allows && needs_iam && side.caller_side == Decision::ImplicitDeny {
+        return hit(
+            DenyType::Implicit,
+            None,
+            format!(
+                "the caller's IAM policies do not allow {} on {} ({})",
+                call.action,
+                side.key_arn,
+                if side.cross_account {
+                    "a key in another account needs both sides"
+                } else {
+                    "the key policy delegates to IAM"
+                }
+            ),
+        );
+    }
+    if key_allows && (!needs_iam || iam_allows) {
+        // The snapshot says KMS would allow; a logged KMS denial says otherwise (drift).
+        if let Some(d) = denial {
+            return hit(
+                DenyType::Implicit,
+                None,
+                format!(
+                    "KMS refused {} (record {}{}) although the snapshot's key policy allows it: the key policy or grants changed",
+                    d.event_name,
+                    d.event_id,
+                    d.error_message.as_deref().map(|m| format!(": {m}")).unwrap_or_default()
+                ),
+            );
+        }
+        return RuleOutcome::Clear;
+    }
+    // Something unknown decides.
+    if let Some(d) = denial {
+        return hit(
+            DenyType::Implicit,
+            None,
+            format!(
+                "KMS refused {} for this object (record {})",
+                d.event_name, d.event_id
+            ),
+        );
+    }
+    RuleOutcome::Unknown(
+        side.unknown
+            .clone()
+            .unwrap_or_else(|| format!("whether {} may use key {}", call.action, side.key_arn)),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn ev(v: serde_json::Value) -> Event {
+        serde_json::from_value(v).unwrap()
+    }
+
+    fn kms_default(bucket_key: bool) -> DefaultEncryption {
+        DefaultEncryption {
+            algorithm: "aws:kms".into(),
+            kms_key_id: Some("arn:aws:kms:us-east-1:1:key/k".into()),
+            bucket_key_enabled: bucket_key,
+        }
+    }
+
+    /// S3 Bucket Keys: the encryption context is the bucket ARN, not the object's.
+    #[test]
+    fn bucket_key_makes_the_context_the_bucket_arn() {
+        let e = Event::default();
+        let c = kms_call(
+            &e,
+            "s3:GetObject",
+            "b",
+            Some("k/o"),
+            Some(&kms_default(true)),
+        )
+        .unwrap();
+        assert_eq!(c.action, "kms:Decrypt");
+        assert_eq!(c.context_arn, "arn:aws:s3:::b");
+        let c = kms_call(
+            &e,
+            "s3:GetObject",
+            "b",
+            Some("k/o"),
+            Some(&kms_default(false)),
+        )
+        .unwrap();
+        assert_eq!(c.context_arn, "arn:aws:s3:::b/k/o");
+    }
+
+    /// PutObject asks KMS for a data key; an explicit AES256 header means no KMS call.
+    #[test]
+    fn writes_need_generate_data_key_unless_sse_s3() {
+        let e = Event::default();
+        let c = kms_call(
+            &e,
+            "s3:PutObject",
+            "b",
+            Some("o"),
+            Some(&kms_default(false)),
+        )
+        .unwrap();
+        assert_eq!(c.action, "kms:GenerateDataKey");
+        let e = ev(json!({"requestParameters": {"x-amz-server-side-encryption": "AES256"}}));
+        assert!(kms_call(
+            &e,
+            "s3:PutObject",
+            "b",
+            Some("o"),
+            Some(&kms_default(false))
+        )
+        .is_none());
+        let e = ev(
+            json!({"requestParameters": {"x-amz-server-side-encryption-aws-kms-key-id": "arn:aws:kms:us-east-1:2:key/x"}}),
+        );
+        let c = kms_call(&e, "s3:PutObject", "b", Some("o"), None).unwrap();
+        assert_eq!(c.key, "arn:aws:kms:us-east-1:2:key/x");
+        assert!(kms_call(
+            &Event::default(),
+            "s3:ListBucket",
+            "b",
+            None,
+            Some(&kms_default(false))
+        )
+        .is_none());
+    }
+
+    fn side(key: Decision, caller: Decision, delegates: bool, cross: bool) -> KeySide {
+        KeySide {
+            key_arn: "arn:aws:kms:us-east-1:1:key/k".into(),
+            key_policy: key,
+            deny_statement: None,
+            delegates_to_iam: delegates,
+            caller_side: caller,
+            caller_deny: None,
+            cross_account: cross,
+            unknown: None,
+        }
+    }
+
+    fn call() -> KmsCall {
+        KmsCall {
+            action: "kms:Decrypt",
+            key: "k".into(),
+            context_arn: "arn:aws:s3:::b".into(),
+            bucket_key: true,
+            source: "bucket default encryption",
+        }
+    }
+
+    /// Key policies must allow even in the same account.
+    #[test]
+    fn key_policy_must_allow_even_same_account() {
+        let o = check(
+            &call(),
+            &side(Decision::ImplicitDeny, Decision::Allow, false, false),
+            None,
+        );
+        assert!(
+            matches!(o, RuleOutcome::Fires(ref h) if h.policy_type == Some(PolicyType::KmsKey) && h.detail.contains("Bucket Key")),
+            "{o:?}"
+        );
+    }
+
+    /// A key policy granting the account root delegates to IAM: IAM must allow too.
+    #[test]
+    fn root_delegation_needs_iam() {
+        let o = check(
+            &call(),
+            &side(Decision::Allow, Decision::ImplicitDeny, true, false),
+            None,
+        );
+        assert!(matches!(o, RuleOutcome::Fires(_)));
+        assert_eq!(
+            check(
+                &call(),
+                &side(Decision::Allow, Decision::ImplicitDeny, false, false),
+                None
+            ),
+            RuleOutcome::Clear
+        );
+        // Cross-account: both sides.
+        assert!(matches!(
+            check(
+                &call(),
+                &side(Decision::Allow, Decision::ImplicitDeny, false, true),
+                None
+            ),
+            RuleOutcome::Fires(_)
+        ));
+    }
+
+    #[test]
+    fn logged_kms_denial_correlates_on_context_and_caller() {
+        let e = ev(
+            json!({"eventID": "k1", "eventSource": "kms.amazonaws.com", "eventName": "Decrypt", "eventTime": "2026-11-20T09:00:02Z",
+            "errorCode": "AccessDenied", "userIdentity": {"arn": "arn:aws:iam::1:user/a"},
+            "requestParameters": {"encryptionContext": {"aws:s3:arn": "arn:aws:s3:::b"}}}),
+        );
+        let d = denial_from_event(&e).unwrap();
+        assert!(correlates(
+            &d,
+            Some("arn:aws:iam::1:user/a"),
+            "arn:aws:s3:::b/o",
+            "arn:aws:s3:::b",
+            Some("2026-11-20T09:00:00Z"),
+            300
+        ));
+        assert!(!correlates(
+            &d,
+            Some("arn:aws:iam::1:user/other"),
+            "arn:aws:s3:::b/o",
+            "arn:aws:s3:::b",
+            None,
+            300
+        ));
+        assert!(!correlates(
+            &d,
+            None,
+            "arn:aws:s3:::c/o",
+            "arn:aws:s3:::c",
+            None,
+            300
+        ));
+        // Drift: the snapshot allows, the logs say KMS refused.
+        let o = check(
+            &call(),
+            &side(Decision::Allow, Decision::Allow, false, false),
+            Some(&d),
+        );
+        assert!(matches!(o, RuleOutcome::Fires(_)));
+    }
+}

@@ -1,0 +1,98 @@
+//! The missing key: S3 answers GetObject/HeadObject on a key that does not exist with 403
+//! instead of 404 when the caller lacks `s3:ListBucket` on the bucket (S3 `GetObject` API,
+//! Permissions: "If you don't have the s3:ListBucket permission, Amazon S3 returns an HTTP
+//! status code 403"; aws/aws-cli#2041). Only read when every policy layer allows the read.
+
+use super::rule::{RuleHit, RuleOutcome};
+use crate::findings::RootCause;
+use crate::policy::Known;
+
+/// Whether the key exists, as far as the snapshot and the logs say.
+#[derive(Debug, Clone, PartialEq)]
+pub enum KeyPresence {
+    Present,
+    /// Not in a complete listing (`objects.json`), or deleted per the logs.
+    Absent(String),
+    Unknown(String),
+}
+
+/// Whether the action is a read this rule covers (GetObject / HeadObject map to s3:GetObject;
+/// versioned reads too).
+pub fn applies(action: &str) -> bool {
+    action.eq_ignore_ascii_case("s3:GetObject")
+        || action.eq_ignore_ascii_case("s3:GetObjectVersion")
+}
+
+/// The rule. `list_allowed` is the engine's verdict on `s3:ListBucket` for the same caller on
+/// the bucket (`Known(true)` allowed).
+pub fn check(action: &str, key: &KeyPresence, list_allowed: &Known<bool>) -> RuleOutcome {
+    if !applies(action) {
+        return RuleOutcome::Clear;
+    }
+    match (key, list_allowed) {
+        (KeyPresence::Present, _) => RuleOutcome::Clear,
+        // With ListBucket S3 would have said 404, not 403.
+        (_, Known::Known(true)) => RuleOutcome::Clear,
+        (KeyPresence::Absent(why), Known::Known(false)) => RuleOutcome::Fires(RuleHit::setting(
+            RootCause::ObjectNotFound,
+            format!("the key does not exist ({why}) and the caller may not s3:ListBucket, so S3 answers 403 instead of 404"),
+        )),
+        (KeyPresence::Unknown(why), Known::Known(false)) => {
+            RuleOutcome::Unknown(format!("whether the key exists: {why}"))
+        }
+        (_, Known::Unknown(why)) => RuleOutcome::Unknown(format!("s3:ListBucket verdict: {why}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// GetObject API: missing key + no s3:ListBucket → 403.
+    #[test]
+    fn missing_key_without_list_fires() {
+        let o = check(
+            "s3:GetObject",
+            &KeyPresence::Absent("not in objects.json".into()),
+            &Known::Known(false),
+        );
+        assert!(matches!(o, RuleOutcome::Fires(h) if h.root_cause == RootCause::ObjectNotFound));
+    }
+
+    /// With s3:ListBucket the answer would have been 404: not this cause.
+    #[test]
+    fn list_allowed_is_clear() {
+        let o = check(
+            "s3:GetObject",
+            &KeyPresence::Absent("x".into()),
+            &Known::Known(true),
+        );
+        assert_eq!(o, RuleOutcome::Clear);
+    }
+
+    #[test]
+    fn existing_key_or_other_action_is_clear() {
+        assert_eq!(
+            check("s3:GetObject", &KeyPresence::Present, &Known::Known(false)),
+            RuleOutcome::Clear
+        );
+        assert_eq!(
+            check(
+                "s3:PutObject",
+                &KeyPresence::Absent("x".into()),
+                &Known::Known(false)
+            ),
+            RuleOutcome::Clear
+        );
+    }
+
+    #[test]
+    fn unknown_presence_is_unknown() {
+        let o = check(
+            "s3:GetObject",
+            &KeyPresence::Unknown("no objects.json".into()),
+            &Known::Known(false),
+        );
+        assert!(matches!(o, RuleOutcome::Unknown(_)));
+    }
+}
