@@ -1,1 +1,253 @@
-//! snapshot: not built yet.
+//! The policy snapshot (`SNAPSHOT.md`): the AWS CLI folder loaded once into an immutable,
+//! indexed view shared by every thread (`Snapshot` is `Sync`; nothing in it changes after
+//! [`Snapshot::load`]).
+//!
+//! Every file is optional, and the difference between "absent" and "empty" is kept all the
+//! way to the lookups: each answers [`Known`]`::Known(..)` or `Known::Unknown(what is
+//! missing)`, so that a verdict which depends on something the snapshot lacks can say so
+//! (`insufficient_snapshot`) instead of guessing. A malformed file is a [`SnapshotProblem`]
+//! naming its path; the rest loads. Every policy document is decoded and compiled once here.
+//!
+//! Policy ids (FINDINGS.md `policy_id`): managed policies by ARN; inline policies, which have
+//! no ARN, as `<user/group/role ARN>#<PolicyName>`; `bucket-policy:<bucket>`; SCP/RCP ids
+//! (`p-…`); the endpoint id (`vpce-…`); key policies by key ARN.
+
+mod doc;
+pub mod err;
+mod files;
+mod iam;
+mod kms;
+mod lookup;
+pub mod model;
+pub mod org;
+mod s3;
+mod vpce;
+
+pub use err::{SnapshotError, SnapshotProblem};
+pub use lookup::*;
+pub use model::*;
+pub use org::{OrgInfo, OrgPolicy, OrgPolicyKind, Organization};
+
+use crate::policy::Known;
+use chrono::{DateTime, Utc};
+use files::Problems;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+/// The loaded snapshot.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub root: PathBuf,
+    /// `snapshot.json`'s `taken_at`, copied into every finding made with this snapshot.
+    pub taken_at: Option<DateTime<Utc>>,
+    pub accounts: BTreeMap<String, Account>,
+    /// `None` when `organization/` is absent (SCPs and RCPs unknown).
+    pub organization: Option<Organization>,
+    /// bucket name → owning account (the account folder that holds it).
+    bucket_owner: HashMap<String, String>,
+    /// IAM unique id (`AIDA…`, `AROA…`) → (account, user or role name, is role).
+    unique_ids: HashMap<String, (String, String, bool)>,
+    /// VPC endpoint id → account folder holding it.
+    endpoint_account: HashMap<String, String>,
+    /// key id, key ARN, alias name and alias ARN → (account, key id).
+    kms_index: HashMap<String, (String, String)>,
+}
+
+impl Snapshot {
+    /// Loads the snapshot folder. `Err` only when the folder itself cannot be read; every
+    /// other problem is returned beside the snapshot, naming its file.
+    pub fn load(dir: &Path) -> Result<(Snapshot, Vec<SnapshotProblem>), SnapshotError> {
+        let meta = std::fs::metadata(dir).map_err(|source| SnapshotError::Root {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        if !meta.is_dir() {
+            return Err(SnapshotError::Root {
+                path: dir.to_path_buf(),
+                source: std::io::Error::new(std::io::ErrorKind::NotADirectory, "not a folder"),
+            });
+        }
+        // Fail early (fatal) on an unreadable root rather than reporting every file.
+        std::fs::read_dir(dir).map_err(|source| SnapshotError::Root {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let mut problems = Problems::default();
+        let taken_at = taken_at(&dir.join("snapshot.json"), &mut problems);
+        let mut accounts = BTreeMap::new();
+        for (id, path) in files::entries(&dir.join("accounts"), true, &mut problems) {
+            accounts.insert(id.clone(), account(&id, &path, &mut problems));
+        }
+        let org_dir = dir.join("organization");
+        let organization = org_dir.is_dir().then(|| org::load(&org_dir, &mut problems));
+        let mut snap = Snapshot {
+            root: dir.to_path_buf(),
+            taken_at,
+            accounts,
+            organization,
+            bucket_owner: HashMap::new(),
+            unique_ids: HashMap::new(),
+            endpoint_account: HashMap::new(),
+            kms_index: HashMap::new(),
+        };
+        snap.index();
+        Ok((snap, problems.0))
+    }
+
+    fn index(&mut self) {
+        for (id, acct) in &self.accounts {
+            for name in acct.buckets.keys() {
+                self.bucket_owner.insert(name.clone(), id.clone());
+            }
+            if let Known::Known(iam) = &acct.iam {
+                for u in iam.users.iter().filter(|u| !u.id.is_empty()) {
+                    self.unique_ids
+                        .insert(u.id.clone(), (id.clone(), u.name.clone(), false));
+                }
+                for r in iam.roles.iter().filter(|r| !r.id.is_empty()) {
+                    self.unique_ids
+                        .insert(r.id.clone(), (id.clone(), r.name.clone(), true));
+                }
+            }
+            if let Known::Known(eps) = &acct.vpc_endpoints {
+                for e in eps {
+                    self.endpoint_account.insert(e.id.clone(), id.clone());
+                }
+            }
+            for key in acct.kms_keys.values() {
+                let target = (id.clone(), key.key_id.clone());
+                self.kms_index.insert(key.key_id.clone(), target.clone());
+                self.kms_index.insert(key.arn.clone(), target.clone());
+                let region_prefix = key.arn.split(":key/").next().unwrap_or("");
+                for alias in &key.aliases {
+                    self.kms_index.insert(alias.clone(), target.clone());
+                    if !region_prefix.is_empty() {
+                        self.kms_index
+                            .insert(format!("{region_prefix}:{alias}"), target.clone());
+                    }
+                }
+            }
+        }
+    }
+
+    /// Counts for summaries and tests.
+    pub fn stats(&self) -> SnapshotStats {
+        let mut s = SnapshotStats {
+            accounts: self.accounts.len(),
+            ..SnapshotStats::default()
+        };
+        for acct in self.accounts.values() {
+            if let Known::Known(iam) = &acct.iam {
+                s.users += iam.users.len();
+                s.groups += iam.groups.len();
+                s.roles += iam.roles.len();
+                s.managed_policies += iam.policies.len();
+                s.inline_policies += iam.users.iter().map(|u| u.inline.len()).sum::<usize>()
+                    + iam.groups.iter().map(|g| g.inline.len()).sum::<usize>()
+                    + iam.roles.iter().map(|r| r.inline.len()).sum::<usize>();
+            }
+            s.buckets += acct.buckets.len();
+            s.bucket_policies += acct
+                .buckets
+                .values()
+                .filter(|b| matches!(b.policy, Known::Known(Some(_))))
+                .count();
+            s.kms_keys += acct.kms_keys.len();
+            if let Known::Known(eps) = &acct.vpc_endpoints {
+                s.vpc_endpoints += eps.len();
+            }
+        }
+        if let Some(org) = &self.organization {
+            for p in org.policies.values() {
+                match p.kind {
+                    OrgPolicyKind::Scp => s.scps += 1,
+                    OrgPolicyKind::Rcp => s.rcps += 1,
+                    OrgPolicyKind::Other(_) => {}
+                }
+            }
+        }
+        s
+    }
+}
+
+/// What a snapshot holds, counted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SnapshotStats {
+    pub accounts: usize,
+    pub users: usize,
+    pub groups: usize,
+    pub roles: usize,
+    pub managed_policies: usize,
+    pub inline_policies: usize,
+    pub buckets: usize,
+    pub bucket_policies: usize,
+    pub kms_keys: usize,
+    pub vpc_endpoints: usize,
+    pub scps: usize,
+    pub rcps: usize,
+}
+
+fn taken_at(path: &Path, problems: &mut Problems) -> Option<DateTime<Utc>> {
+    let v = files::read_object(path, problems).ok()?;
+    let Some(s) = files::str_field(&v, "taken_at") else {
+        problems.shape(path, "expected `taken_at` (an RFC 3339 time)");
+        return None;
+    };
+    match DateTime::parse_from_rfc3339(s) {
+        Ok(t) => Some(t.with_timezone(&Utc)),
+        Err(e) => {
+            problems.shape(path, format!("`taken_at` `{s}` is not RFC 3339: {e}"));
+            None
+        }
+    }
+}
+
+fn account(id: &str, dir: &Path, problems: &mut Problems) -> Account {
+    let iam_path = dir.join("iam.json");
+    let iam = match files::read(&iam_path, problems) {
+        files::Read::Absent => Known::Unknown(files::absent(&iam_path)),
+        files::Read::Broken(why) => Known::Unknown(why),
+        files::Read::Json(docs) => match iam::parse(&files::pages(docs), &iam_path, problems) {
+            Ok(iam) => Known::Known(iam),
+            Err(why) => Known::Unknown(why),
+        },
+    };
+    let canonical_path = dir.join("canonical-id.json");
+    let canonical_id = match files::read_object(&canonical_path, problems) {
+        Err(why) => Known::Unknown(why),
+        Ok(v) => match files::str_field(&v, "ID") {
+            Some(c) => Known::Known(c.to_owned()),
+            None => {
+                problems.shape(&canonical_path, "expected `ID`");
+                Known::Unknown(format!("{} has no `ID`", canonical_path.display()))
+            }
+        },
+    };
+    let public_access_block = s3::public_access_block(
+        &dir.join("s3control").join("public-access-block.json"),
+        problems,
+    );
+    let mut buckets = BTreeMap::new();
+    for (name, path) in files::entries(&dir.join("s3"), true, problems) {
+        buckets.insert(name.clone(), s3::bucket(id, &name, &path, problems));
+    }
+    let mut kms_keys = BTreeMap::new();
+    for (key_id, path) in files::entries(&dir.join("kms"), false, problems) {
+        if let Some(k) = kms::key(id, &key_id, &path, problems) {
+            kms_keys.insert(k.key_id.clone(), k);
+        }
+    }
+    let vpc_endpoints = vpce::endpoints(&dir.join("ec2").join("vpc-endpoints.json"), problems);
+    Account {
+        id: id.to_owned(),
+        iam,
+        canonical_id,
+        public_access_block,
+        buckets,
+        kms_keys,
+        vpc_endpoints,
+    }
+}
+
+#[cfg(test)]
+mod tests;

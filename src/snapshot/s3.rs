@@ -1,0 +1,264 @@
+//! `accounts/<id>/s3/<bucket>/*.json` and `s3control/public-access-block.json`.
+//!
+//! Each file is the AWS CLI's output for one call. A call that answers "not configured"
+//! (`NoSuchBucketPolicy`, `OwnershipControlsNotFoundError`,
+//! `NoSuchPublicAccessBlockConfiguration`, `ServerSideEncryptionConfigurationNotFoundError`)
+//! is written as the CLI's wrapper key set to `null` (`{"Policy": null}`,
+//! `{"OwnershipControls": null}`, ...) and loads as `Known(None)`. A file that is absent was
+//! not captured: `Unknown`.
+
+use super::doc;
+use super::files::{self, str_field, Problems, Read};
+use super::model::{
+    Acl, AclGrant, Bucket, BucketEncryption, Grantee, ObjectEntry, ObjectListing, ObjectOwnership,
+    Payer, PublicAccessBlock,
+};
+use crate::policy::{Known, PolicyRef};
+use serde_json::Value;
+use std::path::Path;
+
+pub fn bucket(account: &str, name: &str, dir: &Path, problems: &mut Problems) -> Bucket {
+    Bucket {
+        name: name.to_owned(),
+        account: account.to_owned(),
+        region: region(&dir.join("location.json"), problems),
+        policy: policy(name, &dir.join("policy.json"), problems),
+        ownership: ownership(&dir.join("ownership-controls.json"), problems),
+        public_access_block: public_access_block(&dir.join("public-access-block.json"), problems),
+        encryption: encryption(&dir.join("encryption.json"), problems),
+        request_payment: request_payment(&dir.join("request-payment.json"), problems),
+        acl: acl(&dir.join("acl.json"), problems),
+        objects: objects(&dir.join("objects.json"), problems),
+    }
+}
+
+/// Reads a one-object file and hands it to `f`; absent or broken files give `Unknown`.
+fn with_object<T>(
+    path: &Path,
+    problems: &mut Problems,
+    f: impl FnOnce(&Value, &mut Problems) -> Result<T, String>,
+) -> Known<T> {
+    match files::read_object(path, problems) {
+        Err(why) => Known::Unknown(why),
+        Ok(v) => match f(&v, problems) {
+            Ok(t) => Known::Known(t),
+            Err(what) => {
+                problems.shape(path, what.clone());
+                Known::Unknown(format!("{}: {what}", path.display()))
+            }
+        },
+    }
+}
+
+/// The CLI wrapper key: `Ok(None)` when it is `null` (not configured), `Err` when missing.
+fn wrapped<'a>(v: &'a Value, key: &str) -> Result<Option<&'a Value>, String> {
+    match v.get(key) {
+        None => Err(format!(
+            "expected the CLI's `{key}` key (null when not configured)"
+        )),
+        Some(Value::Null) => Ok(None),
+        Some(inner) => Ok(Some(inner)),
+    }
+}
+
+fn region(path: &Path, problems: &mut Problems) -> Known<String> {
+    with_object(path, problems, |v, _| match v.get("LocationConstraint") {
+        None => Err("expected `LocationConstraint`".to_owned()),
+        // S3 answers an empty constraint for us-east-1, and the legacy `EU` for eu-west-1.
+        Some(Value::Null) => Ok("us-east-1".to_owned()),
+        Some(Value::String(s)) if s.is_empty() => Ok("us-east-1".to_owned()),
+        Some(Value::String(s)) if s == "EU" => Ok("eu-west-1".to_owned()),
+        Some(Value::String(s)) => Ok(s.clone()),
+        Some(other) => Err(format!("`LocationConstraint` is {}", doc::kind(other))),
+    })
+}
+
+/// `get-bucket-policy`: `{"Policy": "<json string>"}`, `{"Policy": null}` (no policy), or the
+/// bare document. The policy id is `bucket-policy:<bucket>` (FINDINGS.md).
+fn policy(bucket: &str, path: &Path, problems: &mut Problems) -> Known<Option<PolicyRef>> {
+    let id = format!("bucket-policy:{bucket}");
+    let v = match files::read_object(path, problems) {
+        Err(why) => return Known::Unknown(why),
+        Ok(v) => v,
+    };
+    let raw = if v.get("Statement").is_some() {
+        &v
+    } else {
+        match v.get("Policy") {
+            None => {
+                problems.shape(
+                    path,
+                    "expected `{\"Policy\": ...}` or a bare policy document",
+                );
+                return Known::Unknown(format!(
+                    "{} is not get-bucket-policy output",
+                    path.display()
+                ));
+            }
+            Some(Value::Null) => return Known::Known(None),
+            Some(raw) => raw,
+        }
+    };
+    match doc::load(&id, raw) {
+        Ok(p) => Known::Known(Some(p)),
+        Err(reason) => {
+            problems.policy(path, &id, reason.clone());
+            Known::Unknown(format!(
+                "bucket policy of `{bucket}` could not be loaded: {reason}"
+            ))
+        }
+    }
+}
+
+fn ownership(path: &Path, problems: &mut Problems) -> Known<Option<ObjectOwnership>> {
+    with_object(path, problems, |v, _| {
+        let Some(oc) = wrapped(v, "OwnershipControls")? else {
+            return Ok(None);
+        };
+        let rule = oc
+            .get("Rules")
+            .and_then(Value::as_array)
+            .and_then(|r| r.first())
+            .and_then(|r| str_field(r, "ObjectOwnership"))
+            .ok_or("`OwnershipControls` has no `Rules[0].ObjectOwnership`")?;
+        Ok(Some(match rule {
+            "BucketOwnerEnforced" => ObjectOwnership::BucketOwnerEnforced,
+            "BucketOwnerPreferred" => ObjectOwnership::BucketOwnerPreferred,
+            "ObjectWriter" => ObjectOwnership::ObjectWriter,
+            other => ObjectOwnership::Other(other.to_owned()),
+        }))
+    })
+}
+
+/// Shared by the bucket file and `s3control/public-access-block.json` (same shape).
+pub fn public_access_block(
+    path: &Path,
+    problems: &mut Problems,
+) -> Known<Option<PublicAccessBlock>> {
+    with_object(path, problems, |v, _| {
+        let Some(c) = wrapped(v, "PublicAccessBlockConfiguration")? else {
+            return Ok(None);
+        };
+        let flag = |k: &str| c.get(k).and_then(Value::as_bool).unwrap_or(false);
+        Ok(Some(PublicAccessBlock {
+            block_public_acls: flag("BlockPublicAcls"),
+            ignore_public_acls: flag("IgnorePublicAcls"),
+            block_public_policy: flag("BlockPublicPolicy"),
+            restrict_public_buckets: flag("RestrictPublicBuckets"),
+        }))
+    })
+}
+
+fn encryption(path: &Path, problems: &mut Problems) -> Known<Option<BucketEncryption>> {
+    with_object(path, problems, |v, _| {
+        let Some(c) = wrapped(v, "ServerSideEncryptionConfiguration")? else {
+            return Ok(None);
+        };
+        let rule = c
+            .get("Rules")
+            .and_then(Value::as_array)
+            .and_then(|r| r.first())
+            .ok_or("`ServerSideEncryptionConfiguration` has no `Rules[0]`")?;
+        let default = rule
+            .get("ApplyServerSideEncryptionByDefault")
+            .ok_or("`Rules[0]` has no `ApplyServerSideEncryptionByDefault`")?;
+        let algorithm = str_field(default, "SSEAlgorithm")
+            .ok_or("no `SSEAlgorithm`")?
+            .to_owned();
+        Ok(Some(BucketEncryption {
+            algorithm,
+            kms_key_id: str_field(default, "KMSMasterKeyID").map(str::to_owned),
+            bucket_key_enabled: rule
+                .get("BucketKeyEnabled")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+        }))
+    })
+}
+
+fn request_payment(path: &Path, problems: &mut Problems) -> Known<Payer> {
+    with_object(path, problems, |v, _| match str_field(v, "Payer") {
+        Some("Requester") => Ok(Payer::Requester),
+        Some("BucketOwner") => Ok(Payer::BucketOwner),
+        Some(other) => Err(format!("unknown `Payer` `{other}`")),
+        None => Err("expected `Payer`".to_owned()),
+    })
+}
+
+fn acl(path: &Path, problems: &mut Problems) -> Known<Acl> {
+    with_object(path, problems, |v, _| {
+        let grants = match v.get("Grants") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(g)) => g.iter().filter_map(grant).collect(),
+            Some(other) => return Err(format!("`Grants` is {}", doc::kind(other))),
+        };
+        Ok(Acl {
+            owner_id: v
+                .get("Owner")
+                .and_then(|o| str_field(o, "ID"))
+                .map(str::to_owned),
+            grants,
+        })
+    })
+}
+
+fn grant(g: &Value) -> Option<AclGrant> {
+    let permission = str_field(g, "Permission")?.to_owned();
+    let ge = g.get("Grantee")?;
+    let grantee = match str_field(ge, "Type") {
+        Some("CanonicalUser") => Grantee::CanonicalUser(str_field(ge, "ID")?.to_owned()),
+        Some("Group") => Grantee::Group(str_field(ge, "URI")?.to_owned()),
+        Some("AmazonCustomerByEmail") => Grantee::Email(str_field(ge, "EmailAddress")?.to_owned()),
+        other => Grantee::Other(other.unwrap_or("").to_owned()),
+    };
+    Some(AclGrant {
+        grantee,
+        permission,
+    })
+}
+
+/// `list-objects-v2 --fetch-owner`, possibly several pages.
+fn objects(path: &Path, problems: &mut Problems) -> Known<ObjectListing> {
+    let docs = match files::read(path, problems) {
+        Read::Absent => return Known::Unknown(files::absent(path)),
+        Read::Broken(why) => return Known::Unknown(why),
+        Read::Json(docs) => files::pages(docs),
+    };
+    let mut listing = ObjectListing {
+        complete: true,
+        ..ObjectListing::default()
+    };
+    for page in &docs {
+        if !page.is_object() {
+            problems.shape(path, "a page is not a JSON object");
+            return Known::Unknown(format!("{} is not list-objects-v2 output", path.display()));
+        }
+        // The CLI paginates on its own; a continuation token or `IsTruncated` means a sample.
+        if page.get("IsTruncated").and_then(Value::as_bool) == Some(true)
+            || page.get("NextContinuationToken").is_some()
+            || page.get("NextToken").is_some()
+        {
+            listing.complete = false;
+        }
+        if let Some(p) = str_field(page, "Prefix") {
+            listing.prefix = p.to_owned();
+        }
+        let contents = page.get("Contents").and_then(Value::as_array);
+        for o in contents.into_iter().flatten() {
+            let Some(key) = str_field(o, "Key") else {
+                continue;
+            };
+            listing.objects.insert(
+                key.to_owned(),
+                ObjectEntry {
+                    owner_id: o
+                        .get("Owner")
+                        .and_then(|ow| str_field(ow, "ID"))
+                        .map(str::to_owned),
+                    size: o.get("Size").and_then(Value::as_u64),
+                },
+            );
+        }
+    }
+    Known::Known(listing)
+}
