@@ -7,18 +7,34 @@
 //! [`Request`] from a record, and [`authorize`] decides. That keeps the engine testable from
 //! scenario fragments alone and shareable across threads (`&` everything, no interior state
 //! but caches).
+//!
+//! Parts, one job each: [`parse`] (documents → [`Policy`]), [`wildcard`] (`*`/`?`, ARNs),
+//! [`variables`] (`${...}`), [`principal`], [`condition`] (one file per operator family),
+//! [`evaluate`] (statements, with a trace), [`authorize`] (layers → [`Evaluation`]).
 
+pub mod authorize;
+pub mod condition;
+pub mod err;
+pub mod evaluate;
+pub mod explain;
+pub mod parse;
+pub mod principal;
+pub mod tri;
 pub mod types;
+pub mod variables;
+pub mod wildcard;
 
+#[cfg(test)]
+mod tests;
+
+pub use authorize::{authorize, Blocker, Evaluation, LayerTrace, LevelTrace};
+pub use err::{PolicyError, StatementProblem};
+pub use evaluate::{Mismatch, PolicyTrace, StatementTrace};
+pub use explain::{render_text, Trace};
+pub use parse::{Effect, Policy, PolicyDoc, Statement};
+pub use principal::Form;
+pub use tri::Tri;
 pub use types::*;
 
-/// A compiled policy document, shared across threads. Placeholder: the engine's own compiled
-/// form replaces the raw JSON here.
+/// A compiled policy document, shared across threads.
 pub type PolicyRef = std::sync::Arc<Policy>;
-
-/// A policy document with its id (ARN, `bucket-policy:<bucket>`, SCP id, endpoint id, key ARN).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Policy {
-    pub id: String,
-    pub document: serde_json::Value,
-}

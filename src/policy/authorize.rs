@@ -1,0 +1,500 @@
+//! The request-level decision, layer by layer, in AWS's documented order
+//! (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-denyallow.html,
+//! ..._policy-eval-basics.html for one account, ...-cross-account.html across accounts):
+//!
+//! 1. an explicit `Deny` in any applicable policy (RCP, SCP, VPC endpoint, resource,
+//!    identity, boundary, session) denies;
+//! 2. RCPs of the resource account: every level from the root to the account must allow;
+//! 3. SCPs of the caller's account: every level must allow;
+//! 4. the VPC endpoint policy, when the request came through one, must allow;
+//! 5. same account: identity-based (∩ boundary ∩ session) **or** resource-based allows, with
+//!    AWS's special cases on the form of the resource policy's grant (see
+//!    [`principal::Form`](super::principal::Form)): a grant to the IAM user ARN or to the role
+//!    session ARN stands alone; a grant to the role ARN (or to the IAM user that federated) is
+//!    limited by the boundary and session policy; a grant to the account only delegates;
+//! 6. cross-account: the caller's side (identity ∩ boundary ∩ session) **and** the resource
+//!    policy must both allow. Anonymous callers and services: only the resource policy can.
+//!
+//! Every layer's own result is kept; the overall decision is `Unknown` only when an unknown
+//! input could change it (three-valued logic throughout).
+
+use super::evaluate::{self, Env, PolicyTrace, Verdict};
+use super::principal::Form;
+use super::tri::Tri;
+use super::types::{
+    AuthzInput, Decision, Known, Layer, OrgLevel, PrincipalKind, Request, StatementRef,
+};
+use super::PolicyRef;
+use serde::Serialize;
+
+/// One organization level (root, OU, account) of an SCP or RCP layer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LevelTrace {
+    pub target_id: String,
+    pub decision: Decision,
+    pub policies: Vec<PolicyTrace>,
+}
+
+/// One layer's own result and the statements behind it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LayerTrace {
+    pub layer: Layer,
+    pub decision: Decision,
+    /// Why the layer is `Unknown` when the snapshot lacks it (from [`Known::Unknown`]).
+    pub missing: Option<String>,
+    /// The layer's policies (for SCP/RCP: empty, see `levels`).
+    pub policies: Vec<PolicyTrace>,
+    /// SCP/RCP levels, root first.
+    pub levels: Vec<LevelTrace>,
+    pub matched_deny: Vec<StatementRef>,
+    pub matched_allow: Vec<StatementRef>,
+    /// Resource layer: the strongest principal form among applicable Allow statements.
+    pub grant_form: Option<Form>,
+    /// Anything a reader should know about how the layer was treated.
+    pub note: Option<String>,
+}
+
+/// A layer that stops the request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Blocker {
+    pub layer: Layer,
+    /// `ExplicitDeny` or `ImplicitDeny`.
+    pub deny: Decision,
+    /// The matching Deny statements (explicit) — empty for implicit denies.
+    pub statements: Vec<StatementRef>,
+    /// For implicit denies in one-policy layers: that policy; for SCP/RCP: the failing level.
+    pub policy_id: Option<String>,
+    pub level: Option<String>,
+}
+
+/// The engine's whole answer for one request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Evaluation {
+    /// `Allow`, `ExplicitDeny`, `ImplicitDeny`, or `Unknown` when an unknown input could change
+    /// it (including "denied for sure, but explicit or implicit depends on an unknown").
+    pub decision: Decision,
+    /// `Some(false)` when the request is denied whatever the unknowns are.
+    pub allowed: Option<bool>,
+    /// Caller and resource in the same account; `None` when either account is unknown.
+    pub same_account: Option<bool>,
+    /// All seven layers in evaluation order (RCP, SCP, VPC endpoint, resource, identity,
+    /// boundary, session).
+    pub layers: Vec<LayerTrace>,
+    pub matched_deny: Vec<StatementRef>,
+    pub matched_allow: Vec<StatementRef>,
+    /// The layers that stop the request (every one, in evaluation order).
+    pub blockers: Vec<Blocker>,
+    /// What is missing, when the decision is `Unknown`.
+    pub unknowns: Vec<String>,
+}
+
+impl Evaluation {
+    pub fn layer(&self, l: Layer) -> Option<&LayerTrace> {
+        self.layers.iter().find(|t| t.layer == l)
+    }
+
+    /// The first explicit-deny blocker, in FINDINGS.md's priority order (RCP, SCP, VPC
+    /// endpoint, resource, identity, boundary, session), else the first implicit one.
+    pub fn primary_blocker(&self) -> Option<&Blocker> {
+        self.blockers
+            .iter()
+            .find(|b| b.deny == Decision::ExplicitDeny)
+            .or_else(|| self.blockers.first())
+    }
+}
+
+/// Per-layer intermediate: Deny/Allow applicability as tri-states.
+struct Eval {
+    trace: LayerTrace,
+    v: Verdict,
+}
+
+fn empty(layer: Layer, decision: Decision) -> LayerTrace {
+    LayerTrace {
+        layer,
+        decision,
+        missing: None,
+        policies: Vec::new(),
+        levels: Vec::new(),
+        matched_deny: Vec::new(),
+        matched_allow: Vec::new(),
+        grant_form: None,
+        note: None,
+    }
+}
+
+fn decide(v: Verdict) -> Decision {
+    match (v.deny, v.allow) {
+        (Tri::Yes, _) => Decision::ExplicitDeny,
+        (Tri::No, Tri::Yes) => Decision::Allow,
+        (Tri::No, Tri::No) => Decision::ImplicitDeny,
+        _ => Decision::Unknown,
+    }
+}
+
+fn matched(policies: &[PolicyTrace], deny: bool) -> Vec<StatementRef> {
+    policies
+        .iter()
+        .flat_map(|p| &p.statements)
+        .filter(|s| s.applies == Tri::Yes && (s.effect == super::parse::Effect::Deny) == deny)
+        .map(|s| s.statement.clone())
+        .collect()
+}
+
+const NA: Verdict = Verdict {
+    deny: Tri::No,
+    allow: Tri::Yes,
+};
+const UNKNOWN: Verdict = Verdict {
+    deny: Tri::Unknown,
+    allow: Tri::Unknown,
+};
+
+/// A layer made of policies whose statements are unioned.
+fn flat(layer: Layer, policies: Option<&[PolicyRef]>, env: &Env) -> Eval {
+    let Some(policies) = policies else {
+        return Eval {
+            trace: empty(layer, Decision::NotApplicable),
+            v: NA,
+        };
+    };
+    let traces: Vec<PolicyTrace> = policies.iter().map(|p| evaluate::policy(p, env)).collect();
+    let v = Verdict::of(&traces);
+    let mut trace = empty(layer, decide(v));
+    trace.matched_deny = matched(&traces, true);
+    trace.matched_allow = matched(&traces, false);
+    trace.policies = traces;
+    Eval { trace, v }
+}
+
+fn unknown(layer: Layer, why: &str) -> Eval {
+    let mut trace = empty(layer, Decision::Unknown);
+    trace.missing = Some(why.to_owned());
+    Eval { trace, v: UNKNOWN }
+}
+
+/// SCP/RCP: an explicit Deny at any level denies; every level needs an Allow.
+fn org(layer: Layer, levels: &Known<Option<Vec<OrgLevel>>>, env: &Env) -> Eval {
+    let levels = match levels {
+        Known::Unknown(why) => return unknown(layer, why),
+        Known::Known(None) => {
+            return Eval {
+                trace: empty(layer, Decision::NotApplicable),
+                v: NA,
+            }
+        }
+        Known::Known(Some(l)) => l,
+    };
+    let mut v = Verdict {
+        deny: Tri::No,
+        allow: Tri::Yes,
+    };
+    let mut out = Vec::with_capacity(levels.len());
+    let mut trace = empty(layer, Decision::Unknown);
+    for level in levels {
+        let traces: Vec<PolicyTrace> = level
+            .policies
+            .iter()
+            .map(|p| evaluate::policy(p, env))
+            .collect();
+        let lv = Verdict::of(&traces);
+        v.deny = v.deny.or(lv.deny);
+        v.allow = v.allow.and(lv.allow);
+        trace.matched_deny.extend(matched(&traces, true));
+        trace.matched_allow.extend(matched(&traces, false));
+        out.push(LevelTrace {
+            target_id: level.target_id.clone(),
+            decision: decide(lv),
+            policies: traces,
+        });
+    }
+    trace.decision = decide(v);
+    trace.levels = out;
+    Eval { trace, v }
+}
+
+fn known_single(k: &Known<Option<PolicyRef>>) -> Result<Option<&[PolicyRef]>, &str> {
+    match k {
+        Known::Unknown(why) => Err(why),
+        Known::Known(None) => Ok(None),
+        Known::Known(Some(p)) => Ok(Some(std::slice::from_ref(p))),
+    }
+}
+
+fn layer_from(layer: Layer, k: Result<Option<&[PolicyRef]>, &str>, env: &Env) -> Eval {
+    match k {
+        Err(why) => unknown(layer, why),
+        Ok(p) => flat(layer, p, env),
+    }
+}
+
+/// The resource policy's Allow statements by the form of their principal match.
+struct Grants {
+    alone: Tri,
+    role: Tri,
+    account: Tri,
+}
+
+fn grants(e: &Eval) -> Grants {
+    let mut g = Grants {
+        alone: Tri::No,
+        role: Tri::No,
+        account: Tri::No,
+    };
+    if e.trace.missing.is_some() {
+        return Grants {
+            alone: Tri::Unknown,
+            role: Tri::Unknown,
+            account: Tri::Unknown,
+        };
+    }
+    for s in e.trace.policies.iter().flat_map(|p| &p.statements) {
+        if s.effect != super::parse::Effect::Allow || s.applies == Tri::No {
+            continue;
+        }
+        // A resource policy statement without a principal cannot grant (AWS requires one);
+        // treat it as naming nobody.
+        match s.principal_form {
+            Some(f) if f.stands_alone() => g.alone = g.alone.or(s.applies),
+            Some(Form::Role) => g.role = g.role.or(s.applies),
+            Some(Form::Account) => g.account = g.account.or(s.applies),
+            _ => {}
+        }
+    }
+    g
+}
+
+/// Decides one request. Pure: no I/O, no shared state.
+pub fn authorize(req: &Request, input: &AuthzInput) -> Evaluation {
+    let p = &req.principal;
+    let no_iam = matches!(p.kind, PrincipalKind::Anonymous | PrincipalKind::Service);
+    let has_boundary = match (&input.boundary, no_iam) {
+        (_, true) => Tri::No,
+        (Known::Known(b), _) => Tri::from_bool(b.is_some()),
+        (Known::Unknown(_), _) => Tri::Unknown,
+    };
+    let env = Env::new(req, has_boundary);
+
+    let rcp = org(Layer::Rcp, &input.rcp, &env);
+    let scp = org(Layer::Scp, &input.scp, &env);
+    let vpce = layer_from(Layer::VpcEndpoint, known_single(&input.vpc_endpoint), &env);
+    let mut resource = layer_from(Layer::Resource, known_single(&input.resource), &env);
+    let (identity, boundary, session) = if no_iam {
+        let note = |l: Layer| {
+            let mut e = Eval {
+                trace: empty(l, Decision::NotApplicable),
+                v: NA,
+            };
+            e.trace.note = Some("anonymous and service callers have no IAM policies".into());
+            e
+        };
+        let mut id = note(Layer::Identity);
+        id.v.allow = Tri::No;
+        (
+            id,
+            note(Layer::PermissionsBoundary),
+            note(Layer::SessionPolicy),
+        )
+    } else {
+        let mut identity = match &input.identity {
+            Known::Unknown(why) => unknown(Layer::Identity, why),
+            Known::Known(v) => flat(Layer::Identity, Some(v), &env),
+        };
+        if p.kind == PrincipalKind::Root {
+            // "all requests are implicitly denied with the exception of the AWS account root
+            // user, which has full access" (denyallow page).
+            identity.v.allow = Tri::Yes;
+            identity.trace.decision = decide(identity.v);
+            identity.trace.note =
+                Some("the account root user has full access in its own account".into());
+        }
+        let boundary = layer_from(
+            Layer::PermissionsBoundary,
+            known_single(&input.boundary),
+            &env,
+        );
+        let session = match &input.session {
+            Known::Unknown(why) => unknown(Layer::SessionPolicy, why),
+            Known::Known(s) => flat(Layer::SessionPolicy, s.as_deref(), &env),
+        };
+        (identity, boundary, session)
+    };
+
+    let g = grants(&resource);
+    resource.trace.grant_form = resource
+        .trace
+        .policies
+        .iter()
+        .flat_map(|t| &t.statements)
+        .filter(|s| s.effect == super::parse::Effect::Allow && s.applies == Tri::Yes)
+        .filter_map(|s| s.principal_form)
+        .max();
+
+    let id_allow = identity.v.allow;
+    let b_ok = boundary.v.allow;
+    let s_ok = session.v.allow;
+    let identity_path = id_allow.and(b_ok).and(s_ok);
+    let res_any = g.alone.or(g.role).or(g.account);
+
+    let same = match (&p.account, &req.resource_account) {
+        _ if no_iam => Tri::No,
+        (Some(a), Some(b)) => Tri::from_bool(a == b),
+        _ => Tri::Unknown,
+    };
+    let same_permit = identity_path
+        .or(g.alone)
+        .or(g.role.and(b_ok).and(s_ok))
+        .or(g.account.and(identity_path));
+    let cross_permit = res_any.and(if no_iam { Tri::Yes } else { identity_path });
+    let permit = match same {
+        Tri::Yes => same_permit,
+        Tri::No => cross_permit,
+        Tri::Unknown if same_permit == cross_permit => same_permit,
+        Tri::Unknown => Tri::Unknown,
+    };
+
+    let layers = [&rcp, &scp, &vpce, &resource, &identity, &boundary, &session];
+    let explicit = Tri::any(layers.iter().map(|l| l.v.deny));
+    let ok = rcp.v.allow.and(scp.v.allow).and(vpce.v.allow).and(permit);
+
+    let (decision, allowed) = match (explicit, ok) {
+        (Tri::Yes, _) => (Decision::ExplicitDeny, Some(false)),
+        (Tri::No, Tri::Yes) => (Decision::Allow, Some(true)),
+        (Tri::No, Tri::No) => (Decision::ImplicitDeny, Some(false)),
+        (_, Tri::No) => (Decision::Unknown, Some(false)),
+        _ => (Decision::Unknown, None),
+    };
+
+    // Blockers, in evaluation order.
+    let mut blockers = Vec::new();
+    for l in layers {
+        if l.v.deny == Tri::Yes {
+            blockers.push(Blocker {
+                layer: l.trace.layer,
+                deny: Decision::ExplicitDeny,
+                statements: l.trace.matched_deny.clone(),
+                policy_id: l.trace.matched_deny.first().map(|s| s.policy_id.clone()),
+                level: None,
+            });
+        }
+    }
+    for l in [&rcp, &scp] {
+        if l.v.allow == Tri::No {
+            let level =
+                l.trace.levels.iter().find(|lv| {
+                    matches!(lv.decision, Decision::ImplicitDeny | Decision::ExplicitDeny)
+                });
+            blockers.push(Blocker {
+                layer: l.trace.layer,
+                deny: Decision::ImplicitDeny,
+                statements: Vec::new(),
+                policy_id: None,
+                level: level.map(|lv| lv.target_id.clone()),
+            });
+        }
+    }
+    let implicit = |l: &Eval| Blocker {
+        layer: l.trace.layer,
+        deny: Decision::ImplicitDeny,
+        statements: Vec::new(),
+        policy_id: (l.trace.policies.len() == 1).then(|| l.trace.policies[0].policy_id.clone()),
+        level: None,
+    };
+    if vpce.v.allow == Tri::No {
+        blockers.push(implicit(&vpce));
+    }
+    if permit == Tri::No {
+        if same == Tri::Yes {
+            // Same account: nothing grants it. Name the first IAM-side layer that fails; when
+            // the identity policies themselves lack the Allow, that is "missing_allow".
+            if id_allow == Tri::No {
+                blockers.push(implicit(&identity));
+            } else if b_ok == Tri::No {
+                blockers.push(implicit(&boundary));
+            } else if s_ok == Tri::No {
+                blockers.push(implicit(&session));
+            }
+        } else {
+            if res_any == Tri::No {
+                blockers.push(implicit(&resource));
+            }
+            if !no_iam {
+                for (l, t) in [(&identity, id_allow), (&boundary, b_ok), (&session, s_ok)] {
+                    if t == Tri::No {
+                        blockers.push(implicit(l));
+                    }
+                }
+            }
+        }
+    }
+    blockers.sort_by_key(|b| (b.deny != Decision::ExplicitDeny, b.layer));
+
+    let mut unknowns = Vec::new();
+    if decision == Decision::Unknown {
+        if same == Tri::Unknown {
+            unknowns.push("whether caller and resource are in the same account".to_owned());
+        }
+        for l in layers {
+            if let Some(m) = &l.trace.missing {
+                unknowns.push(format!("{}: {m}", layer_name(l.trace.layer)));
+            }
+            let stmts = l
+                .trace
+                .policies
+                .iter()
+                .chain(l.trace.levels.iter().flat_map(|lv| &lv.policies))
+                .flat_map(|p| &p.statements);
+            for s in stmts.filter(|s| s.applies == Tri::Unknown) {
+                for m in s.why.iter().filter_map(|m| m.missing()) {
+                    let line = format!(
+                        "{} in {} statement `{}`",
+                        m, s.statement.policy_id, s.statement.statement
+                    );
+                    if !unknowns.contains(&line) {
+                        unknowns.push(line);
+                    }
+                }
+            }
+        }
+    }
+
+    let layers: Vec<LayerTrace> = [rcp, scp, vpce, resource, identity, boundary, session]
+        .into_iter()
+        .map(|e| e.trace)
+        .collect();
+    let matched_deny = layers
+        .iter()
+        .flat_map(|l| l.matched_deny.iter().cloned())
+        .collect();
+    let matched_allow = layers
+        .iter()
+        .flat_map(|l| l.matched_allow.iter().cloned())
+        .collect();
+    Evaluation {
+        decision,
+        allowed,
+        same_account: match same {
+            Tri::Yes => Some(true),
+            Tri::No if !no_iam => Some(false),
+            _ => None,
+        },
+        layers,
+        matched_deny,
+        matched_allow,
+        blockers,
+        unknowns,
+    }
+}
+
+/// Human name of a layer, as AWS's messages say it.
+pub fn layer_name(l: Layer) -> &'static str {
+    match l {
+        Layer::Rcp => "resource control policy",
+        Layer::Scp => "service control policy",
+        Layer::VpcEndpoint => "VPC endpoint policy",
+        Layer::Resource => "resource-based policy",
+        Layer::Identity => "identity-based policy",
+        Layer::PermissionsBoundary => "permissions boundary",
+        Layer::SessionPolicy => "session policy",
+    }
+}

@@ -1,0 +1,285 @@
+//! The `Principal` / `NotPrincipal` element and how a request's caller matches it
+//! (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html,
+//! https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html).
+//!
+//! Which *form* matched matters, because AWS's same-account rules differ by it (see
+//! [`Form`]): a grant to a role session ARN or an IAM user ARN stands on its own, a grant to
+//! the role ARN is limited by the role's boundary and session policy, and a grant to the
+//! account only delegates to the account's own IAM policies.
+
+use super::tri::Tri;
+use super::types::{Principal, PrincipalKind};
+use serde::Serialize;
+
+/// One entry of a `Principal` element.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Entry {
+    /// `"*"` or `{"AWS": "*"}`: everyone, including anonymous callers.
+    Any,
+    /// `{"AWS": "123456789012"}` or `arn:aws:iam::123456789012:root`: the account.
+    Account(String),
+    /// `{"AWS": "<arn>"}` for a user, role, assumed-role session or federated user.
+    Arn(String),
+    /// Anything else under `AWS` (a unique id left by a deleted principal, a malformed ARN):
+    /// matches nobody, as in AWS.
+    Other(String),
+    /// `{"Service": "s3.amazonaws.com"}`.
+    Service(String),
+    /// `{"Federated": ...}`: identity providers; only trust policies use it.
+    Federated(String),
+    /// `{"CanonicalUser": ...}`: an S3 canonical user id (e.g. a CloudFront OAI).
+    CanonicalUser(String),
+}
+
+impl Entry {
+    /// Classifies an `AWS` value.
+    pub fn aws(v: &str) -> Entry {
+        let v = v.trim();
+        if v == "*" {
+            return Entry::Any;
+        }
+        if v.len() == 12 && v.bytes().all(|b| b.is_ascii_digit()) {
+            return Entry::Account(v.to_owned());
+        }
+        let parts: Vec<&str> = v.splitn(6, ':').collect();
+        if let [arn, _partition, service, _region, account, resource] = parts.as_slice() {
+            if *arn == "arn" && *service == "iam" && *resource == "root" {
+                return Entry::Account((*account).to_owned());
+            }
+            if *arn == "arn" && (*service == "iam" || *service == "sts") {
+                return Entry::Arn(v.to_owned());
+            }
+        }
+        Entry::Other(v.to_owned())
+    }
+}
+
+/// How a principal entry matched the caller. Ordered from weakest to strongest for AWS's
+/// same-account rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Form {
+    /// The account (id or root ARN): delegates to the account's IAM policies.
+    Account,
+    /// The role ARN for a role session, or the IAM user who federated for a federated user:
+    /// limited by the boundary and the session policy.
+    Role,
+    /// `*`: everyone. Treated like naming the caller itself (inferred: AWS documents the
+    /// session-ARN case; `*` matches the session the same way).
+    Wildcard,
+    /// A service principal.
+    Service,
+    /// The caller's own ARN: IAM user, role session, federated-user session, root.
+    Exact,
+}
+
+impl Form {
+    /// Whether AWS lets a same-account resource-policy grant in this form stand on its own
+    /// (not limited by an implicit deny in identity policy, boundary or session policy).
+    pub fn stands_alone(self) -> bool {
+        matches!(self, Form::Wildcard | Form::Service | Form::Exact)
+    }
+}
+
+/// The identities AWS checks for a caller (account, then role, then session).
+struct Identities<'a> {
+    account: Option<&'a str>,
+    /// User, session, federated-user or root ARN.
+    own: Option<&'a str>,
+    /// Role ARN (sessions) or federating user (federated users).
+    parent: Option<&'a str>,
+}
+
+fn identities(p: &Principal) -> Identities<'_> {
+    Identities {
+        account: p.account.as_deref(),
+        own: p.arn.as_deref(),
+        parent: match p.kind {
+            PrincipalKind::AssumedRole | PrincipalKind::FederatedUser => p.role_arn.as_deref(),
+            _ => None,
+        },
+    }
+}
+
+fn account_of_arn(arn: &str) -> Option<&str> {
+    arn.split(':').nth(4)
+}
+
+/// Matches one entry against the caller: the form it matched by, or `No`/`Unknown`.
+pub fn match_entry(e: &Entry, p: &Principal) -> (Tri, Option<Form>) {
+    let ids = identities(p);
+    let anonymous = p.kind == PrincipalKind::Anonymous;
+    match e {
+        Entry::Any => (Tri::Yes, Some(Form::Wildcard)),
+        Entry::Account(a) => {
+            if anonymous || p.kind == PrincipalKind::Service {
+                return (Tri::No, None);
+            }
+            match ids.account {
+                Some(acct) if acct == a => (Tri::Yes, Some(Form::Account)),
+                Some(_) => (Tri::No, None),
+                None => (Tri::Unknown, Some(Form::Account)),
+            }
+        }
+        Entry::Arn(arn) => {
+            if anonymous || p.kind == PrincipalKind::Service {
+                return (Tri::No, None);
+            }
+            if ids.own == Some(arn.as_str()) {
+                return (Tri::Yes, Some(Form::Exact));
+            }
+            if ids.parent == Some(arn.as_str()) {
+                return (Tri::Yes, Some(Form::Role));
+            }
+            // A caller whose ARN CloudTrail hid: any principal of its account could be it.
+            if ids.own.is_none() && ids.account.is_some() && ids.account == account_of_arn(arn) {
+                return (Tri::Unknown, Some(Form::Exact));
+            }
+            (Tri::No, None)
+        }
+        Entry::Service(s) => match (&p.kind, &p.service) {
+            (PrincipalKind::Service, Some(name)) if name.eq_ignore_ascii_case(s) => {
+                (Tri::Yes, Some(Form::Service))
+            }
+            _ => (Tri::No, None),
+        },
+        Entry::Other(_) | Entry::Federated(_) | Entry::CanonicalUser(_) => (Tri::No, None),
+    }
+}
+
+/// `Principal`: the caller matches when any entry does; the strongest matching form is
+/// reported.
+pub fn match_principal(entries: &[Entry], p: &Principal) -> (Tri, Option<Form>) {
+    let mut best: (Tri, Option<Form>) = (Tri::No, None);
+    for e in entries {
+        let (t, f) = match_entry(e, p);
+        match (t, best.0) {
+            (Tri::Yes, Tri::Yes) if f > best.1 => best.1 = f,
+            (Tri::Yes, Tri::Yes) => {}
+            (Tri::Yes, _) => best = (Tri::Yes, f),
+            (Tri::Unknown, Tri::No) => best = (Tri::Unknown, f),
+            _ => {}
+        }
+    }
+    best
+}
+
+/// `NotPrincipal`: does the statement apply to the caller? AWS checks the account, then the
+/// role, then the session; the caller escapes the statement only when every identity it has
+/// is listed ("you must also include the account ARN ... or the role ARN and the account").
+/// When the account and only one of role/session is listed, AWS's text allows both readings,
+/// so the answer is `Unknown`.
+pub fn match_not_principal(entries: &[Entry], p: &Principal) -> Tri {
+    let listed = |e: &dyn Fn(&Entry) -> bool| entries.iter().any(e);
+    if listed(&|e| *e == Entry::Any) {
+        return Tri::No;
+    }
+    match p.kind {
+        PrincipalKind::Anonymous => Tri::Yes,
+        PrincipalKind::Service => Tri::from_bool(!listed(
+            &|e| matches!((e, &p.service), (Entry::Service(s), Some(n)) if s.eq_ignore_ascii_case(n)),
+        )),
+        _ => {
+            let ids = identities(p);
+            let account_listed = match ids.account {
+                Some(a) => listed(&|e| matches!(e, Entry::Account(x) if x == a)),
+                None => return Tri::Unknown,
+            };
+            if !account_listed {
+                return Tri::Yes;
+            }
+            let is = |arn: Option<&str>| {
+                arn.is_some_and(|arn| listed(&|e| matches!(e, Entry::Arn(x) if x == arn)))
+            };
+            match p.kind {
+                PrincipalKind::Root => Tri::No,
+                PrincipalKind::Account => Tri::Unknown,
+                PrincipalKind::AssumedRole | PrincipalKind::FederatedUser => {
+                    match (is(ids.parent), is(ids.own)) {
+                        (true, true) => Tri::No,
+                        (false, false) => Tri::Yes,
+                        _ => Tri::Unknown,
+                    }
+                }
+                _ => Tri::from_bool(!is(ids.own)),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session() -> Principal {
+        Principal {
+            kind: PrincipalKind::AssumedRole,
+            arn: Some("arn:aws:sts::111122223333:assumed-role/app/s1".into()),
+            account: Some("111122223333".into()),
+            role_arn: Some("arn:aws:iam::111122223333:role/app".into()),
+            service: None,
+        }
+    }
+
+    #[test]
+    fn role_arn_matches_its_sessions_as_role_form() {
+        let e = Entry::aws("arn:aws:iam::111122223333:role/app");
+        assert_eq!(match_entry(&e, &session()), (Tri::Yes, Some(Form::Role)));
+        let e = Entry::aws("arn:aws:sts::111122223333:assumed-role/app/s1");
+        assert_eq!(match_entry(&e, &session()), (Tri::Yes, Some(Form::Exact)));
+    }
+
+    #[test]
+    fn account_id_and_root_arn_are_the_account_form() {
+        for v in ["111122223333", "arn:aws:iam::111122223333:root"] {
+            assert_eq!(
+                match_entry(&Entry::aws(v), &session()),
+                (Tri::Yes, Some(Form::Account))
+            );
+        }
+        assert_eq!(
+            match_entry(&Entry::aws("444455556666"), &session()).0,
+            Tri::No
+        );
+    }
+
+    #[test]
+    fn strongest_form_is_reported() {
+        let es = [
+            Entry::aws("111122223333"),
+            Entry::aws("arn:aws:sts::111122223333:assumed-role/app/s1"),
+        ];
+        assert_eq!(
+            match_principal(&es, &session()),
+            (Tri::Yes, Some(Form::Exact))
+        );
+    }
+
+    #[test]
+    fn hidden_caller_arn_is_unknown_within_its_account() {
+        let mut p = session();
+        p.kind = PrincipalKind::Account;
+        p.arn = None;
+        p.role_arn = None;
+        let e = Entry::aws("arn:aws:iam::111122223333:user/bob");
+        assert_eq!(match_entry(&e, &p).0, Tri::Unknown);
+        let e = Entry::aws("arn:aws:iam::999999999999:user/bob");
+        assert_eq!(match_entry(&e, &p).0, Tri::No);
+    }
+
+    #[test]
+    fn not_principal_needs_account_and_identities_listed() {
+        let acct = Entry::aws("111122223333");
+        let role = Entry::aws("arn:aws:iam::111122223333:role/app");
+        let sess = Entry::aws("arn:aws:sts::111122223333:assumed-role/app/s1");
+        assert_eq!(
+            match_not_principal(&[role.clone(), sess.clone()], &session()),
+            Tri::Yes
+        );
+        assert_eq!(
+            match_not_principal(&[acct.clone(), role.clone(), sess], &session()),
+            Tri::No
+        );
+        assert_eq!(match_not_principal(&[acct, role], &session()), Tri::Unknown);
+    }
+}

@@ -1,0 +1,339 @@
+//! A deliberately naive second evaluator, written straight from AWS's evaluation-logic pages
+//! and working on the raw JSON documents (not the compiled forms), so that a bug in parsing
+//! or compiling shows up as a disagreement (cedar's differential testing idea).
+//!
+//! It supports only what the scenarios use and answers `None` when it meets anything else
+//! (an operator it does not know, a key with no value in the context, a hidden caller ARN),
+//! so a comparison is only made where it has an opinion.
+
+use crate::policy::{AuthzInput, Decision, Known, PolicyRef, PrincipalKind, Request};
+use serde_json::Value;
+
+/// Recursive glob, the obvious way.
+fn glob(p: &[u8], t: &[u8]) -> bool {
+    match (p.first(), t.first()) {
+        (None, None) => true,
+        (Some(b'*'), _) => glob(&p[1..], t) || (!t.is_empty() && glob(p, &t[1..])),
+        (Some(b'?'), Some(_)) => glob(&p[1..], &t[1..]),
+        (Some(a), Some(b)) if a == b => glob(&p[1..], &t[1..]),
+        _ => false,
+    }
+}
+
+fn arn_like(p: &str, v: &str) -> bool {
+    if p == "*" {
+        return true;
+    }
+    if !p.starts_with("arn:") {
+        return glob(p.as_bytes(), v.as_bytes());
+    }
+    let ps: Vec<&str> = p.splitn(6, ':').collect();
+    let vs: Vec<&str> = v.splitn(6, ':').collect();
+    ps.len() == vs.len()
+        && ps
+            .iter()
+            .zip(&vs)
+            .all(|(a, b)| glob(a.as_bytes(), b.as_bytes()))
+}
+
+fn list(v: Option<&Value>) -> Vec<String> {
+    match v {
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Array(a)) => a
+            .iter()
+            .map(|x| match x {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+            .collect(),
+        Some(Value::Bool(b)) => vec![b.to_string()],
+        Some(Value::Number(n)) => vec![n.to_string()],
+        _ => vec![],
+    }
+}
+
+fn statements(doc: &Value) -> Vec<&Value> {
+    match doc.get("Statement") {
+        Some(Value::Array(a)) => a.iter().collect(),
+        Some(o) => vec![o],
+        None => vec![],
+    }
+}
+
+/// How a `Principal` element named the caller: 3 = the caller itself or `*`, 2 = its role or
+/// federating user, 1 = its account, 0 = not at all.
+fn principal_strength(p: &Value, r: &Request) -> u8 {
+    if p == "*" {
+        return 3;
+    }
+    let pr = &r.principal;
+    let mut best = 0;
+    for s in list(p.get("AWS")) {
+        let s = s.as_str();
+        let acct = pr.account.as_deref().unwrap_or("-");
+        let strength = if s == "*" || Some(s) == pr.arn.as_deref() {
+            3
+        } else if Some(s) == pr.role_arn.as_deref() {
+            2
+        } else if s == acct || s == format!("arn:aws:iam::{acct}:root") {
+            1
+        } else {
+            0
+        };
+        if pr.kind == PrincipalKind::Anonymous && s != "*" {
+            continue;
+        }
+        best = best.max(strength);
+    }
+    best
+}
+
+fn not_principal_applies(np: &Value, r: &Request) -> bool {
+    let pr = &r.principal;
+    let names = list(np.get("AWS"));
+    let has = |x: Option<&str>| x.is_some_and(|x| names.iter().any(|n| n == x));
+    let acct = pr.account.clone().unwrap_or_default();
+    let acct_listed = names
+        .iter()
+        .any(|n| *n == acct || *n == format!("arn:aws:iam::{acct}:root"));
+    let own = has(pr.arn.as_deref());
+    let parent = pr.role_arn.is_none() || has(pr.role_arn.as_deref());
+    !(acct_listed && own && parent)
+}
+
+/// IPv4 only, by hand: `Some(in block)`, `None` for anything else.
+fn ipv4_in(cidr: &str, ip: &str) -> Option<bool> {
+    let quad = |s: &str| -> Option<u32> {
+        let parts: Vec<u32> = s
+            .split('.')
+            .map(|x| x.parse().ok())
+            .collect::<Option<_>>()?;
+        (parts.len() == 4 && parts.iter().all(|p| *p < 256))
+            .then(|| parts.iter().fold(0, |a, p| (a << 8) | p))
+    };
+    let (net, bits) = cidr.split_once('/').unwrap_or((cidr, "32"));
+    let bits: u32 = bits.parse().ok().filter(|b| *b <= 32)?;
+    let mask = if bits == 0 {
+        0
+    } else {
+        u32::MAX << (32 - bits)
+    };
+    Some(quad(net)? & mask == quad(ip)? & mask)
+}
+
+/// `Some(true)` when the condition block holds, `None` when it cannot say.
+fn conditions(c: Option<&Value>, r: &Request) -> Option<bool> {
+    let Some(c) = c.and_then(Value::as_object) else {
+        return Some(true);
+    };
+    for (op, body) in c {
+        for (key, vals) in body.as_object()? {
+            let vals = list(Some(vals));
+            let got = match r.context.get(key) {
+                crate::policy::KeyState::Present(v) => Some(v.to_vec()),
+                crate::policy::KeyState::Absent => None,
+                crate::policy::KeyState::Unknown => return None,
+            };
+            let (base, if_exists) = match op.strip_suffix("IfExists") {
+                Some(b) => (b, true),
+                None => (op.as_str(), false),
+            };
+            let ok = match (base, &got) {
+                ("Null", g) => vals.iter().any(|v| (v == "true") == g.is_none()),
+                (_, None) => if_exists || base.contains("Not"),
+                ("StringEquals", Some(g)) => g.iter().any(|x| vals.contains(x)),
+                ("StringNotEquals", Some(g)) => !g.iter().any(|x| vals.contains(x)),
+                ("StringLike", Some(g)) => g
+                    .iter()
+                    .any(|x| vals.iter().any(|v| glob(v.as_bytes(), x.as_bytes()))),
+                ("StringNotLike", Some(g)) => !g
+                    .iter()
+                    .any(|x| vals.iter().any(|v| glob(v.as_bytes(), x.as_bytes()))),
+                ("ArnLike" | "ArnEquals", Some(g)) => {
+                    g.iter().any(|x| vals.iter().any(|v| arn_like(v, x)))
+                }
+                ("ArnNotLike" | "ArnNotEquals", Some(g)) => {
+                    !g.iter().any(|x| vals.iter().any(|v| arn_like(v, x)))
+                }
+                ("IpAddress", Some(g)) => {
+                    let hits: Vec<bool> = g
+                        .iter()
+                        .flat_map(|x| vals.iter().map(move |v| ipv4_in(v, x)))
+                        .collect::<Option<_>>()?;
+                    hits.contains(&true)
+                }
+                ("NotIpAddress", Some(g)) => {
+                    let hits: Vec<bool> = g
+                        .iter()
+                        .flat_map(|x| vals.iter().map(move |v| ipv4_in(v, x)))
+                        .collect::<Option<_>>()?;
+                    !hits.contains(&true)
+                }
+                ("Bool", Some(g)) => g
+                    .iter()
+                    .any(|x| vals.iter().any(|v| v.eq_ignore_ascii_case(x))),
+                _ => return None,
+            };
+            if !ok {
+                return Some(false);
+            }
+        }
+    }
+    Some(true)
+}
+
+/// Does the statement apply? `Some((applies, principal strength))`.
+fn applies(s: &Value, r: &Request, has_boundary: bool) -> Option<(bool, u8)> {
+    let action = r.action.to_ascii_lowercase();
+    let act = |k: &str| {
+        list(s.get(k))
+            .iter()
+            .any(|a| glob(a.to_ascii_lowercase().as_bytes(), action.as_bytes()))
+    };
+    let action_ok = if s.get("NotAction").is_some() {
+        !act("NotAction")
+    } else {
+        act("Action")
+    };
+    let res = |k: &str| {
+        list(s.get(k))
+            .iter()
+            .any(|p| !p.contains("${") && arn_like(p, &r.resource))
+    };
+    if list(s.get("Resource"))
+        .iter()
+        .chain(list(s.get("NotResource")).iter())
+        .any(|p| p.contains("${"))
+    {
+        return None;
+    }
+    let resource_ok = if s.get("NotResource").is_some() {
+        !res("NotResource")
+    } else {
+        s.get("Resource").is_none() || res("Resource")
+    };
+    let mut strength = 3;
+    let principal_ok = if let Some(p) = s.get("Principal") {
+        strength = principal_strength(p, r);
+        strength > 0
+    } else if let Some(np) = s.get("NotPrincipal") {
+        (s.get("Effect") == Some(&Value::from("Deny")) && has_boundary)
+            || not_principal_applies(np, r)
+    } else {
+        true
+    };
+    if !(action_ok && resource_ok && principal_ok) {
+        return Some((false, strength));
+    }
+    Some((conditions(s.get("Condition"), r)?, strength))
+}
+
+struct Found {
+    deny: bool,
+    allow: bool,
+    /// Strongest principal form among applicable Allows.
+    strength: u8,
+}
+
+fn scan(policies: &[PolicyRef], r: &Request, has_boundary: bool) -> Option<Found> {
+    let mut f = Found {
+        deny: false,
+        allow: false,
+        strength: 0,
+    };
+    for p in policies {
+        for s in statements(&p.document) {
+            let (ok, strength) = applies(s, r, has_boundary)?;
+            if !ok {
+                continue;
+            }
+            if s.get("Effect") == Some(&Value::from("Deny")) {
+                f.deny = true;
+            } else {
+                f.allow = true;
+                f.strength = f.strength.max(strength);
+            }
+        }
+    }
+    Some(f)
+}
+
+fn known<T: Clone>(k: &Known<T>) -> Option<T> {
+    match k {
+        Known::Known(v) => Some(v.clone()),
+        Known::Unknown(_) => None,
+    }
+}
+
+/// The oracle's decision, or `None` when it has no opinion.
+pub fn decide(r: &Request, input: &AuthzInput) -> Option<Decision> {
+    let boundary: Vec<PolicyRef> = known(&input.boundary)?.into_iter().collect();
+    let has_boundary = !boundary.is_empty();
+    let session: Option<Vec<PolicyRef>> = known(&input.session)?;
+    let resource: Vec<PolicyRef> = known(&input.resource)?.into_iter().collect();
+    let vpce: Vec<PolicyRef> = known(&input.vpc_endpoint)?.into_iter().collect();
+    let identity = known(&input.identity)?;
+    let scp = known(&input.scp)?;
+    let rcp = known(&input.rcp)?;
+    let anon = matches!(
+        r.principal.kind,
+        PrincipalKind::Anonymous | PrincipalKind::Service
+    );
+    if r.principal.arn.is_none() && !anon {
+        return None;
+    }
+
+    // 1. Any explicit deny anywhere.
+    let id = scan(&identity, r, has_boundary)?;
+    let b = scan(&boundary, r, has_boundary)?;
+    let s = scan(session.as_deref().unwrap_or(&[]), r, has_boundary)?;
+    let res = scan(&resource, r, has_boundary)?;
+    let v = scan(&vpce, r, has_boundary)?;
+    let mut org_levels = Vec::new();
+    for levels in [&rcp, &scp].into_iter().flatten() {
+        for l in levels {
+            org_levels.push(scan(&l.policies, r, has_boundary)?);
+        }
+    }
+    let mut any_deny = org_levels.iter().any(|f| f.deny) || res.deny || v.deny;
+    if !anon {
+        any_deny |= id.deny || b.deny || s.deny;
+    }
+    if any_deny {
+        return Some(Decision::ExplicitDeny);
+    }
+    // 2-3. Every RCP and SCP level must allow.
+    if org_levels.iter().any(|f| !f.allow) {
+        return Some(Decision::ImplicitDeny);
+    }
+    // 4. The endpoint policy must allow.
+    if !vpce.is_empty() && !v.allow {
+        return Some(Decision::ImplicitDeny);
+    }
+    let grant = |f: Decision| Some(f);
+    if anon {
+        return grant(if res.allow {
+            Decision::Allow
+        } else {
+            Decision::ImplicitDeny
+        });
+    }
+    let root = r.principal.kind == PrincipalKind::Root;
+    let id_allow = root || id.allow;
+    let b_ok = !has_boundary || b.allow;
+    let s_ok = session.is_none() || s.allow;
+    let caller_side = id_allow && b_ok && s_ok;
+    let same = r.principal.account.as_ref()? == r.resource_account.as_ref()?;
+    let allowed = if same {
+        caller_side
+            || (res.allow && res.strength == 3)
+            || (res.allow && res.strength == 2 && b_ok && s_ok)
+    } else {
+        res.allow && caller_side
+    };
+    grant(if allowed {
+        Decision::Allow
+    } else {
+        Decision::ImplicitDeny
+    })
+}
