@@ -9,7 +9,6 @@
 use crate::policy::{Policy, PolicyRef};
 use percent_encoding::percent_decode_str;
 use serde_json::Value;
-use std::sync::Arc;
 
 /// Turns a document in any of the three forms into its JSON value.
 pub fn decode(raw: &Value) -> Result<Value, String> {
@@ -62,10 +61,7 @@ pub fn compile(id: &str, document: Value) -> Result<PolicyRef, String> {
     if document.get("Statement").is_none() {
         return Err("document has no `Statement`".to_owned());
     }
-    Ok(Arc::new(Policy {
-        id: id.to_owned(),
-        document,
-    }))
+    Policy::parse_ref(id, &document).map_err(|e| e.to_string())
 }
 
 /// Decodes then compiles.
