@@ -1,1 +1,335 @@
-//! scan: not built yet.
+//! The streaming scan: log objects from any [`Source`] → the S3 403 events ([`Denial`]s,
+//! pushed to a [`Sink`] object by object), the side evidence the diagnosis needs
+//! ([`Evidence`]) and a full account of the input ([`ScanStats`]).
+//!
+//! Speed comes from doing little per byte: objects are spread over cores with rayon, each
+//! worker reuses its buffers ([`object::WorkBufs`]), gzip is inflated whole into a buffer
+//! that only grows, record boundaries in CloudTrail's own files come from one memmem pass
+//! ([`split`]), and only records that pass a byte pre-filter ([`classify::Prefilter`]) are
+//! parsed (simd-json) — about one in ten. See the README's "Performance" section for numbers.
+//!
+//! Nothing is lost silently: every problem becomes an [`object::Issue`], printed once through
+//! [`crate::messages`] with its object (and record index) and counted by [`Skip`] kind.
+
+pub mod classify;
+pub mod decode;
+pub mod evidence;
+pub mod object;
+pub mod split;
+pub mod stats;
+pub mod table;
+pub mod window;
+
+pub use evidence::{Evidence, EvidenceCaps};
+pub use object::{scan_object, Issue, ObjectScan, WorkBufs};
+pub use stats::{ScanStats, Skip, SkipCounts};
+pub use window::TimeWindow;
+
+use crate::messages::{self, Progress};
+use crate::record::Event;
+use crate::source::{FetchError, Listed, LogObject, Origin, Source};
+use rayon::prelude::*;
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Cap on one object once decompressed. CloudTrail delivers files of a few MB at most; a
+/// bigger object is refused with [`Skip::TooLarge`] rather than growing a worker's memory
+/// without bound.
+pub const MAX_OBJECT_BYTES: usize = 512 << 20;
+/// Cap on one record. CloudTrail's own records are a few KB (requestParameters can add a
+/// few hundred KB); anything beyond this is not a record we can trust.
+pub const MAX_RECORD_BYTES: usize = 16 << 20;
+
+/// One kept record: an S3 403 event and where it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Denial {
+    pub event: Event,
+    pub origin: Origin,
+}
+
+/// What a scan keeps and how far it may grow.
+#[derive(Debug, Clone)]
+pub struct ScanConfig {
+    pub window: TimeWindow,
+    pub evidence_caps: EvidenceCaps,
+    pub max_object_bytes: usize,
+    pub max_record_bytes: usize,
+}
+
+impl Default for ScanConfig {
+    fn default() -> Self {
+        ScanConfig {
+            window: TimeWindow::default(),
+            evidence_caps: EvidenceCaps::default(),
+            max_object_bytes: MAX_OBJECT_BYTES,
+            max_record_bytes: MAX_RECORD_BYTES,
+        }
+    }
+}
+
+/// Where kept records go, one object's worth at a time (in record order), from any thread.
+/// `analyze` turns them into findings and prints them; tests collect them.
+pub trait Sink: Sync {
+    /// Returns `false` to stop the scan (e.g. the reader of stdout went away).
+    fn accept(&self, denials: Vec<Denial>) -> bool;
+}
+
+/// A sink that keeps everything (tests, small inputs).
+#[derive(Debug, Default)]
+pub struct CollectSink(pub std::sync::Mutex<Vec<Denial>>);
+
+impl Sink for CollectSink {
+    fn accept(&self, mut denials: Vec<Denial>) -> bool {
+        if let Ok(mut all) = self.0.lock() {
+            all.append(&mut denials);
+        }
+        true
+    }
+}
+
+impl CollectSink {
+    pub fn into_inner(self) -> Vec<Denial> {
+        self.0.into_inner().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The result of a whole scan (the denials went to the sink).
+#[derive(Debug, Default)]
+pub struct ScanOutput {
+    pub stats: ScanStats,
+    pub evidence: Evidence,
+    /// The sink asked to stop before every object was read.
+    pub stopped: bool,
+}
+
+thread_local! {
+    static BUFS: RefCell<WorkBufs> = RefCell::new(WorkBufs::default());
+}
+
+/// Per-thread accumulator of the parallel fold.
+struct Acc {
+    stats: ScanStats,
+    evidence: Evidence,
+}
+
+impl Acc {
+    fn new(cfg: &ScanConfig) -> Self {
+        Acc {
+            stats: ScanStats::default(),
+            evidence: Evidence::with_caps(cfg.evidence_caps),
+        }
+    }
+    fn merge(mut self, other: Acc) -> Acc {
+        self.stats.merge(&other.stats);
+        self.evidence.merge(other.evidence);
+        self
+    }
+}
+
+/// Shared state of one scan.
+struct Run<'a> {
+    cfg: &'a ScanConfig,
+    sink: &'a dyn Sink,
+    progress: &'a Progress,
+    stop: AtomicBool,
+}
+
+impl Run<'_> {
+    /// Scans one object's bytes (or records its fetch failure) into `acc`.
+    fn object(
+        &self,
+        acc: &mut Acc,
+        object: &LogObject,
+        bytes: Result<&[u8], &FetchError>,
+        bufs: &mut WorkBufs,
+    ) {
+        if self.stop.load(Ordering::Relaxed) {
+            return;
+        }
+        let bytes = match bytes {
+            Ok(b) => b,
+            Err(e) => {
+                acc.stats.objects_skipped.add(e.skip, 1);
+                messages::issue(&Issue {
+                    origin: object.origin(),
+                    skip: e.skip,
+                    detail: e.detail.clone(),
+                });
+                self.progress.object_done(0);
+                return;
+            }
+        };
+        let out = scan_object(object, bytes, self.cfg, bufs);
+        for issue in &out.issues {
+            messages::issue(issue);
+        }
+        acc.stats.merge(&out.stats);
+        acc.evidence.merge(out.evidence);
+        self.progress.object_done(bytes.len() as u64);
+        if !out.denials.is_empty() && !self.sink.accept(out.denials) {
+            self.stop.store(true, Ordering::Relaxed);
+        }
+    }
+
+    fn listed(&self, acc: &mut Acc, item: &Listed) -> Option<LogObject> {
+        match item {
+            Listed::Object(o) => Some(o.clone()),
+            Listed::Skipped(s) => {
+                acc.stats.objects_skipped.add(s.skip, 1);
+                if !s.skip.is_intentional() {
+                    messages::issue(&Issue {
+                        origin: Origin {
+                            object: s.name.clone(),
+                            record_index: None,
+                        },
+                        skip: s.skip,
+                        detail: s.detail.clone(),
+                    });
+                }
+                None
+            }
+        }
+    }
+
+    fn finish(self, acc: Acc) -> ScanOutput {
+        report_overflow(&acc.evidence);
+        ScanOutput {
+            stats: acc.stats,
+            evidence: acc.evidence,
+            stopped: self.stop.into_inner(),
+        }
+    }
+}
+
+fn report_overflow(e: &Evidence) {
+    let o = e.overflow;
+    for (n, what, cap) in [
+        (o.kms_denials, "KMS denials", e.caps.kms_denials),
+        (
+            o.session_policies,
+            "session policies",
+            e.caps.session_policies,
+        ),
+        (
+            o.foreign_writes,
+            "cross-account object writes",
+            e.caps.foreign_writes,
+        ),
+        (o.deletions, "object deletions", e.caps.deletions),
+    ] {
+        if n > 0 {
+            messages::notice(&format!(
+                "denytrail: side evidence: {n} {what} beyond the cap of {cap} were not kept; \
+                 diagnoses that need them may say unknown (scan fewer days at once)"
+            ));
+        }
+    }
+}
+
+/// Scans everything a source lists: listing first (so progress knows the total), then the
+/// objects in parallel, each fetched into its worker's reused buffer.
+pub fn scan_source(
+    source: &dyn Source,
+    cfg: &ScanConfig,
+    sink: &dyn Sink,
+    progress: &Progress,
+) -> ScanOutput {
+    let run = Run {
+        cfg,
+        sink,
+        progress,
+        stop: AtomicBool::new(false),
+    };
+    let mut head = Acc::new(cfg);
+    let listed: Vec<Listed> = source.list(&cfg.window).collect();
+    let objects: Vec<LogObject> = listed
+        .iter()
+        .filter_map(|l| run.listed(&mut head, l))
+        .collect();
+    progress.set_total(
+        objects.len() as u64,
+        objects.iter().filter_map(|o| o.size).sum(),
+    );
+    let acc = objects
+        .par_iter()
+        .with_max_len(1)
+        .fold(
+            || Acc::new(cfg),
+            |mut acc, object| {
+                BUFS.with(|b| {
+                    let mut b = b.borrow_mut();
+                    let mut raw = std::mem::take(&mut b.raw);
+                    let fetched = source.fetch(object, &mut raw);
+                    run.object(
+                        &mut acc,
+                        object,
+                        fetched.as_ref().map(|()| raw.as_slice()),
+                        &mut b,
+                    );
+                    b.raw = raw;
+                    b.trim();
+                });
+                acc
+            },
+        )
+        .reduce(|| Acc::new(cfg), Acc::merge);
+    let acc = head.merge(acc);
+    run.finish(acc)
+}
+
+/// Scans objects already fetched by their source (e.g. concurrent S3 downloads feeding a
+/// bounded channel): each item is consumed by whichever worker is free (`par_bridge`), so
+/// memory is bounded by what the producer holds in flight.
+pub fn scan_fetched<I>(
+    items: I,
+    cfg: &ScanConfig,
+    sink: &dyn Sink,
+    progress: &Progress,
+) -> ScanOutput
+where
+    I: Iterator<Item = (LogObject, Result<Vec<u8>, FetchError>)> + Send,
+{
+    let run = Run {
+        cfg,
+        sink,
+        progress,
+        stop: AtomicBool::new(false),
+    };
+    let acc = items
+        .par_bridge()
+        .fold(
+            || Acc::new(cfg),
+            |mut acc, (object, bytes)| {
+                BUFS.with(|b| {
+                    let mut b = b.borrow_mut();
+                    run.object(&mut acc, &object, bytes.as_deref(), &mut b);
+                    b.trim();
+                });
+                acc
+            },
+        )
+        .reduce(|| Acc::new(cfg), Acc::merge);
+    run.finish(acc)
+}
+
+/// Counts what a listing skipped (for callers that list themselves before [`scan_fetched`]):
+/// prints the unintentional ones and returns their stats.
+pub fn account_listing(items: &[Listed]) -> ScanStats {
+    let mut stats = ScanStats::default();
+    for item in items {
+        if let Listed::Skipped(s) = item {
+            stats.objects_skipped.add(s.skip, 1);
+            if !s.skip.is_intentional() {
+                messages::issue(&Issue {
+                    origin: Origin {
+                        object: s.name.clone(),
+                        record_index: None,
+                    },
+                    skip: s.skip,
+                    detail: s.detail.clone(),
+                });
+            }
+        }
+    }
+    stats
+}

@@ -6,9 +6,17 @@
 //! `SourceConfig`). A `LogObject` is also the unit of sharding: a listing can be split across
 //! machines and each part scanned on its own.
 
+pub mod keypath;
+pub mod local;
+
+use crate::scan::{Skip, TimeWindow};
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
+use thiserror::Error;
+
+pub use keypath::key_date;
+pub use local::LocalSource;
 
 /// Where a record came from: the object's display name (a path, or `s3://bucket/key`) and the
 /// record's 0-based index in it, so that findings and errors point back.
@@ -47,4 +55,63 @@ pub struct LogObject {
     /// Size as stored, when the listing says.
     pub size: Option<u64>,
     pub locator: Locator,
+}
+
+impl LogObject {
+    /// The record-less origin of this object (for object-level messages).
+    pub fn origin(&self) -> Origin {
+        Origin {
+            object: self.name.clone(),
+            record_index: None,
+        }
+    }
+}
+
+/// One item of a listing: an object to read, or something the listing already decided to
+/// skip (a snapshot folder, a path outside the window, an unreadable directory). Errors
+/// travel as items, so one bad path never ends a listing (ripgrep's walker does the same).
+#[derive(Debug, Clone)]
+pub enum Listed {
+    Object(LogObject),
+    Skipped(Skipped),
+}
+
+/// Something a listing skipped, with its kind and what happened.
+#[derive(Debug, Clone)]
+pub struct Skipped {
+    pub name: Arc<str>,
+    pub skip: Skip,
+    pub detail: String,
+}
+
+/// Fetching one object failed: the scan counts it as [`Skip::Unreadable`] (local) or
+/// [`Skip::FetchFailed`] (remote) and goes on.
+#[derive(Debug, Error)]
+#[error("{detail}")]
+pub struct FetchError {
+    pub skip: Skip,
+    pub detail: String,
+}
+
+impl FetchError {
+    pub fn unreadable(err: &std::io::Error) -> Self {
+        FetchError {
+            skip: Skip::Unreadable,
+            detail: format!("cannot read: {err}"),
+        }
+    }
+}
+
+/// Where log objects come from. Implementations list (pruned by the key-path date) and fetch
+/// bytes as stored; the scan does everything else, whatever the source.
+///
+/// `fetch` fills a caller-owned buffer so that a worker reuses one allocation for every
+/// object it reads. A source that downloads with its own concurrency (S3) can instead hand
+/// `(LogObject, Result<Vec<u8>, FetchError>)` pairs to [`crate::scan::scan_fetched`].
+pub trait Source: Send + Sync {
+    /// The objects to read, pruned by `window` on the date in their key path.
+    fn list<'a>(&'a self, window: &TimeWindow) -> Box<dyn Iterator<Item = Listed> + Send + 'a>;
+
+    /// The object's bytes as stored (gzip or not), replacing `buf`'s content.
+    fn fetch(&self, object: &LogObject, buf: &mut Vec<u8>) -> Result<(), FetchError>;
 }

@@ -1,0 +1,352 @@
+//! Which records matter, decided as cheaply as possible.
+//!
+//! [`Prefilter`] looks at a record's raw bytes for the few strings every record worth a full
+//! parse must contain (`"errorCode"` for the 403s and KMS denials; the S3 write/delete event
+//! names and session-policy keys for the side evidence; the Insights event type). About one
+//! record in ten passes; only those are parsed, with simd-json into a reused tape
+//! ([`Examiner`]). The needles are written with their quotes and no surrounding whitespace, so
+//! they match minified and pretty-printed JSON alike. Limitation (stated, not hidden): a key
+//! spelled with `\u` escapes of plain letters would not match; no CloudTrail producer writes
+//! keys that way.
+
+use super::evidence::{Deletion, ForeignWrite, SessionPolicy};
+use crate::source::Origin;
+use aho_corasick::AhoCorasick;
+use memchr::memmem;
+use simd_json::prelude::*;
+use simd_json::tape::Value as TapeValue;
+use std::sync::OnceLock;
+
+/// S3's 403 error codes: the records the scan keeps.
+pub const S3_403_CODES: [&str; 8] = [
+    "AccessDenied",
+    "VpceAccessDenied",
+    "AllAccessDisabled",
+    "AccountProblem",
+    "InvalidObjectState",
+    "SignatureDoesNotMatch",
+    "InvalidAccessKeyId",
+    "RequestTimeTooSkewed",
+];
+
+const NEEDLES: [&str; 8] = [
+    "\"errorCode\"",
+    "\"PutObject\"",
+    "\"CopyObject\"",
+    "\"CompleteMultipartUpload\"",
+    "\"DeleteObject\"",
+    "\"policy\"",
+    "\"policyArns\"",
+    "\"AwsCloudTrailInsight\"",
+];
+
+/// The byte pre-filter, built once and shared by every thread.
+pub struct Prefilter {
+    needles: AhoCorasick,
+    event_source: memmem::Finder<'static>,
+    record_keys: AhoCorasick,
+}
+
+impl Prefilter {
+    pub fn get() -> &'static Prefilter {
+        static P: OnceLock<Prefilter> = OnceLock::new();
+        P.get_or_init(|| Prefilter {
+            // Built from constant, valid patterns: cannot fail.
+            needles: AhoCorasick::new(NEEDLES).unwrap_or_else(|_| unreachable!()),
+            event_source: memmem::Finder::new(b"\"eventSource\""),
+            record_keys: AhoCorasick::new(["\"eventVersion\"", "\"eventSource\"", "\"eventTime\""])
+                .unwrap_or_else(|_| unreachable!()),
+        })
+    }
+
+    /// Could this record be kept or be side evidence? False means certainly not.
+    #[inline]
+    pub fn is_candidate(&self, record: &[u8]) -> bool {
+        self.needles.is_match(record)
+    }
+
+    /// Does the record carry a CloudTrail key at all? (A file none of whose records does is
+    /// not CloudTrail.)
+    pub fn looks_like_record(&self, record: &[u8]) -> bool {
+        self.record_keys.is_match(record)
+    }
+
+    /// `"eventSource"` followed (whitespace and colon aside) by `"s3.amazonaws.com"`: tells a
+    /// dropped S3 record from a dropped record of another service without parsing it.
+    pub fn is_s3_source(&self, record: &[u8]) -> bool {
+        let Some(at) = self.event_source.find(record) else {
+            return false;
+        };
+        let rest = &record[at + b"\"eventSource\"".len()..];
+        let rest = rest.trim_ascii_start();
+        let Some(rest) = rest.strip_prefix(b":") else {
+            return false;
+        };
+        rest.trim_ascii_start().starts_with(b"\"s3.amazonaws.com\"")
+    }
+}
+
+/// What a parsed candidate is.
+#[derive(Debug)]
+pub enum Class {
+    /// An S3 403: decode the whole record into an `Event`.
+    Denial,
+    /// A KMS AccessDenied naming an S3 ARN in its encryption context.
+    KmsDenial(String),
+    SessionPolicy(SessionPolicy),
+    ForeignWrite(ForeignWrite),
+    Deletion(Deletion),
+    InsightsEvent,
+    /// An S3 record that is none of the above.
+    OtherS3,
+    /// Another service's record.
+    Other,
+    /// Valid JSON, but not an object.
+    NotRecord,
+}
+
+fn str_at<'v>(v: TapeValue<'v, 'v>, path: &[&str]) -> Option<&'v str> {
+    let mut cur = v;
+    for k in path {
+        cur = cur.get(*k)?;
+    }
+    cur.into_string()
+}
+
+fn owned(v: TapeValue<'_, '_>, path: &[&str]) -> Option<String> {
+    str_at(v, path).map(str::to_owned)
+}
+
+/// No error: the field is absent, null or empty (vendor fixtures write `""`).
+fn succeeded(v: TapeValue<'_, '_>) -> bool {
+    match v.get("errorCode") {
+        None => true,
+        Some(e) => e.is_null() || e.as_str().is_some_and(str::is_empty),
+    }
+}
+
+/// Classifies a parsed record. `origin` is attached to evidence.
+pub fn classify(v: TapeValue<'_, '_>, origin: &Origin) -> Class {
+    if !v.is_object() {
+        return Class::NotRecord;
+    }
+    if str_at(v, &["eventType"]) == Some("AwsCloudTrailInsight") {
+        return Class::InsightsEvent;
+    }
+    let source = str_at(v, &["eventSource"]).unwrap_or("");
+    let code = str_at(v, &["errorCode"]);
+    let name = str_at(v, &["eventName"]).unwrap_or("");
+    match source {
+        "s3.amazonaws.com" => {
+            if code.is_some_and(|c| S3_403_CODES.contains(&c)) {
+                return Class::Denial;
+            }
+            if !succeeded(v) {
+                return Class::OtherS3;
+            }
+            match name {
+                "PutObject" | "CopyObject" | "CompleteMultipartUpload" => {
+                    foreign_write(v, name, origin).map_or(Class::OtherS3, Class::ForeignWrite)
+                }
+                "DeleteObject" => deletion(v, origin).map_or(Class::OtherS3, Class::Deletion),
+                _ => Class::OtherS3,
+            }
+        }
+        "kms.amazonaws.com" if code == Some("AccessDenied") => {
+            match owned(v, &["requestParameters", "encryptionContext", "aws:s3:arn"]) {
+                Some(arn) => Class::KmsDenial(arn),
+                None => Class::Other,
+            }
+        }
+        "sts.amazonaws.com"
+            if succeeded(v) && (name.starts_with("AssumeRole") || name == "GetFederationToken") =>
+        {
+            session_policy(v, name, origin).map_or(Class::Other, Class::SessionPolicy)
+        }
+        _ => Class::Other,
+    }
+}
+
+fn session_policy(v: TapeValue<'_, '_>, name: &str, origin: &Origin) -> Option<SessionPolicy> {
+    let params = v.get("requestParameters")?;
+    let policy = owned(params, &["policy"]);
+    let policy_arns: Vec<String> = params
+        .get("policyArns")
+        .and_then(|a| a.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|p| {
+                    p.get("arn")
+                        .and_then(|x| x.into_string())
+                        .map(str::to_owned)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if policy.is_none() && policy_arns.is_empty() {
+        return None;
+    }
+    Some(SessionPolicy {
+        access_key_id: owned(v, &["responseElements", "credentials", "accessKeyId"])?,
+        issued_by: name.to_owned(),
+        event_time: owned(v, &["eventTime"]),
+        event_id: owned(v, &["eventID"]),
+        role_arn: owned(params, &["roleArn"]),
+        policy,
+        policy_arns,
+        origin: origin.clone(),
+    })
+}
+
+/// The canned ACL that hands the bucket owner control of a new object.
+const OWNER_FULL_CONTROL: &str = "bucket-owner-full-control";
+
+fn foreign_write(v: TapeValue<'_, '_>, name: &str, origin: &Origin) -> Option<ForeignWrite> {
+    let params = v.get("requestParameters")?;
+    let acl = params.get("x-amz-acl");
+    let full_control = acl.is_some_and(|a| {
+        a.as_str() == Some(OWNER_FULL_CONTROL)
+            || a.as_array()
+                .is_some_and(|xs| xs.iter().any(|x| x.as_str() == Some(OWNER_FULL_CONTROL)))
+    });
+    if full_control {
+        return None;
+    }
+    let writer = str_at(v, &["userIdentity", "accountId"])?;
+    let from_resources = v
+        .get("resources")
+        .and_then(|r| r.as_array())
+        .and_then(|rs| {
+            rs.iter()
+                .find(|r| r.get("type").and_then(|t| t.into_string()) == Some("AWS::S3::Bucket"))
+                .and_then(|r| r.get("accountId").and_then(|a| a.into_string()))
+        });
+    let recipient = str_at(v, &["recipientAccountId"]).filter(|r| *r != writer);
+    let owner = from_resources.or(recipient)?;
+    if owner == writer {
+        return None;
+    }
+    Some(ForeignWrite {
+        bucket: owned(params, &["bucketName"])?,
+        key: owned(params, &["key"])?,
+        writer_account: writer.to_owned(),
+        bucket_owner: owner.to_owned(),
+        event_name: name.to_owned(),
+        event_time: owned(v, &["eventTime"]),
+        event_id: owned(v, &["eventID"]),
+        origin: origin.clone(),
+    })
+}
+
+fn deletion(v: TapeValue<'_, '_>, origin: &Origin) -> Option<Deletion> {
+    let params = v.get("requestParameters")?;
+    Some(Deletion {
+        bucket: owned(params, &["bucketName"])?,
+        key: owned(params, &["key"])?,
+        event_time: owned(v, &["eventTime"]),
+        event_id: owned(v, &["eventID"]),
+        origin: origin.clone(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    fn class_of(json: &str) -> Class {
+        let mut bytes = json.as_bytes().to_vec();
+        let tape = simd_json::to_tape(&mut bytes).unwrap();
+        let origin = Origin {
+            object: Arc::from("t"),
+            record_index: Some(0),
+        };
+        classify(tape.as_value(), &origin)
+    }
+
+    #[test]
+    fn prefilter_matches_minified_and_pretty() {
+        let p = Prefilter::get();
+        assert!(p.is_candidate(br#"{"errorCode":"AccessDenied"}"#));
+        assert!(p.is_candidate(b"{\n  \"errorCode\" : \"AccessDenied\"}"));
+        assert!(!p.is_candidate(br#"{"eventSource":"s3.amazonaws.com","eventName":"GetObject"}"#));
+        assert!(p.is_s3_source(b"{\"eventSource\" :\n \"s3.amazonaws.com\"}"));
+        assert!(!p.is_s3_source(
+            br#"{"eventSource":"kms.amazonaws.com","invokedBy":"s3.amazonaws.com"}"#
+        ));
+    }
+
+    #[test]
+    fn keeps_every_s3_403_code_and_nothing_else() {
+        for code in S3_403_CODES {
+            let r = format!(r#"{{"eventSource":"s3.amazonaws.com","errorCode":"{code}"}}"#);
+            assert!(matches!(class_of(&r), Class::Denial), "{code}");
+        }
+        assert!(matches!(
+            class_of(r#"{"eventSource":"s3.amazonaws.com","errorCode":"NoSuchKey"}"#),
+            Class::OtherS3
+        ));
+        assert!(matches!(
+            class_of(r#"{"eventSource":"ec2.amazonaws.com","errorCode":"AccessDenied"}"#),
+            Class::Other
+        ));
+        assert!(matches!(class_of("[1]"), Class::NotRecord));
+    }
+
+    #[test]
+    fn side_evidence() {
+        let kms = r#"{"eventSource":"kms.amazonaws.com","errorCode":"AccessDenied",
+            "requestParameters":{"encryptionContext":{"aws:s3:arn":"arn:aws:s3:::b/k"}}}"#;
+        assert!(matches!(class_of(kms), Class::KmsDenial(a) if a == "arn:aws:s3:::b/k"));
+
+        let sts = r#"{"eventSource":"sts.amazonaws.com","eventName":"AssumeRole",
+            "requestParameters":{"roleArn":"arn:aws:iam::1:role/r","policy":"{\"Version\":\"2012-10-17\"}",
+              "policyArns":[{"arn":"arn:aws:iam::1:policy/p"}]},
+            "responseElements":{"credentials":{"accessKeyId":"ASIAX"}}}"#;
+        match class_of(sts) {
+            Class::SessionPolicy(p) => {
+                assert_eq!(p.access_key_id, "ASIAX");
+                assert_eq!(p.policy.as_deref(), Some("{\"Version\":\"2012-10-17\"}"));
+                assert_eq!(p.policy_arns, ["arn:aws:iam::1:policy/p"]);
+            }
+            c => panic!("{c:?}"),
+        }
+        let plain_sts = r#"{"eventSource":"sts.amazonaws.com","eventName":"AssumeRole",
+            "requestParameters":{"roleArn":"r"},"responseElements":{"credentials":{"accessKeyId":"A"}}}"#;
+        assert!(matches!(class_of(plain_sts), Class::Other));
+
+        let put = |acl: &str, owner: &str| {
+            format!(
+                r#"{{"eventSource":"s3.amazonaws.com","eventName":"PutObject","recipientAccountId":"{owner}",
+                "userIdentity":{{"accountId":"222"}},"requestParameters":{{"bucketName":"b","key":"k"{acl}}},
+                "resources":[{{"type":"AWS::S3::Bucket","accountId":"{owner}"}}]}}"#
+            )
+        };
+        match class_of(&put("", "111")) {
+            Class::ForeignWrite(w) => {
+                assert_eq!(
+                    (w.writer_account.as_str(), w.bucket_owner.as_str()),
+                    ("222", "111")
+                )
+            }
+            c => panic!("{c:?}"),
+        }
+        let bfc = r#","x-amz-acl":"bucket-owner-full-control""#;
+        assert!(matches!(class_of(&put(bfc, "111")), Class::OtherS3));
+        assert!(
+            matches!(class_of(&put("", "222")), Class::OtherS3),
+            "same account"
+        );
+
+        let del = r#"{"eventSource":"s3.amazonaws.com","eventName":"DeleteObject",
+            "requestParameters":{"bucketName":"b","key":"k"}}"#;
+        assert!(matches!(class_of(del), Class::Deletion(d) if d.key == "k"));
+        let failed = r#"{"eventSource":"s3.amazonaws.com","eventName":"DeleteObject","errorCode":"NoSuchBucket",
+            "requestParameters":{"bucketName":"b","key":"k"}}"#;
+        assert!(matches!(class_of(failed), Class::OtherS3));
+        assert!(matches!(
+            class_of(r#"{"eventType":"AwsCloudTrailInsight"}"#),
+            Class::InsightsEvent
+        ));
+    }
+}

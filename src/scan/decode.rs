@@ -1,0 +1,147 @@
+//! Bytes as stored → the document the record reader walks: gzip is recognized by its magic
+//! bytes (never by the name) and inflated whole into a reused buffer; anything else is read
+//! as is. Multi-member gzip (concatenated streams) is read to the end; on a truncated or
+//! corrupt stream, what was inflated before the damage is returned with the error so the
+//! records in it are still kept.
+
+use flate2::read::MultiGzDecoder;
+use std::io::{self, Read};
+
+/// gzip's magic bytes (RFC 1952).
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// How much output to make room for per read: large enough that the inflater runs in long
+/// uninterrupted stretches, small enough to fit in L2 with the inflate window.
+const READ_CHUNK: usize = 256 * 1024;
+
+pub fn is_gzip(bytes: &[u8]) -> bool {
+    bytes.starts_with(&GZIP_MAGIC)
+}
+
+/// What inflating produced beside the bytes.
+#[derive(Debug)]
+pub enum Inflated {
+    /// The whole stream.
+    Complete,
+    /// The stream broke after the returned bytes.
+    Damaged(String),
+    /// Output passed `cap`; the bytes returned are the first `cap`.
+    TooLarge,
+}
+
+/// A decompression buffer reused across objects: its length only grows (to the largest
+/// object seen, bounded by the cap), so no object after the first few pays for allocation or
+/// zeroing. `filled` is how much of it holds the current document.
+#[derive(Debug, Default)]
+pub struct InflateBuf {
+    buf: Vec<u8>,
+    filled: usize,
+}
+
+impl InflateBuf {
+    /// The current document.
+    pub fn doc(&self) -> &[u8] {
+        &self.buf[..self.filled]
+    }
+
+    /// Inflates the gzip `input` (all members) into the buffer, up to `cap` bytes.
+    pub fn inflate(&mut self, input: &[u8], cap: usize) -> Inflated {
+        self.filled = 0;
+        // ISIZE (the last 4 bytes) is the size mod 2^32 of the last member only: a hint for
+        // the first allocation, not a promise.
+        let hint = input
+            .len()
+            .checked_sub(4)
+            .and_then(|at| input.get(at..))
+            .and_then(|b| <[u8; 4]>::try_from(b).ok())
+            .map_or(0, |b| u32::from_le_bytes(b) as usize)
+            .min(cap);
+        if self.buf.len() < hint {
+            self.buf.resize(hint, 0);
+        }
+        let mut dec = MultiGzDecoder::new(input);
+        loop {
+            if self.filled >= cap {
+                // One more byte would tell whether the stream really goes on.
+                let mut probe = [0u8; 1];
+                return match dec.read(&mut probe) {
+                    Ok(0) => Inflated::Complete,
+                    Ok(_) => Inflated::TooLarge,
+                    Err(e) => Inflated::Damaged(describe(&e)),
+                };
+            }
+            if self.buf.len() - self.filled < READ_CHUNK {
+                let want = (self.filled + READ_CHUNK).min(cap.max(self.filled + 1));
+                let grow = want.max(self.buf.len().saturating_mul(3) / 2).min(cap);
+                self.buf.resize(grow.max(want), 0);
+            }
+            let end = self.buf.len().min(cap);
+            match dec.read(&mut self.buf[self.filled..end]) {
+                Ok(0) => return Inflated::Complete,
+                Ok(n) => self.filled += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Inflated::Damaged(describe(&e)),
+            }
+        }
+    }
+
+    /// Gives memory back after an unusually large object, so one big file does not keep the
+    /// worker's footprint high for the rest of the run.
+    pub fn trim(&mut self, keep: usize) {
+        if self.buf.len() > keep {
+            self.buf.truncate(keep);
+            self.buf.shrink_to(keep);
+        }
+        self.filled = self.filled.min(self.buf.len());
+    }
+}
+
+fn describe(e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::UnexpectedEof => "gzip stream ends early (truncated file)".into(),
+        _ => format!("corrupt gzip data: {e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flate2::write::GzEncoder;
+    use std::io::Write;
+
+    fn gz(data: &[u8]) -> Vec<u8> {
+        let mut e = GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    #[test]
+    fn reads_every_member() {
+        let mut two = gz(b"hello ");
+        two.extend(gz(b"world"));
+        let mut b = InflateBuf::default();
+        assert!(matches!(b.inflate(&two, 1 << 20), Inflated::Complete));
+        assert_eq!(b.doc(), b"hello world");
+    }
+
+    #[test]
+    fn keeps_what_came_before_a_truncation() {
+        let data: Vec<u8> = (0..200_000u32).flat_map(|i| i.to_le_bytes()).collect();
+        let z = gz(&data);
+        let mut b = InflateBuf::default();
+        let r = b.inflate(&z[..z.len() / 2], 1 << 24);
+        assert!(matches!(r, Inflated::Damaged(_)), "{r:?}");
+        assert!(!b.doc().is_empty());
+        assert_eq!(b.doc(), &data[..b.doc().len()]);
+    }
+
+    #[test]
+    fn stops_at_the_cap() {
+        let z = gz(&[b'x'; 10_000]);
+        let mut b = InflateBuf::default();
+        assert!(matches!(b.inflate(&z, 1000), Inflated::TooLarge));
+        assert_eq!(b.doc().len(), 1000);
+        assert!(matches!(b.inflate(&z, 10_000), Inflated::Complete));
+        assert_eq!(b.doc().len(), 10_000);
+    }
+}

@@ -1,0 +1,301 @@
+//! Side evidence the diagnosis needs, kept from the same logs as the 403s.
+//!
+//! Some root causes cannot be seen in the denied record or the policy snapshot alone
+//! (AWS-NOTES.md): the session policy of an assumed-role session lives in the `AssumeRole`
+//! record that issued its key; the owner of an object written by another account lives in
+//! that `PutObject`; a missing key shows up as a `DeleteObject`; a KMS denial behind an S3
+//! 403 is its own record. The scan keeps these alongside the denials, with hard caps: memory
+//! stays bounded whatever the input, and anything beyond a cap is counted in
+//! [`Evidence::overflow`] and reported, never dropped silently.
+//!
+//! `Evidence` is mergeable ([`Evidence::merge`]) like `ScanStats`: workers and shards each
+//! build one and they combine. For a key seen several times the latest record (by
+//! `eventTime`, then origin) wins, so merge order does not change the result.
+
+use crate::record::Event;
+use crate::source::Origin;
+use std::collections::HashMap;
+
+/// Caps on each kind of evidence. At about 200 bytes per entry (2 KB per KMS event) the
+/// defaults bound evidence to roughly 120 MB in the worst case; a real trail rarely comes
+/// near them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EvidenceCaps {
+    pub kms_denials: usize,
+    pub session_policies: usize,
+    pub foreign_writes: usize,
+    pub deletions: usize,
+}
+
+impl Default for EvidenceCaps {
+    fn default() -> Self {
+        EvidenceCaps {
+            kms_denials: 10_000,
+            session_policies: 50_000,
+            foreign_writes: 200_000,
+            deletions: 200_000,
+        }
+    }
+}
+
+/// A KMS `AccessDenied` whose encryption context names an S3 object or bucket
+/// (`requestParameters.encryptionContext."aws:s3:arn"`): S3 calls KMS on the caller's behalf,
+/// so this record is the KMS half of an S3 403 (cause `kms`). With S3 Bucket Keys the ARN is
+/// the bucket's, not the object's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KmsDenial {
+    /// The `aws:s3:arn` value (`arn:aws:s3:::bucket/key` or `arn:aws:s3:::bucket`).
+    pub s3_arn: String,
+    pub event: Event,
+    pub origin: Origin,
+}
+
+/// A session policy recovered from the successful `AssumeRole*` / `GetFederationToken`
+/// record that issued the session's access key (cause `session_policy`): join a denied
+/// event's `userIdentity.accessKeyId` with [`Evidence::session_policies`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionPolicy {
+    /// `responseElements.credentials.accessKeyId` of the issuing call.
+    pub access_key_id: String,
+    /// `AssumeRole`, `AssumeRoleWithSAML`, `AssumeRoleWithWebIdentity`, `GetFederationToken`.
+    pub issued_by: String,
+    pub event_time: Option<String>,
+    pub event_id: Option<String>,
+    /// `requestParameters.roleArn` (absent for GetFederationToken).
+    pub role_arn: Option<String>,
+    /// The inline session policy as the JSON text CloudTrail recorded
+    /// (`requestParameters.policy`), when present.
+    pub policy: Option<String>,
+    /// `requestParameters.policyArns[].arn`: managed session policies.
+    pub policy_arns: Vec<String>,
+    pub origin: Origin,
+}
+
+/// A successful object write by an account other than the bucket owner, without the
+/// `bucket-owner-full-control` canned ACL: the object belongs to the writer (cause
+/// `object_ownership`, when the bucket's ACLs are enabled).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForeignWrite {
+    pub bucket: String,
+    pub key: String,
+    /// `userIdentity.accountId` of the writer: the object's owner.
+    pub writer_account: String,
+    /// The bucket owner as the record shows it (`resources[]` bucket `accountId`, else
+    /// `recipientAccountId` when that differs from the writer).
+    pub bucket_owner: String,
+    /// `PutObject`, `CopyObject` or `CompleteMultipartUpload`.
+    pub event_name: String,
+    pub event_time: Option<String>,
+    pub event_id: Option<String>,
+    pub origin: Origin,
+}
+
+/// A successful `DeleteObject` (cause `object_not_found`: a later GetObject of that key by a
+/// caller without `s3:ListBucket` is answered 403).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deletion {
+    pub bucket: String,
+    pub key: String,
+    pub event_time: Option<String>,
+    pub event_id: Option<String>,
+    pub origin: Origin,
+}
+
+/// How many items of each kind did not fit under [`EvidenceCaps`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Overflow {
+    pub kms_denials: u64,
+    pub session_policies: u64,
+    pub foreign_writes: u64,
+    pub deletions: u64,
+}
+
+impl Overflow {
+    pub fn total(&self) -> u64 {
+        self.kms_denials + self.session_policies + self.foreign_writes + self.deletions
+    }
+}
+
+/// Everything kept beside the denials. Keys are exact strings from the records.
+#[derive(Debug, Clone, Default)]
+pub struct Evidence {
+    pub caps: EvidenceCaps,
+    pub kms_denials: Vec<KmsDenial>,
+    /// By access key id.
+    pub session_policies: HashMap<String, SessionPolicy>,
+    /// By (bucket, key): the latest foreign write.
+    pub foreign_writes: HashMap<(String, String), ForeignWrite>,
+    /// By (bucket, key): the latest deletion.
+    pub deletions: HashMap<(String, String), Deletion>,
+    pub overflow: Overflow,
+}
+
+/// The later of two records by `eventTime`, ties broken by origin (deterministic merges).
+fn later(
+    a_time: &Option<String>,
+    a_origin: &Origin,
+    b_time: &Option<String>,
+    b_origin: &Origin,
+) -> bool {
+    (a_time, a_origin.object.as_ref(), a_origin.record_index)
+        > (b_time, b_origin.object.as_ref(), b_origin.record_index)
+}
+
+impl Evidence {
+    pub fn with_caps(caps: EvidenceCaps) -> Self {
+        Evidence {
+            caps,
+            ..Evidence::default()
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.kms_denials.is_empty()
+            && self.session_policies.is_empty()
+            && self.foreign_writes.is_empty()
+            && self.deletions.is_empty()
+            && self.overflow.total() == 0
+    }
+
+    pub fn add_kms_denial(&mut self, d: KmsDenial) {
+        if self.kms_denials.len() < self.caps.kms_denials {
+            self.kms_denials.push(d);
+        } else {
+            self.overflow.kms_denials += 1;
+        }
+    }
+
+    pub fn add_session_policy(&mut self, p: SessionPolicy) {
+        let cap = self.caps.session_policies;
+        insert_latest(
+            &mut self.session_policies,
+            p.access_key_id.clone(),
+            p,
+            cap,
+            &mut self.overflow.session_policies,
+            |a, b| later(&a.event_time, &a.origin, &b.event_time, &b.origin),
+        );
+    }
+
+    pub fn add_foreign_write(&mut self, w: ForeignWrite) {
+        let cap = self.caps.foreign_writes;
+        insert_latest(
+            &mut self.foreign_writes,
+            (w.bucket.clone(), w.key.clone()),
+            w,
+            cap,
+            &mut self.overflow.foreign_writes,
+            |a, b| later(&a.event_time, &a.origin, &b.event_time, &b.origin),
+        );
+    }
+
+    pub fn add_deletion(&mut self, d: Deletion) {
+        let cap = self.caps.deletions;
+        insert_latest(
+            &mut self.deletions,
+            (d.bucket.clone(), d.key.clone()),
+            d,
+            cap,
+            &mut self.overflow.deletions,
+            |a, b| later(&a.event_time, &a.origin, &b.event_time, &b.origin),
+        );
+    }
+
+    /// Adds `other` into `self`, applying `self`'s caps; overflow counts add up.
+    pub fn merge(&mut self, other: Evidence) {
+        let Evidence {
+            caps: _,
+            kms_denials,
+            session_policies,
+            foreign_writes,
+            deletions,
+            overflow,
+        } = other;
+        self.overflow.kms_denials += overflow.kms_denials;
+        self.overflow.session_policies += overflow.session_policies;
+        self.overflow.foreign_writes += overflow.foreign_writes;
+        self.overflow.deletions += overflow.deletions;
+        for d in kms_denials {
+            self.add_kms_denial(d);
+        }
+        for (_, p) in session_policies {
+            self.add_session_policy(p);
+        }
+        for (_, w) in foreign_writes {
+            self.add_foreign_write(w);
+        }
+        for (_, d) in deletions {
+            self.add_deletion(d);
+        }
+    }
+}
+
+fn insert_latest<K: std::hash::Hash + Eq, V>(
+    map: &mut HashMap<K, V>,
+    key: K,
+    value: V,
+    cap: usize,
+    overflow: &mut u64,
+    is_later: impl Fn(&V, &V) -> bool,
+) {
+    let len = map.len();
+    match map.entry(key) {
+        std::collections::hash_map::Entry::Occupied(mut e) => {
+            if is_later(&value, e.get()) {
+                e.insert(value);
+            }
+        }
+        std::collections::hash_map::Entry::Vacant(e) => {
+            if len < cap {
+                e.insert(value);
+            } else {
+                *overflow += 1;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    fn del(key: &str, time: &str, idx: u64) -> Deletion {
+        Deletion {
+            bucket: "b".into(),
+            key: key.into(),
+            event_time: Some(time.into()),
+            event_id: None,
+            origin: Origin {
+                object: Arc::from("f"),
+                record_index: Some(idx),
+            },
+        }
+    }
+
+    #[test]
+    fn merge_keeps_the_latest_in_any_order_and_counts_overflow() {
+        let caps = EvidenceCaps {
+            deletions: 2,
+            ..Default::default()
+        };
+        let mut a = Evidence::with_caps(caps);
+        a.add_deletion(del("k1", "2026-11-16T00:00:00Z", 1));
+        let mut b = Evidence::with_caps(caps);
+        b.add_deletion(del("k1", "2026-11-17T00:00:00Z", 2));
+        b.add_deletion(del("k2", "2026-11-16T00:00:00Z", 3));
+        b.add_deletion(del("k3", "2026-11-16T00:00:00Z", 4));
+        assert_eq!(b.overflow.deletions, 1, "third key over a cap of 2");
+
+        let mut ab = a.clone();
+        ab.merge(b.clone());
+        let mut ba = b;
+        ba.merge(a);
+        for m in [&ab, &ba] {
+            let k1 = &m.deletions[&("b".to_string(), "k1".to_string())];
+            assert_eq!(k1.event_time.as_deref(), Some("2026-11-17T00:00:00Z"));
+            assert_eq!(m.deletions.len(), 2);
+            assert_eq!(m.overflow.deletions, 1);
+        }
+    }
+}

@@ -1,0 +1,369 @@
+//! One object's bytes → its denials, side evidence, stats and problems. Pure (no I/O, no
+//! printing): the driver in `scan/mod.rs` prints the problems and merges the rest, and tests,
+//! benches and the fuzz target call [`scan_object`] directly.
+
+use super::classify::{classify, Class, Prefilter};
+use super::decode::{is_gzip, InflateBuf, Inflated};
+use super::evidence::{Evidence, KmsDenial};
+use super::split::{is_delivery, split_delivery, split_general, Fallback, Item, Problem, Shape};
+use super::stats::{ScanStats, Skip};
+use super::{Denial, ScanConfig};
+use crate::record::Event;
+use crate::source::{LogObject, Origin};
+use simd_json::tape::Tape;
+
+/// A problem worth a line on stderr: where, what kind, what happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issue {
+    pub origin: Origin,
+    pub skip: Skip,
+    pub detail: String,
+}
+
+/// What scanning one object produced.
+#[derive(Debug, Default)]
+pub struct ObjectScan {
+    /// Kept records in record order.
+    pub denials: Vec<Denial>,
+    pub evidence: Evidence,
+    pub stats: ScanStats,
+    /// Unintentional problems, in the order met.
+    pub issues: Vec<Issue>,
+    /// What the document turned out to be (`None` when it could not be read at all).
+    pub shape: Option<Shape>,
+}
+
+/// Buffers a worker reuses for every object: nothing on the per-record path allocates once
+/// they have grown to the largest object and record seen.
+#[derive(Default)]
+pub struct WorkBufs {
+    /// Bytes as stored (filled by `Source::fetch`).
+    pub raw: Vec<u8>,
+    inflate: InflateBuf,
+    /// A candidate record copied for simd-json, which unescapes strings in place.
+    scratch: Vec<u8>,
+    simd: simd_json::Buffers,
+    tape: Option<Tape<'static>>,
+}
+
+impl WorkBufs {
+    /// Gives memory back after an unusually large object.
+    pub fn trim(&mut self) {
+        const KEEP: usize = 16 << 20;
+        self.inflate.trim(KEEP);
+        if self.raw.capacity() > 4 * KEEP {
+            self.raw = Vec::new();
+        }
+        if self.scratch.capacity() > KEEP {
+            self.scratch = Vec::new();
+        }
+    }
+}
+
+/// Per-object state while records are visited.
+struct Visit<'c> {
+    cfg: &'c ScanConfig,
+    name: &'c LogObject,
+    out: ObjectScan,
+    /// Records carrying a CloudTrail key (a file without one is not CloudTrail).
+    record_like: u64,
+    /// The fast path is running: a candidate that does not parse means "use the general path".
+    fast: bool,
+}
+
+impl Visit<'_> {
+    fn origin(&self, index: Option<u64>) -> Origin {
+        Origin {
+            object: self.name.name.clone(),
+            record_index: index,
+        }
+    }
+
+    fn issue(&mut self, index: Option<u64>, skip: Skip, detail: String) {
+        let origin = self.origin(index);
+        self.out.issues.push(Issue {
+            origin,
+            skip,
+            detail,
+        });
+    }
+
+    fn record_problem(&mut self, index: u64, skip: Skip, detail: String) {
+        self.out.stats.records_skipped.add(skip, 1);
+        self.issue(Some(index), skip, detail);
+    }
+
+    fn item(&mut self, item: Item<'_>, bufs: &mut Parse<'_>) -> Result<(), Fallback> {
+        match item {
+            Item::Record(index, bytes) => self.record(index, bytes, bufs),
+            Item::Problem(index, problem) => {
+                let index = index.unwrap_or(0);
+                self.out.stats.records += 1;
+                match problem {
+                    Problem::Malformed(m) => self.record_problem(
+                        index,
+                        Skip::MalformedJson,
+                        format!("malformed JSON: {m}"),
+                    ),
+                    Problem::UnexpectedEnd => self.record_problem(
+                        index,
+                        Skip::MalformedJson,
+                        "the file ends inside this record (cut short?)".into(),
+                    ),
+                    Problem::NotRecord(m) => self.record_problem(index, Skip::NotCloudtrail, m),
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn record(&mut self, index: u64, bytes: &[u8], bufs: &mut Parse<'_>) -> Result<(), Fallback> {
+        let pre = Prefilter::get();
+        let stats = &mut self.out.stats;
+        stats.records += 1;
+        if !self.fast && pre.looks_like_record(bytes) {
+            self.record_like += 1;
+        }
+        if bytes.len() > self.cfg.max_record_bytes {
+            self.record_problem(
+                index,
+                Skip::TooLarge,
+                format!(
+                    "record of {} bytes is over the {} byte cap",
+                    bytes.len(),
+                    self.cfg.max_record_bytes
+                ),
+            );
+            return Ok(());
+        }
+        if !pre.is_candidate(bytes) {
+            let skip = if pre.is_s3_source(bytes) {
+                Skip::Not403
+            } else {
+                Skip::NotS3
+            };
+            stats.records_skipped.add(skip, 1);
+            return Ok(());
+        }
+        let origin = self.origin(Some(index));
+        let class = match bufs.classify(bytes, &origin) {
+            Ok(c) => c,
+            Err(e) if self.fast => {
+                let _ = e;
+                return Err(Fallback);
+            }
+            Err(e) => {
+                self.record_problem(index, Skip::MalformedJson, format!("malformed JSON: {e}"));
+                return Ok(());
+            }
+        };
+        let stats = &mut self.out.stats;
+        match class {
+            Class::Denial => match serde_json::from_slice::<Event>(bytes) {
+                Ok(event) => {
+                    if self
+                        .cfg
+                        .window
+                        .contains_event_time(event.event_time.as_deref())
+                    {
+                        stats.kept += 1;
+                        self.out.denials.push(Denial { event, origin });
+                    } else {
+                        stats.records_skipped.add(Skip::OutsideWindow, 1);
+                    }
+                }
+                Err(e) => {
+                    self.record_problem(index, Skip::MalformedJson, format!("malformed JSON: {e}"))
+                }
+            },
+            Class::KmsDenial(s3_arn) => {
+                stats.records_skipped.add(Skip::NotS3, 1);
+                if let Ok(event) = serde_json::from_slice::<Event>(bytes) {
+                    self.out.evidence.add_kms_denial(KmsDenial {
+                        s3_arn,
+                        event,
+                        origin,
+                    });
+                }
+            }
+            Class::SessionPolicy(p) => {
+                stats.records_skipped.add(Skip::NotS3, 1);
+                self.out.evidence.add_session_policy(p);
+            }
+            Class::ForeignWrite(w) => {
+                stats.records_skipped.add(Skip::Not403, 1);
+                self.out.evidence.add_foreign_write(w);
+            }
+            Class::Deletion(d) => {
+                stats.records_skipped.add(Skip::Not403, 1);
+                self.out.evidence.add_deletion(d);
+            }
+            Class::InsightsEvent => stats.records_skipped.add(Skip::InsightsEvent, 1),
+            Class::OtherS3 => stats.records_skipped.add(Skip::Not403, 1),
+            Class::Other => stats.records_skipped.add(Skip::NotS3, 1),
+            Class::NotRecord => self.record_problem(
+                index,
+                Skip::NotCloudtrail,
+                "an element that is not a JSON object".into(),
+            ),
+        }
+        Ok(())
+    }
+}
+
+/// The parsing half of [`WorkBufs`], borrowed apart from the document being walked.
+struct Parse<'b> {
+    scratch: &'b mut Vec<u8>,
+    simd: &'b mut simd_json::Buffers,
+    tape: &'b mut Option<Tape<'static>>,
+}
+
+impl Parse<'_> {
+    fn classify(&mut self, bytes: &[u8], origin: &Origin) -> Result<Class, simd_json::Error> {
+        self.scratch.clear();
+        self.scratch.extend_from_slice(bytes);
+        let mut tape = self.tape.take().unwrap_or_else(Tape::null).reset();
+        let r = simd_json::fill_tape(self.scratch, self.simd, &mut tape)
+            .map(|()| classify(tape.as_value(), origin));
+        *self.tape = Some(tape.reset());
+        r
+    }
+}
+
+/// Scans one object given its bytes as stored.
+pub fn scan_object(
+    object: &LogObject,
+    stored: &[u8],
+    cfg: &ScanConfig,
+    bufs: &mut WorkBufs,
+) -> ObjectScan {
+    let WorkBufs {
+        raw: _,
+        inflate,
+        scratch,
+        simd,
+        tape,
+    } = bufs;
+    let mut parse = Parse {
+        scratch,
+        simd,
+        tape,
+    };
+    let mut v = Visit {
+        cfg,
+        name: object,
+        out: ObjectScan::default(),
+        record_like: 0,
+        fast: false,
+    };
+    v.out.stats.objects = 1;
+    v.out.stats.bytes_in = stored.len() as u64;
+    let mut damage = None;
+    let doc: &[u8] = if is_gzip(stored) {
+        match inflate.inflate(stored, cfg.max_object_bytes) {
+            Inflated::Complete => {}
+            Inflated::Damaged(d) => damage = Some(d),
+            Inflated::TooLarge => {
+                return object_skip(
+                    v,
+                    Skip::TooLarge,
+                    format!("over {} bytes once decompressed", cfg.max_object_bytes),
+                )
+            }
+        }
+        inflate.doc()
+    } else if stored.len() > cfg.max_object_bytes {
+        return object_skip(
+            v,
+            Skip::TooLarge,
+            format!(
+                "{} bytes is over the {} byte cap",
+                stored.len(),
+                cfg.max_object_bytes
+            ),
+        );
+    } else {
+        stored
+    };
+    v.out.stats.bytes_out = doc.len() as u64;
+    let truncated = damage.is_some();
+
+    let mut shape = None;
+    if is_delivery(doc) {
+        v.fast = true;
+        let r = split_delivery(doc, truncated, &mut |item| v.item(item, &mut parse));
+        if r.is_ok() {
+            shape = Some(Shape::Delivery);
+        } else {
+            // Start the object over on the general path: nothing of the fast attempt stays.
+            v.out = ObjectScan::default();
+            v.out.stats.objects = 1;
+            v.out.stats.bytes_in = stored.len() as u64;
+            v.out.stats.bytes_out = doc.len() as u64;
+        }
+        v.fast = false;
+    }
+    let shape = match shape {
+        Some(s) => s,
+        None => split_general(doc, truncated, &mut |item| v.item(item, &mut parse)),
+    };
+    v.out.shape = Some(shape);
+    let not_records = matches!(
+        shape,
+        Shape::Array | Shape::JsonLines | Shape::Records | Shape::LookupEvents
+    ) && v.out.stats.records > 0
+        && v.record_like == 0;
+    if let Some(d) = damage {
+        v.out.stats.objects_skipped.add(Skip::TruncatedGzip, 1);
+        let kept = v.out.stats.records;
+        v.issue(
+            None,
+            Skip::TruncatedGzip,
+            format!(
+                "{d} after {} bytes ({kept} records read before it)",
+                doc.len()
+            ),
+        );
+        if doc.iter().all(u8::is_ascii_whitespace) {
+            return v.out;
+        }
+    }
+    match shape {
+        Shape::Empty if !truncated => object_skip(v, Skip::EmptyFile, "empty file".into()),
+        Shape::Digest => {
+            v.out.stats.objects_skipped.add(Skip::DigestFile, 1);
+            v.out
+        }
+        Shape::NotCloudTrail => object_skip(v, Skip::NotCloudtrail, not_cloudtrail_detail(doc)),
+        _ if not_records => {
+            // Records of some other JSON: count the file, not each element.
+            v.out.stats.records = 0;
+            v.out.stats.records_skipped = Default::default();
+            v.out.issues.retain(|i| i.origin.record_index.is_none());
+            object_skip(
+                v,
+                Skip::NotCloudtrail,
+                "JSON without CloudTrail records (no eventVersion, eventSource or eventTime)"
+                    .into(),
+            )
+        }
+        _ => v.out,
+    }
+}
+
+fn not_cloudtrail_detail(doc: &[u8]) -> String {
+    match doc.iter().find(|c| !c.is_ascii_whitespace()) {
+        Some(b'{') => {
+            "a JSON object that is not CloudTrail (no Records, Events or event fields)".into()
+        }
+        _ => "not JSON".into(),
+    }
+}
+
+fn object_skip(mut v: Visit<'_>, skip: Skip, detail: String) -> ObjectScan {
+    v.out.stats.objects_skipped.add(skip, 1);
+    if !skip.is_intentional() {
+        v.issue(None, skip, detail);
+    }
+    v.out
+}

@@ -1,0 +1,62 @@
+//! The date in a CloudTrail key path: `AWSLogs/[o-org/]ACCOUNT/CloudTrail/REGION/YYYY/MM/DD/`.
+//! Any source can prune with it before opening an object (a one-day query over a year of
+//! logs opens one day of files).
+
+use chrono::NaiveDate;
+
+/// The delivery day encoded in a key or path, if it follows CloudTrail's layout: the three
+/// components after `CloudTrail/<region>/` (also `CloudTrail-Insight`, `CloudTrail-Digest`).
+/// Works on `/`- or `\\`-separated paths; anything else gives `None` (never pruned).
+pub fn key_date(path: &str) -> Option<NaiveDate> {
+    let parts: Vec<&str> = path.split(['/', '\\']).collect();
+    let at = parts.iter().rposition(|p| {
+        matches!(
+            *p,
+            "CloudTrail" | "CloudTrail-Insight" | "CloudTrail-Digest"
+        )
+    })?;
+    let rest = parts.get(at + 2..at + 5)?;
+    let num = |s: &str, len: usize| (s.len() == len).then(|| s.parse::<u32>().ok()).flatten();
+    let y = num(rest[0], 4)?;
+    let m = num(rest[1], 2)?;
+    let d = num(rest[2], 2)?;
+    NaiveDate::from_ymd_opt(i32::try_from(y).ok()?, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_account_and_organization_layouts() {
+        let d = NaiveDate::from_ymd_opt(2017, 12, 11);
+        assert_eq!(
+            key_date("t/AWSLogs/111111111111/CloudTrail/eu-central-1/2017/12/11/x.json.gz"),
+            d
+        );
+        assert_eq!(
+            key_date("AWSLogs/o-abc123/111111111111/CloudTrail/us-east-1/2017/12/11/x.json.gz"),
+            d
+        );
+        assert_eq!(
+            key_date("AWSLogs/111111111111/CloudTrail/us-east-1/2017/12/11"),
+            d,
+            "a day folder itself"
+        );
+        assert_eq!(
+            key_date("s3://b/AWSLogs/1/CloudTrail-Digest/us-east-1/2017/12/11/d.json.gz"),
+            d
+        );
+    }
+
+    #[test]
+    fn anything_else_is_not_dated() {
+        assert_eq!(key_date("logs/2017/12/11/x.json"), None);
+        assert_eq!(
+            key_date("AWSLogs/1/CloudTrail/us-east-1/2017/13/11/x"),
+            None
+        );
+        assert_eq!(key_date("AWSLogs/1/CloudTrail/us-east-1/2017/12"), None);
+        assert_eq!(key_date("AWSLogs/1/CloudTrail/us-east-1/17/12/11/x"), None);
+    }
+}
