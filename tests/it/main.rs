@@ -3,4 +3,5 @@
 mod cli;
 mod moto;
 mod report;
+mod scan;
 mod util;
