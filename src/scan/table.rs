@@ -66,8 +66,21 @@ mod tests {
             );
         }
         assert!(out.contains("Read 12 objects"), "{out}");
-        assert!(
-            out.contains("truncated_gzip                2 objects  input lost"),
+        let row = out
+            .lines()
+            .find(|l| l.contains("truncated_gzip"))
+            .unwrap_or("");
+        assert_eq!(
+            row.split_whitespace().collect::<Vec<_>>(),
+            [
+                "truncated_gzip",
+                "2",
+                "objects",
+                "input",
+                "lost,",
+                "see",
+                "stderr"
+            ],
             "{out}"
         );
         assert!(
