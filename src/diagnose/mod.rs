@@ -4,6 +4,7 @@
 
 pub mod aws_message;
 pub mod block_public_access;
+pub mod cache;
 pub mod decide;
 pub mod kms;
 pub mod object_not_found;
@@ -13,6 +14,7 @@ pub mod request_error;
 pub mod requester_pays;
 pub mod rule;
 pub mod session;
+pub mod text;
 
 use crate::findings::{Finding, RootCause};
 use crate::record::Event;

@@ -148,8 +148,13 @@ pub fn remediation(f: &FixInput) -> Option<String> {
                 "IgnorePublicAcls ignores the public ACL grant: grant the access in the bucket policy instead: {}",
                 stmt_resource(f.principal, f.action, &res)
             ),
+            _ if f.principal == "anonymous" => format!(
+                "RestrictPublicBuckets blocks the public grant for anonymous callers; if public access to {} is intended, turn RestrictPublicBuckets off for the bucket (aws s3api put-public-access-block --bucket {} ...) and the account; otherwise the block works as intended",
+                f.resource_arn,
+                f.bucket.unwrap_or("<bucket>")
+            ),
             _ => format!(
-                "RestrictPublicBuckets blocks grants inside a public bucket policy: make the policy non-public (replace Principal \"*\" by fixed principals, e.g. {}) or, if public access is intended, turn RestrictPublicBuckets off at bucket and account level",
+                "RestrictPublicBuckets blocks every cross-account grant inside a public bucket policy: make the policy non-public (drop or pin down the statements with Principal \"*\") so that this grant applies: {}; or turn RestrictPublicBuckets off for the bucket and the account",
                 stmt_resource(f.principal, f.action, &res)
             ),
         },
