@@ -56,7 +56,8 @@ pub fn write_report(findings: &[Finding], opts: &WriteOptions, out: &mut dyn Wri
             serde_json::to_writer_pretty(&mut *out, &summary)?;
             out.write_all(b"\n")?;
         }
-        Format::Html => out.write_all(render::markdown::render(&summary).as_bytes())?,
+        Format::Html => out
+            .write_all(render::html::render(&summary, opts.summary.events_per_group)?.as_bytes())?,
         Format::Jsonl | Format::Csv | Format::Parquet => {}
     }
     Ok(())

@@ -184,6 +184,12 @@ fn ms_to_rfc3339(ms: i64) -> Option<String> {
         .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
 }
 
+/// The first midnight (UTC) strictly after `t`.
+fn next_midnight(t: DateTime<Utc>) -> DateTime<Utc> {
+    let day = t.date_naive() + Duration::days(1);
+    day.and_time(chrono::NaiveTime::MIN).and_utc()
+}
+
 fn class_filter(classes: &[CallerClass]) -> Expr {
     let mut pred = lit(false);
     for class in classes {
@@ -328,13 +334,13 @@ pub fn summarize(frame: &DataFrame, opts: &SummaryOptions) -> Result<Summary> {
         (Some(s), Some(u), _) => (Some(s), Some(u)),
         (Some(s), None, span) => (Some(s), span.map(|(_, b)| b + Duration::milliseconds(1))),
         (None, u, Some((a, b))) => {
-            let to = u.unwrap_or(b + Duration::milliseconds(1));
-            let from = if opts.compare_previous {
-                to - Duration::days(7)
+            if opts.compare_previous {
+                // Whole UTC days: the week ending at midnight after the newest event.
+                let to = u.unwrap_or_else(|| next_midnight(b));
+                (Some(to - Duration::days(7)), Some(to))
             } else {
-                a
-            };
-            (Some(from), Some(to))
+                (Some(a), Some(u.unwrap_or(b + Duration::milliseconds(1))))
+            }
         }
         (None, u, None) => (None, u),
     };

@@ -196,3 +196,97 @@ fn table_fits_100_columns_and_has_no_colour_when_piped() {
     );
     assert!(stdout.contains("missing_allow"), "{stdout}");
 }
+
+/// Finds Debian's chromium (or Google's) on PATH.
+fn chromium() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    for dir in std::env::split_paths(&path) {
+        for name in ["chromium", "chromium-browser", "google-chrome"] {
+            let p = dir.join(name);
+            if p.is_file() {
+                return Some(p);
+            }
+        }
+    }
+    None
+}
+
+fn headless(browser: &Path, profile: &Path) -> std::process::Command {
+    let mut c = std::process::Command::new(browser);
+    c.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ])
+    .arg(format!("--user-data-dir={}", profile.display()));
+    c
+}
+
+#[test]
+fn html_report_is_self_contained_and_renders_in_headless_chromium() {
+    let dir = tempfile::tempdir().unwrap();
+    let all = fixture();
+    let input = write_jsonl(dir.path(), &all);
+    let html = dir.path().join("week.html");
+    let mut c = denytrail();
+    c.arg("report").arg(&input).arg("-o").arg(&html);
+    let (out, _, stderr) = run(c);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let text = std::fs::read_to_string(&html).unwrap();
+    // Nothing to fetch at view time: no script, stylesheet, image or font reference.
+    for needle in ["<script", " src=", "<link", "url(", "@import", "href="] {
+        assert!(!text.contains(needle), "the report references `{needle}`");
+    }
+    // One expandable group per cause, principal, bucket, ... row; the cause rows first.
+    let (missing, scp) = expected_own_by_cause(&all);
+    assert!(text.contains(&format!(r#"<span class="c">{missing}</span>"#)));
+    assert!(text.contains(&format!(r#"<span class="c">{scp}</span>"#)));
+    assert!(text.contains("<svg"), "the chart is inline SVG");
+
+    let Some(browser) = chromium() else {
+        eprintln!("SKIPPED: no chromium on PATH (apt-get install chromium); the HTML was checked as text only");
+        return;
+    };
+    let profile = tempfile::tempdir().unwrap();
+    let url = format!("file://{}", html.display());
+    // The DOM as the browser parsed it: the groups and the chart survived parsing.
+    let dom = headless(&browser, profile.path())
+        .arg("--dump-dom")
+        .arg(&url)
+        .output()
+        .unwrap();
+    assert!(
+        dom.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dom.stderr)
+    );
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    assert!(dom.contains("S3 access denied"), "{dom}");
+    assert!(dom.matches("<details>").count() >= 2 + 6 + 2, "{dom}");
+    assert!(dom.contains("<rect"), "the chart's bars are in the DOM");
+    // And a screenshot: a page was painted (a blank page compresses to a few KB).
+    let png = dir.path().join("week.png");
+    let shot = headless(&browser, profile.path())
+        .arg(format!("--screenshot={}", png.display()))
+        .arg("--window-size=1280,2000")
+        .arg(&url)
+        .output()
+        .unwrap();
+    assert!(
+        shot.status.success(),
+        "{}",
+        String::from_utf8_lossy(&shot.stderr)
+    );
+    let bytes = std::fs::read(&png).unwrap();
+    assert!(bytes.starts_with(b"\x89PNG"), "not a PNG");
+    assert!(
+        bytes.len() > 30_000,
+        "screenshot is {} bytes: blank?",
+        bytes.len()
+    );
+}

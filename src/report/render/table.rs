@@ -57,8 +57,10 @@ pub fn cut_right(s: &str, w: usize) -> String {
 /// `2026-11-20T10:00:00Z` → `11-20 10:00`.
 fn short_time(t: &Option<String>) -> String {
     match t {
-        Some(t) if t.len() >= 16 => format!("{} {}", &t[5..10], &t[11..16]),
-        Some(t) => t.clone(),
+        Some(t) => match (t.get(5..10), t.get(11..16)) {
+            (Some(day), Some(hm)) => format!("{day} {hm}"),
+            _ => t.clone(),
+        },
         None => "-".into(),
     }
 }
