@@ -2,6 +2,7 @@
 //! any thread). Reads the record, the snapshot and the side evidence the scan kept; never does
 //! I/O.
 
+pub mod actions;
 pub mod aws_message;
 pub mod block_public_access;
 pub mod cache;
@@ -10,6 +11,7 @@ pub mod kms;
 pub mod object_not_found;
 pub mod object_ownership;
 pub mod remediation;
+pub mod request;
 pub mod request_error;
 pub mod requester_pays;
 pub mod rule;
