@@ -43,6 +43,8 @@ pub enum Command {
     Analyze(cmd::analyze::Args),
     /// Report from saved findings (jsonl, csv, parquet) without reading the logs again.
     Report(cmd::report::Args),
+    /// Decide one request offline against a snapshot and print the full policy trace.
+    Simulate(cmd::simulate::Args),
 }
 
 /// Parses the command line. `Err` carries the exit status when there is nothing to run:

@@ -4,6 +4,7 @@
 
 pub mod analyze;
 pub mod report;
+pub mod simulate;
 
 use crate::cli::{Cli, Command};
 use std::process::ExitCode;
@@ -35,5 +36,6 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Analyze(args) => analyze::run(args),
         Command::Report(args) => report::run(args),
+        Command::Simulate(args) => simulate::run(args),
     }
 }

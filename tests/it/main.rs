@@ -4,4 +4,5 @@ mod cli;
 mod moto;
 mod report;
 mod scan;
+mod simulate;
 mod util;

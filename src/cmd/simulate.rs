@@ -1,0 +1,284 @@
+//! `denytrail simulate`: the offline policy simulator. One request, described on the command
+//! line, decided against a snapshot by the same engine `analyze` uses, with the full trace.
+
+use super::Outcome;
+use crate::diagnose::request::{principal_context, principal_from_arn};
+use crate::messages;
+use crate::policy::{authorize, render_text, Context, KeyState, Known, Principal, Request, Trace};
+use crate::snapshot::{s3_bucket_and_key, Snapshot};
+use anyhow::Context as _;
+use serde::Serialize;
+use std::path::PathBuf;
+
+const AFTER_HELP: &str = "\
+The request you describe is a direct call (not through an AWS service), not through a VPC
+endpoint, with no optional S3 parameters or headers, and, for a role, a session without a
+session policy, unless you say otherwise with --context (e.g. aws:SourceVpce=vpce-1a2b,
+s3:prefix=logs/, s3:x-amz-acl=public-read). The principal's own keys (aws:PrincipalArn,
+aws:PrincipalAccount, aws:PrincipalOrgID, aws:PrincipalTag/*, aws:userid, aws:username, ...)
+come from the snapshot and aws:CurrentTime is now. Every other key (aws:SourceIp,
+aws:SecureTransport, ...) is unknown until you pass it: a condition on it shows as unknown in
+the trace, never as guessed. --absent KEY says the request does not carry KEY.
+
+Exit status: 0 whatever the decision (allow, deny or unknown: read it in the output);
+2 when some snapshot file could not be read (each is named on stderr, and what it describes
+counts as unknown); 1 when the snapshot folder cannot be read; 64 for a wrong command line.
+
+Example:
+  denytrail simulate --snapshot ~/snap --principal arn:aws:iam::111122223333:role/app \\
+      --action s3:GetObject --resource arn:aws:s3:::bucket/key \\
+      --context aws:SourceIp=203.0.113.7 --context aws:SecureTransport=true";
+
+/// Decide one request offline against a snapshot and print the full trace.
+#[derive(Debug, clap::Args)]
+#[command(after_help = AFTER_HELP)]
+pub struct Args {
+    /// The snapshot folder (SNAPSHOT.md layout).
+    #[arg(long, value_name = "DIR")]
+    pub snapshot: PathBuf,
+    /// The caller: a user, role, assumed-role session, federated user or root ARN, an
+    /// account id (caller hidden), `anonymous`, or a service name (`s3.amazonaws.com`). A role
+    /// ARN is simulated as a session of that role.
+    #[arg(long, value_name = "ARN", value_parser = parse_principal)]
+    pub principal: Principal,
+    /// The IAM action, e.g. s3:GetObject.
+    #[arg(long, value_parser = parse_action)]
+    pub action: String,
+    /// The resource ARN, e.g. arn:aws:s3:::bucket/key.
+    #[arg(long, value_name = "ARN")]
+    pub resource: String,
+    /// A condition key and value (repeat the flag for more keys, or the same key for several
+    /// values).
+    #[arg(long = "context", value_name = "KEY=VALUE", value_parser = parse_pair)]
+    pub context: Vec<(String, String)>,
+    /// A condition key the request does not carry.
+    #[arg(long = "absent", value_name = "KEY")]
+    pub absent: Vec<String>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+fn parse_principal(s: &str) -> Result<Principal, String> {
+    principal_from_arn(s, None).map_err(|e| e.to_string())
+}
+
+fn parse_action(s: &str) -> Result<String, String> {
+    match s.split_once(':') {
+        Some((svc, name)) if !svc.is_empty() && !name.is_empty() => Ok(s.to_owned()),
+        _ => Err(format!(
+            "`{s}` is not an IAM action (service:Action, e.g. s3:GetObject)"
+        )),
+    }
+}
+
+fn parse_pair(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),
+        _ => Err(format!("`{s}` is not KEY=VALUE")),
+    }
+}
+
+/// The JSON output: the engine's trace plus what the simulation could not fill in.
+#[derive(Serialize)]
+struct JsonOut<'a> {
+    #[serde(flatten)]
+    trace: Trace<'a>,
+    snapshot: SnapshotInfo,
+    notes: &'a [String],
+}
+
+#[derive(Serialize)]
+struct SnapshotInfo {
+    path: String,
+    taken_at: Option<String>,
+    problems: usize,
+}
+
+/// Keys that exist only when the request has them: absent unless given.
+const REQUEST_SHAPE_ABSENT: &[&str] = &[
+    "aws:SourceVpce",
+    "aws:VpceAccount",
+    "aws:SourceVpc",
+    "aws:VpcSourceIp",
+    "aws:CalledVia",
+    "aws:CalledViaFirst",
+    "aws:CalledViaLast",
+    "s3:prefix",
+    "s3:delimiter",
+    "s3:max-keys",
+    "s3:versionid",
+    "s3:x-amz-acl",
+    "s3:x-amz-server-side-encryption",
+    "s3:x-amz-server-side-encryption-aws-kms-key-id",
+    "s3:x-amz-copy-source",
+    "s3:x-amz-metadata-directive",
+    "s3:x-amz-request-payer",
+];
+
+pub fn run(args: Args) -> anyhow::Result<Outcome> {
+    let (snap, problems) = Snapshot::load(&args.snapshot)
+        .with_context(|| format!("cannot load the snapshot {}", args.snapshot.display()))?;
+    for p in &problems {
+        messages::notice(&p.to_string());
+    }
+    let (req, notes) = build_request(&args, &snap);
+    let input = snap.authz_input_with_session(&req, Known::Known(None));
+    let eval = authorize(&req, &input);
+    let mut out = String::new();
+    match args.format {
+        Format::Text => {
+            out.push_str(&render_text(&req, &eval));
+            if !out.ends_with('\n') {
+                out.push('\n');
+            }
+            let taken = snap
+                .taken_at
+                .map(|t| t.to_rfc3339())
+                .unwrap_or_else(|| "unknown (no snapshot.json)".to_owned());
+            out.push_str(&format!(
+                "snapshot: {} (taken at {taken})\n",
+                args.snapshot.display()
+            ));
+            for n in &notes {
+                out.push_str(&format!("note: {n}\n"));
+            }
+        }
+        Format::Json => {
+            let json = JsonOut {
+                trace: Trace::new(&req, &eval),
+                snapshot: SnapshotInfo {
+                    path: args.snapshot.display().to_string(),
+                    taken_at: snap.taken_at.map(|t| t.to_rfc3339()),
+                    problems: problems.len(),
+                },
+                notes: &notes,
+            };
+            out.push_str(&serde_json::to_string_pretty(&json)?);
+            out.push('\n');
+        }
+    }
+    print_stdout(&out)?;
+    Ok(if problems.is_empty() {
+        Outcome::Complete
+    } else {
+        Outcome::InputSkipped
+    })
+}
+
+/// stdout closed early (`| head`) is not an error of the simulation.
+fn print_stdout(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context("cannot write to stdout"),
+    }
+}
+
+/// The request the command line describes, and what could not be filled in.
+pub fn build_request(args: &Args, snap: &Snapshot) -> (Request, Vec<String>) {
+    let mut notes: Vec<String> = Vec::new();
+    // With the snapshot, a session's role ARN gets its path.
+    let principal = match args.principal.arn.as_deref() {
+        Some(arn) if arn.contains(":assumed-role/") => {
+            principal_from_arn(arn, Some(snap)).unwrap_or_else(|_| args.principal.clone())
+        }
+        _ => args.principal.clone(),
+    };
+    let mut ctx = Context::default();
+    for k in REQUEST_SHAPE_ABSENT {
+        ctx.mark_absent(k);
+    }
+    ctx.set("aws:ViaAWSService", "false");
+    let now = chrono::Utc::now();
+    ctx.set(
+        "aws:CurrentTime",
+        now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    );
+    ctx.set("aws:EpochTime", now.timestamp().to_string());
+    principal_context(&principal, Some(snap), &mut ctx, &mut notes);
+    if let Known::Known(Some(entity)) = snap.entity(&principal) {
+        // aws:userid is the unique id (users) or `role-id:session` (sessions).
+        match entity {
+            crate::snapshot::Entity::User(u) if !u.id.is_empty() => ctx.set("aws:userid", &u.id),
+            crate::snapshot::Entity::Role(r) if !r.id.is_empty() => {
+                let session = principal
+                    .arn
+                    .as_deref()
+                    .and_then(|a| a.rsplit('/').next())
+                    .unwrap_or("simulate");
+                ctx.set("aws:userid", format!("{}:{session}", r.id));
+            }
+            _ => {}
+        }
+    }
+    let mut req = Request {
+        principal,
+        action: args.action.clone(),
+        resource: args.resource.clone(),
+        resource_account: None,
+        context: Context::default(),
+    };
+    req.resource_account = snap.resource_account(&req);
+    if let Some(acct) = req.resource_account.clone() {
+        if s3_bucket_and_key(&req.resource).is_some() {
+            ctx.set("s3:ResourceAccount", &acct);
+        }
+        ctx.set("aws:ResourceAccount", &acct);
+        match snap.org_id(&acct) {
+            Known::Known(Some(org)) => ctx.set("aws:ResourceOrgID", org),
+            Known::Known(None) => ctx.mark_absent("aws:ResourceOrgID"),
+            Known::Unknown(_) => {}
+        }
+    } else {
+        notes.push(format!(
+            "the account that owns `{}` is unknown: same- or cross-account cannot be decided",
+            req.resource
+        ));
+    }
+    for k in &args.absent {
+        ctx.mark_absent(k);
+    }
+    // Several --context of one key make a multi-valued key.
+    let mut given: Vec<(String, Vec<String>)> = Vec::new();
+    for (k, v) in &args.context {
+        let lk = k.to_ascii_lowercase();
+        match given
+            .iter_mut()
+            .find(|(gk, _)| gk.to_ascii_lowercase() == lk)
+        {
+            Some((_, vals)) => vals.push(v.clone()),
+            None => given.push((k.clone(), vec![v.clone()])),
+        }
+    }
+    for (k, vals) in given {
+        ctx.set_many(&k, vals);
+    }
+    // Through an endpoint (given with --context): aws:SourceVpc is the endpoint's VPC, from
+    // the snapshot, unless given too; unknown when the snapshot lacks the endpoint.
+    let vpce = match ctx.get("aws:sourcevpce") {
+        KeyState::Present(ids) => ids.first().cloned(),
+        _ => None,
+    };
+    if let Some(vpce) = vpce {
+        if matches!(ctx.get("aws:sourcevpc"), KeyState::Absent) {
+            ctx.absent.remove("aws:sourcevpc");
+            match snap.vpc_endpoint(&vpce) {
+                Known::Known(e) => match e.vpc_id.as_deref() {
+                    Some(vpc) => ctx.set("aws:SourceVpc", vpc),
+                    None => notes.push(format!(
+                        "aws:SourceVpc unknown: endpoint {vpce} has no VpcId"
+                    )),
+                },
+                Known::Unknown(why) => notes.push(format!("aws:SourceVpc unknown: {why}")),
+            }
+        }
+    }
+    req.context = ctx;
+    (req, notes)
+}

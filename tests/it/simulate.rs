@@ -1,0 +1,259 @@
+//! `denytrail simulate` over a small snapshot built in the test: the decision and the deciding
+//! statement in text and JSON, exit status 0 whatever the decision, 2 when a snapshot file is
+//! broken, 64 for a wrong principal.
+
+use crate::util::{denytrail, run};
+use serde_json::{json, Value};
+use std::path::Path;
+
+const A: &str = "111122223333";
+const B: &str = "444455556666";
+
+fn put(root: &Path, rel: &str, v: &Value) {
+    let p = root.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, serde_json::to_vec_pretty(v).unwrap()).unwrap();
+}
+
+/// Account A: alice may GetObject anywhere; role `app` has a boundary that allows only
+/// s3:ListBucket. Bucket `data` (account A) denies requests without TLS. Bucket `shared`
+/// (account B) grants account A's alice GetObject. No organization.
+fn snapshot(root: &Path) {
+    put(
+        root,
+        "snapshot.json",
+        &json!({"taken_at": "2026-11-20T10:00:00Z"}),
+    );
+    put(
+        root,
+        "organization/organization.json",
+        &json!({"Organization": null}),
+    );
+    let allow = |action: &str| json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": action, "Resource": "*"}]});
+    put(
+        root,
+        &format!("accounts/{A}/iam.json"),
+        &json!({
+            "UserDetailList": [{"UserName": "alice", "UserId": "AIDAALICE", "Arn": format!("arn:aws:iam::{A}:user/alice"),
+                "UserPolicyList": [{"PolicyName": "read", "PolicyDocument": allow("s3:GetObject")}], "GroupList": [], "AttachedManagedPolicies": []}],
+            "RoleDetailList": [{"RoleName": "app", "RoleId": "AROAAPP", "Path": "/", "Arn": format!("arn:aws:iam::{A}:role/app"),
+                "RolePolicyList": [{"PolicyName": "read", "PolicyDocument": allow("s3:*")}], "AttachedManagedPolicies": [],
+                "PermissionsBoundary": {"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": format!("arn:aws:iam::{A}:policy/list-only")}}],
+            "Policies": [{"PolicyName": "list-only", "Arn": format!("arn:aws:iam::{A}:policy/list-only"), "DefaultVersionId": "v1",
+                "PolicyVersionList": [{"VersionId": "v1", "IsDefaultVersion": true, "Document": allow("s3:ListBucket")}]}]
+        }),
+    );
+    put(
+        root,
+        &format!("accounts/{A}/s3/data/policy.json"),
+        &json!({"Policy": json!({"Version": "2012-10-17", "Statement": [
+        {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+         "Resource": ["arn:aws:s3:::data", "arn:aws:s3:::data/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}).to_string()}),
+    );
+    put(
+        root,
+        &format!("accounts/{B}/s3/shared/policy.json"),
+        &json!({"Policy": null}),
+    );
+}
+
+fn simulate(
+    root: &Path,
+    principal: &str,
+    action: &str,
+    resource: &str,
+    extra: &[&str],
+) -> (Option<i32>, String, String) {
+    let mut c = denytrail();
+    c.arg("simulate")
+        .arg("--snapshot")
+        .arg(root)
+        .args([
+            "--principal",
+            principal,
+            "--action",
+            action,
+            "--resource",
+            resource,
+        ])
+        .args(extra);
+    let (out, stdout, stderr) = run(c);
+    (out.status.code(), stdout, stderr)
+}
+
+fn json_of(stdout: &str) -> Value {
+    serde_json::from_str(stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"))
+}
+
+/// Explicit deny in a resource-based policy wins over an identity Allow (IAM evaluation logic);
+/// the trace names the bucket policy and the statement's Sid. Exit 0 although denied.
+#[test]
+fn simulate_explicit_deny_in_bucket_policy_names_the_statement() {
+    let dir = tempfile::tempdir().unwrap();
+    snapshot(dir.path());
+    let alice = format!("arn:aws:iam::{A}:user/alice");
+    let (code, stdout, stderr) = simulate(
+        dir.path(),
+        &alice,
+        "s3:GetObject",
+        "arn:aws:s3:::data/report.csv",
+        &["--context", "aws:SecureTransport=false", "--format", "json"],
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    let v = json_of(&stdout);
+    assert_eq!(v["evaluation"]["decision"], "explicit_deny", "{stdout}");
+    assert!(
+        stdout.contains("bucket-policy:data") && stdout.contains("DenyInsecureTransport"),
+        "{stdout}"
+    );
+    assert_eq!(v["snapshot"]["taken_at"], "2026-11-20T10:00:00+00:00");
+    assert_eq!(v["request"]["principal"]["arn"], alice);
+
+    let (code, text, _) = simulate(
+        dir.path(),
+        &alice,
+        "s3:GetObject",
+        "arn:aws:s3:::data/report.csv",
+        &["--context", "aws:SecureTransport=false"],
+    );
+    assert_eq!(code, Some(0));
+    assert!(text.contains("decision:  explicit deny"), "{text}");
+    assert!(text.contains("DenyInsecureTransport"), "{text}");
+}
+
+/// Same-account identity Allow with no Deny matching: allowed.
+#[test]
+fn simulate_same_account_identity_allow() {
+    let dir = tempfile::tempdir().unwrap();
+    snapshot(dir.path());
+    let (code, stdout, stderr) = simulate(
+        dir.path(),
+        &format!("arn:aws:iam::{A}:user/alice"),
+        "s3:GetObject",
+        "arn:aws:s3:::data/report.csv",
+        &["--context", "aws:SecureTransport=true", "--format", "json"],
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(
+        json_of(&stdout)["evaluation"]["decision"],
+        "allow",
+        "{stdout}"
+    );
+}
+
+/// A key the bucket policy's Deny depends on, not given: the verdict depends on it and says so,
+/// never guessed.
+#[test]
+fn simulate_unknown_key_gives_unknown_not_a_guess() {
+    let dir = tempfile::tempdir().unwrap();
+    snapshot(dir.path());
+    let (code, stdout, _) = simulate(
+        dir.path(),
+        &format!("arn:aws:iam::{A}:user/alice"),
+        "s3:GetObject",
+        "arn:aws:s3:::data/k",
+        &["--format", "json"],
+    );
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        json_of(&stdout)["evaluation"]["decision"],
+        "unknown",
+        "{stdout}"
+    );
+}
+
+/// A permissions boundary limits the role's own identity policy: implicit deny from the
+/// boundary (IAM evaluation logic, permissions boundaries).
+#[test]
+fn simulate_role_limited_by_its_permissions_boundary() {
+    let dir = tempfile::tempdir().unwrap();
+    snapshot(dir.path());
+    let (code, stdout, stderr) = simulate(
+        dir.path(),
+        &format!("arn:aws:iam::{A}:role/app"),
+        "s3:GetObject",
+        "arn:aws:s3:::data/k",
+        &["--context", "aws:SecureTransport=true", "--format", "json"],
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    let v = json_of(&stdout);
+    assert_eq!(v["evaluation"]["decision"], "implicit_deny", "{stdout}");
+    assert!(
+        v["evaluation"]["blockers"]
+            .to_string()
+            .contains("permissions_boundary"),
+        "{stdout}"
+    );
+    assert_eq!(
+        v["request"]["principal"]["role_arn"],
+        format!("arn:aws:iam::{A}:role/app")
+    );
+}
+
+/// Cross-account: the bucket (account B) has no policy, so the identity Allow alone is not
+/// enough (IAM cross-account evaluation).
+#[test]
+fn simulate_cross_account_needs_the_resource_side() {
+    let dir = tempfile::tempdir().unwrap();
+    snapshot(dir.path());
+    let (code, stdout, _) = simulate(
+        dir.path(),
+        &format!("arn:aws:iam::{A}:user/alice"),
+        "s3:GetObject",
+        "arn:aws:s3:::shared/k",
+        &["--context", "aws:SecureTransport=true", "--format", "json"],
+    );
+    assert_eq!(code, Some(0));
+    let v = json_of(&stdout);
+    assert_eq!(v["request"]["resource_account"], B);
+    assert_eq!(v["evaluation"]["same_account"], false);
+    assert_eq!(v["evaluation"]["decision"], "implicit_deny", "{stdout}");
+}
+
+#[test]
+fn simulate_broken_snapshot_file_exits_2_and_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    snapshot(dir.path());
+    std::fs::write(
+        dir.path()
+            .join(format!("accounts/{B}/s3/shared/policy.json")),
+        "{nope",
+    )
+    .unwrap();
+    let (code, stdout, stderr) = simulate(
+        dir.path(),
+        &format!("arn:aws:iam::{A}:user/alice"),
+        "s3:GetObject",
+        "arn:aws:s3:::data/k",
+        &[],
+    );
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("shared/policy.json"), "{stderr}");
+    assert!(
+        stdout.contains("decision:"),
+        "the simulation still ran: {stdout}"
+    );
+}
+
+#[test]
+fn simulate_wrong_principal_is_a_usage_error_and_missing_snapshot_is_fatal() {
+    let dir = tempfile::tempdir().unwrap();
+    snapshot(dir.path());
+    let (code, _, stderr) = simulate(
+        dir.path(),
+        "alice",
+        "s3:GetObject",
+        "arn:aws:s3:::data/k",
+        &[],
+    );
+    assert_eq!(code, Some(64), "{stderr}");
+    let (code, _, stderr) = simulate(
+        &dir.path().join("nope"),
+        &format!("arn:aws:iam::{A}:user/alice"),
+        "s3:GetObject",
+        "arn:aws:s3:::data/k",
+        &[],
+    );
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.starts_with("denytrail: "), "{stderr}");
+}
