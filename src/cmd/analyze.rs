@@ -56,15 +56,22 @@ fn finding(d: &Denial) -> Finding {
 }
 
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
+    let asked = window(&args.input)?;
+    let filter = args.filters.filter()?;
     let cfg = ScanConfig {
-        window: window(&args.input)?,
+        // --compare-previous needs the period before --since too.
+        window: super::report::scan_window(&asked, args.output.compare_previous)?,
+        accounts: filter.accounts().to_vec(),
         ..ScanConfig::default()
     };
     let source = LocalSource::new(roots(&args.input)?);
     let format = args.output.resolved_format()?;
-    let filter = args.filters.filter()?;
     let progress = Progress::new();
-    let (stats, piped_away) = if format == Format::Jsonl && args.output.output.is_none() {
+    let streaming = format == Format::Jsonl
+        && args.output.output.is_none()
+        && !args.output.timeline
+        && !args.output.compare_previous;
+    let (stats, piped_away) = if streaming {
         // Findings stream out as objects complete: memory stays flat whatever the input.
         let sink = JsonlSink::new(filter);
         let out = scan::scan_source(&source, &cfg, &sink, &progress);
@@ -82,8 +89,8 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         }
         if !gone {
             let summary = SummaryOptions {
-                since: cfg.window.since,
-                until: cfg.window.until,
+                since: asked.since,
+                until: asked.until,
                 ..SummaryOptions::default()
             };
             args.output.write(&findings, summary)?;

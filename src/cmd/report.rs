@@ -4,6 +4,8 @@
 use super::Outcome;
 use crate::report::export::{read_findings, FileFormat, Loaded};
 use crate::report::{self, Filter, FilterSpec, Format, SummaryOptions, WriteOptions};
+use crate::scan::window::{parse_time, End};
+use crate::scan::TimeWindow;
 use anyhow::Context;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -70,6 +72,10 @@ pub struct OutputArgs {
     /// growth). Without --since, the period is the last 7 days of the data.
     #[arg(long)]
     pub compare_previous: bool,
+    /// Instead of the report, list the selected events in time order with their causes;
+    /// `*` marks the first denial of each principal on each resource (table, json, jsonl).
+    #[arg(long)]
+    pub timeline: bool,
 }
 
 impl OutputArgs {
@@ -86,6 +92,19 @@ impl OutputArgs {
                     path.display()
                 )
             }),
+        }
+    }
+
+    fn write_to(
+        &self,
+        findings: &[crate::findings::Finding],
+        opts: &WriteOptions,
+        out: &mut dyn Write,
+    ) -> report::Result<()> {
+        if self.timeline {
+            report::write_timeline(findings, opts, out)
+        } else {
+            report::write_report(findings, opts, out)
         }
     }
 
@@ -118,13 +137,14 @@ impl OutputArgs {
                     format!("{}: cannot create the output file", path.display())
                 })?;
                 let mut w = std::io::BufWriter::new(file);
-                report::write_report(findings, &opts, &mut w)
+                self.write_to(findings, &opts, &mut w)
                     .and_then(|()| w.flush().map_err(report::ReportError::from))
                     .with_context(|| format!("{}", path.display()))
             }
             None => {
                 let mut w = std::io::BufWriter::new(stdout.lock());
-                let r = report::write_report(findings, &opts, &mut w)
+                let r = self
+                    .write_to(findings, &opts, &mut w)
                     .and_then(|()| w.flush().map_err(report::ReportError::from));
                 match r {
                     // `denytrail report ... | head` is not an error.
@@ -141,6 +161,19 @@ impl OutputArgs {
     }
 }
 
+/// The window a scan must read for a report over `asked`: with `--compare-previous` and a
+/// `--since`, the period of the same length before it too (until now when `--until` is open).
+pub fn scan_window(asked: &TimeWindow, compare_previous: bool) -> anyhow::Result<TimeWindow> {
+    match (compare_previous, asked.since) {
+        (true, Some(since)) => {
+            let until = asked.until.unwrap_or_else(chrono::Utc::now);
+            let len = until - since;
+            Ok(TimeWindow::new(Some(since - len), asked.until)?)
+        }
+        _ => Ok(*asked),
+    }
+}
+
 /// A report from saved findings, without reading the logs again.
 ///
 /// Reads what `analyze --format jsonl|csv|parquet` wrote (several files are one set), applies
@@ -154,6 +187,12 @@ pub struct Args {
     /// Format of the inputs [default: from each file's extension].
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub input_format: Option<InputFormat>,
+    /// The report period starts here: RFC 3339, a date (2026-11-16) or an age (7d, 12h).
+    #[arg(long, value_name = "TIME", help_heading = "Filters")]
+    pub since: Option<String>,
+    /// The report period ends here (a date includes that whole day).
+    #[arg(long, value_name = "TIME", help_heading = "Filters")]
+    pub until: Option<String>,
     #[command(flatten)]
     pub filters: FilterArgs,
     #[command(flatten)]
@@ -186,7 +225,27 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         .into_iter()
         .filter(|f| filter.matches(f))
         .collect();
-    args.output.write(&findings, SummaryOptions::default())?;
+    let now = chrono::Utc::now();
+    let since = args
+        .since
+        .as_deref()
+        .map(|s| parse_time(s, End::Since, now))
+        .transpose()
+        .context("--since")?;
+    let until = args
+        .until
+        .as_deref()
+        .map(|s| parse_time(s, End::Until, now))
+        .transpose()
+        .context("--until")?;
+    // Checks since <= until with the scan's own rule.
+    let window = TimeWindow::new(since, until)?;
+    let summary = SummaryOptions {
+        since: window.since,
+        until: window.until,
+        ..SummaryOptions::default()
+    };
+    args.output.write(&findings, summary)?;
     Ok(if loaded.problems.is_empty() {
         Outcome::Complete
     } else {

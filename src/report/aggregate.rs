@@ -131,13 +131,11 @@ fn merge_aggs() -> [Expr; 5] {
         col(out::LAST_SEEN).max().alias(out::LAST_SEEN),
         col(out::PRINCIPALS)
             .explode(explode())
-            .drop_nulls()
             .unique()
             .sort(sort_strings())
             .alias(out::PRINCIPALS),
         col(out::SAMPLE_IDS)
             .explode(explode())
-            .drop_nulls()
             .unique()
             .sort(sort_strings())
             .head(Some(SAMPLE_IDS))
@@ -166,8 +164,10 @@ impl Aggregates {
                     len().cast(DataType::UInt64).alias(out::COUNT),
                     col(c::TS).min().alias(out::FIRST_SEEN),
                     col(c::TS).max().alias(out::LAST_SEEN),
+                    // Nulls (anonymous callers without an ARN) stay in the list as one
+                    // element, so that no list is empty: polars' group-wise list
+                    // operations are only exercised on non-empty groups.
                     col(c::PRINCIPAL_ARN)
-                        .drop_nulls()
                         .unique()
                         .sort(sort_strings())
                         .alias(out::PRINCIPALS),
@@ -232,32 +232,39 @@ impl Aggregates {
         // Fold the caller classes (and nothing else) first: one row per (keys, fix).
         let per_fix = lf.group_by(key_exprs(&with_fix)).agg(merge_aggs());
         let fix_order = SortMultipleOptions::default()
-            .with_order_descending_multi([true, false])
+            .with_order_descending_multi([false, true, false])
             .with_nulls_last(true);
         let mut grouped = per_fix
             .group_by(key_exprs(keys))
             .agg([
                 col(out::COUNT).sum().alias(out::COUNT),
-                col(out::PRINCIPALS)
+                // Distinct non-null principals: n_unique counts null as a value.
+                (col(out::PRINCIPALS)
                     .explode(explode())
-                    .drop_nulls()
                     .n_unique()
                     .cast(DataType::UInt64)
-                    .alias(out::DISTINCT_PRINCIPALS),
+                    - col(out::PRINCIPALS)
+                        .explode(explode())
+                        .null_count()
+                        .gt(lit(0))
+                        .cast(DataType::UInt64))
+                .alias(out::DISTINCT_PRINCIPALS),
                 col(out::FIRST_SEEN).min().alias(out::FIRST_SEEN),
                 col(out::LAST_SEEN).max().alias(out::LAST_SEEN),
                 col(out::SAMPLE_IDS)
                     .explode(explode())
-                    .drop_nulls()
                     .unique()
                     .sort(sort_strings())
                     .head(Some(SAMPLE_IDS))
                     .alias(out::SAMPLE_IDS),
-                // Sorted by count then text; nulls dropped after sorting (filtering
-                // before sorting trips polars on groups with no fix at all).
+                // Known fixes first, then by count, then by text; null only when the
+                // group has no fix at all. (Filtering nulls out instead would leave
+                // empty groups, which polars' group-wise sort trips on.)
                 col(out::FIX)
-                    .sort_by([col(out::COUNT), col(out::FIX)], fix_order.clone())
-                    .drop_nulls()
+                    .sort_by(
+                        [col(out::FIX).is_null(), col(out::COUNT), col(out::FIX)],
+                        fix_order.clone(),
+                    )
                     .first()
                     .alias(out::TOP_FIX),
                 when(col(out::FIX).is_not_null())
@@ -335,6 +342,52 @@ mod tests {
             ));
         }
         v
+    }
+
+    /// Anonymous callers (no ARN) and findings without a fix: groups whose lists hold only
+    /// nulls must count 0 principals and no fix, and merge like the others.
+    #[test]
+    fn null_principals_and_fixes_count_as_none() {
+        let mut v = corpus();
+        for f in v
+            .iter_mut()
+            .filter(|f| f.caller_class == CallerClass::Anonymous)
+        {
+            f.principal_arn = None;
+            f.remediation = None;
+        }
+        let whole = Aggregates::from_frame(&findings_frame(&v).unwrap()).unwrap();
+        let g = whole.groups(Dimension::CallerClass, None, None).unwrap();
+        let class = g.column(c::CALLER_CLASS).unwrap().str().unwrap();
+        let anon = (0..g.height())
+            .find(|i| class.get(*i) == Some("anonymous"))
+            .unwrap();
+        assert_eq!(
+            g.column(out::DISTINCT_PRINCIPALS)
+                .unwrap()
+                .u64()
+                .unwrap()
+                .get(anon),
+            Some(0)
+        );
+        assert_eq!(
+            g.column(out::TOP_FIX).unwrap().str().unwrap().get(anon),
+            None
+        );
+        assert_eq!(
+            g.column(out::COUNT).unwrap().u64().unwrap().get(anon),
+            Some(6)
+        );
+        let (a, b) = v.split_at(13);
+        let shard = |f: &[Finding]| Aggregates::from_frame(&findings_frame(f).unwrap()).unwrap();
+        let merged = shard(b).merge(shard(a)).unwrap();
+        for dim in Dimension::ALL {
+            assert_eq!(
+                rows(&whole.groups(dim, None, None).unwrap()),
+                rows(&merged.groups(dim, None, None).unwrap()),
+                "{dim:?}"
+            );
+        }
     }
 
     fn rows(df: &DataFrame) -> Vec<String> {

@@ -25,6 +25,8 @@ pub enum ReportError {
     UnknownInputFormat { path: PathBuf },
     #[error("drawing the chart: {0}")]
     Chart(String),
+    #[error("--timeline is written as table, json or jsonl, not {0:?}")]
+    TimelineFormat(super::Format),
     #[error("encoding JSON: {0}")]
     Json(#[from] serde_json::Error),
 }

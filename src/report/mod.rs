@@ -9,7 +9,8 @@
 //!   with the previous period);
 //! - [`render`]: table, markdown, html, json; [`export`]: jsonl, csv, parquet rows and
 //!   reading them back;
-//! - [`filter`]: the forensics filters shared by `analyze` and `report`.
+//! - [`filter`]: the forensics filters shared by `analyze` and `report`; [`timeline`]: the
+//!   filtered events in time order.
 
 pub mod aggregate;
 pub mod err;
@@ -19,6 +20,7 @@ pub mod format;
 pub mod frame;
 pub mod render;
 pub mod summary;
+pub mod timeline;
 
 pub use aggregate::{Aggregates, Dimension};
 pub use err::{ReportError, Result};
@@ -59,6 +61,32 @@ pub fn write_report(findings: &[Finding], opts: &WriteOptions, out: &mut dyn Wri
         Format::Html => out
             .write_all(render::html::render(&summary, opts.summary.events_per_group)?.as_bytes())?,
         Format::Jsonl | Format::Csv | Format::Parquet => {}
+    }
+    Ok(())
+}
+
+/// Writes the `--timeline` of `findings` within the summary's period: text for `table`,
+/// one JSON object per event for `jsonl`, a JSON array for `json`.
+pub fn write_timeline(
+    findings: &[Finding],
+    opts: &WriteOptions,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let frame = frame::findings_frame(findings)?;
+    let entries = timeline::timeline(&frame, opts.summary.since, opts.summary.until)?;
+    match opts.format {
+        Format::Jsonl => {
+            for e in &entries {
+                serde_json::to_writer(&mut *out, e)?;
+                out.write_all(b"\n")?;
+            }
+        }
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, &entries)?;
+            out.write_all(b"\n")?;
+        }
+        Format::Table => out.write_all(timeline::render_text(&entries).as_bytes())?,
+        other => return Err(ReportError::TimelineFormat(other)),
     }
     Ok(())
 }

@@ -51,15 +51,29 @@ pub struct Denial {
 #[derive(Debug, Clone)]
 pub struct ScanConfig {
     pub window: TimeWindow,
+    /// `--account`: objects filed under another account's `AWSLogs/<account>/` folder are
+    /// skipped before they are opened (empty: every account).
+    pub accounts: Vec<String>,
     pub evidence_caps: EvidenceCaps,
     pub max_object_bytes: usize,
     pub max_record_bytes: usize,
+}
+
+impl ScanConfig {
+    /// False when `name` is filed under an account `--account` did not ask for. Sources that
+    /// list and fetch themselves (then call [`scan_fetched`]) should ask before fetching and
+    /// count a refusal as [`Skip::OutsideAccount`].
+    pub fn wants_account_of(&self, name: &str) -> bool {
+        self.accounts.is_empty()
+            || crate::source::key_account(name).is_none_or(|a| self.accounts.iter().any(|x| x == a))
+    }
 }
 
 impl Default for ScanConfig {
     fn default() -> Self {
         ScanConfig {
             window: TimeWindow::default(),
+            accounts: Vec::new(),
             evidence_caps: EvidenceCaps::default(),
             max_object_bytes: MAX_OBJECT_BYTES,
             max_record_bytes: MAX_RECORD_BYTES,
@@ -173,7 +187,13 @@ impl Run<'_> {
 
     fn listed(&self, acc: &mut Acc, item: &Listed) -> Option<LogObject> {
         match item {
-            Listed::Object(o) => Some(o.clone()),
+            Listed::Object(o) => {
+                if !self.cfg.wants_account_of(&o.name) {
+                    acc.stats.objects_skipped.add(Skip::OutsideAccount, 1);
+                    return None;
+                }
+                Some(o.clone())
+            }
             Listed::Skipped(s) => {
                 acc.stats.objects_skipped.add(s.skip, 1);
                 if !s.skip.is_intentional() {

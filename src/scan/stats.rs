@@ -24,6 +24,9 @@ pub enum Skip {
     OutsideWindow,
     /// A folder holding `snapshot.json` (a policy snapshot, not logs). Unit: folder.
     SnapshotFolder,
+    /// Filed under `AWSLogs/<account>/` of an account `--account` did not ask for. Unit:
+    /// object.
+    OutsideAccount,
     // --- unintentional: input was lost
     /// The gzip stream ends early or is corrupt; records decoded before that point were kept.
     TruncatedGzip,
@@ -42,13 +45,14 @@ pub enum Skip {
 }
 
 impl Skip {
-    pub const ALL: [Skip; 13] = [
+    pub const ALL: [Skip; 14] = [
         Skip::DigestFile,
         Skip::InsightsEvent,
         Skip::NotS3,
         Skip::Not403,
         Skip::OutsideWindow,
         Skip::SnapshotFolder,
+        Skip::OutsideAccount,
         Skip::TruncatedGzip,
         Skip::MalformedJson,
         Skip::NotCloudtrail,
@@ -69,6 +73,7 @@ impl Skip {
                 | Skip::Not403
                 | Skip::OutsideWindow
                 | Skip::SnapshotFolder
+                | Skip::OutsideAccount
         )
     }
 
@@ -80,6 +85,7 @@ impl Skip {
             Skip::Not403 => "not_403",
             Skip::OutsideWindow => "outside_window",
             Skip::SnapshotFolder => "snapshot_folder",
+            Skip::OutsideAccount => "outside_account",
             Skip::TruncatedGzip => "truncated_gzip",
             Skip::MalformedJson => "malformed_json",
             Skip::NotCloudtrail => "not_cloudtrail",
@@ -109,7 +115,8 @@ impl Skip {
             | Skip::NotS3
             | Skip::Not403
             | Skip::OutsideWindow
-            | Skip::SnapshotFolder => "skipped on purpose",
+            | Skip::SnapshotFolder
+            | Skip::OutsideAccount => "skipped on purpose",
         }
     }
 

@@ -23,9 +23,42 @@ pub fn key_date(path: &str) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(i32::try_from(y).ok()?, m, d)
 }
 
+/// The account whose trail filed a key or path: the 12-digit component just before
+/// `CloudTrail/` (`AWSLogs/ACCOUNT/CloudTrail/...`, `AWSLogs/o-org/ACCOUNT/CloudTrail/...`).
+/// `None` outside that layout (never pruned).
+pub fn key_account(path: &str) -> Option<&str> {
+    let parts: Vec<&str> = path.split(['/', '\\']).collect();
+    let at = parts.iter().rposition(|p| {
+        matches!(
+            *p,
+            "CloudTrail" | "CloudTrail-Insight" | "CloudTrail-Digest"
+        )
+    })?;
+    let account = *parts.get(at.checked_sub(1)?)?;
+    (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())).then_some(account)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn account_of_account_and_organization_layouts() {
+        assert_eq!(
+            key_account("t/AWSLogs/111111111111/CloudTrail/eu-central-1/2017/12/11/x.json.gz"),
+            Some("111111111111")
+        );
+        assert_eq!(
+            key_account("s3://b/AWSLogs/o-abc123/222222222222/CloudTrail/us-east-1/2017/12/11/x"),
+            Some("222222222222")
+        );
+        assert_eq!(
+            key_account("AWSLogs/1/CloudTrail/us-east-1/2017/12/11/x"),
+            None
+        );
+        assert_eq!(key_account("CloudTrail/us-east-1/x"), None);
+        assert_eq!(key_account("logs/x.json"), None);
+    }
 
     #[test]
     fn reads_account_and_organization_layouts() {
