@@ -239,7 +239,8 @@ mod tests {
                 "not_s3",
                 "not_403",
                 "outside_window",
-                "snapshot_folder"
+                "snapshot_folder",
+                "outside_account"
             ]
         );
     }
