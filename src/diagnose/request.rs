@@ -131,7 +131,7 @@ pub fn requests(
 
     // CopyObject / UploadPartCopy: s3:GetObject on the source too.
     if matches!(name, "CopyObject" | "UploadPartCopy") {
-        match param(event, "x-amz-copy-source").and_then(copy_source) {
+        match header(event, "x-amz-copy-source").and_then(copy_source) {
             Some((sb, sk, sv)) => {
                 let arn = format!("arn:{partition}:s3:::{sb}/{sk}");
                 let account = snapshot.and_then(|s| match s.bucket_owner(&sb) {
@@ -174,7 +174,7 @@ pub fn requests(
         name,
         "PutObject" | "PostObject" | "CopyObject" | "CreateMultipartUpload"
     );
-    let sends_acl = param(event, "x-amz-acl").is_some() || grant_header(event);
+    let sends_acl = header(event, "x-amz-acl").is_some() || grant_header(event);
     if writes_object && sends_acl {
         out.push(make(
             "s3:PutObjectAcl",
@@ -185,7 +185,7 @@ pub fn requests(
             &notes,
         ));
     }
-    if writes_object && param(event, "x-amz-tagging").is_some() {
+    if writes_object && header(event, "x-amz-tagging").is_some() {
         out.push(make(
             "s3:PutObjectTagging",
             &target.arn,
@@ -205,7 +205,7 @@ pub fn requests(
             &notes,
         ));
     }
-    if param(event, "x-amz-bypass-governance-retention")
+    if header(event, "x-amz-bypass-governance-retention")
         .is_some_and(|v| v.eq_ignore_ascii_case("true"))
     {
         out.push(make(
@@ -251,6 +251,20 @@ fn param<'a>(event: &'a Event, key: &str) -> Option<&'a str> {
         Value::String(s) if !s.is_empty() => Some(s.as_str()),
         _ => None,
     }
+}
+
+/// A request header as S3 logs it: a `requestParameters` entry (header names are
+/// case-insensitive, and some tools log them in other cases), else an `additionalEventData`
+/// entry; empty values ignored.
+fn header<'a>(event: &'a Event, name: &str) -> Option<&'a str> {
+    let find = |v: Option<&'a Value>| {
+        v.and_then(Value::as_object)?
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .and_then(|(_, v)| v.as_str())
+            .filter(|s| !s.is_empty())
+    };
+    find(event.request_parameters.as_ref()).or_else(|| find(event.additional_event_data.as_ref()))
 }
 
 fn set_opt(ctx: &mut Context, key: &str, value: Option<&str>) {
@@ -954,7 +968,7 @@ fn s3_request_keys(
                   key: &str,
                   param_name: &str,
                   applies: bool| {
-        match (applies, param(event, param_name)) {
+        match (applies, header(event, param_name)) {
             (true, Some(v)) => ctx.set(key, v),
             (true, None) => {
                 ctx.mark_absent(key);

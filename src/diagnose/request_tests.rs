@@ -584,3 +584,36 @@ fn principal_from_arn_shapes() {
     assert!(k("arn:aws:s3:::bucket").is_err());
     assert!(k("alice").is_err());
 }
+
+/// Header names are case-insensitive; x-amz-request-payer may be logged in either place.
+#[test]
+fn headers_are_found_case_insensitively_and_in_additional_event_data() {
+    let mut rec = s3_record(
+        alice(),
+        "GetObject",
+        json!({"bucketName": "b", "key": "k", "X-Amz-Acl": "private"}),
+    );
+    rec["additionalEventData"]["x-amz-request-payer"] = json!("requester");
+    let r = one(&event(rec));
+    assert_eq!(val(&r, "s3:x-amz-request-payer"), Some("requester"));
+    assert_eq!(
+        state(&r, "s3:x-amz-acl"),
+        "absent",
+        "GetObject cannot carry an ACL header"
+    );
+    let r = requests(
+        &event(s3_record(
+            alice(),
+            "PutObject",
+            json!({"bucketName": "b", "key": "k", "X-Amz-Acl": "private"}),
+        )),
+        None,
+    )
+    .unwrap();
+    assert_eq!(val(&r[0], "s3:x-amz-acl"), Some("private"));
+    assert_eq!(
+        r.len(),
+        2,
+        "PutObject with an ACL also needs s3:PutObjectAcl"
+    );
+}
