@@ -4,7 +4,10 @@
 use super::Outcome;
 use crate::diagnose::request::{principal_context, principal_from_arn};
 use crate::messages;
-use crate::policy::{authorize, render_text, Context, KeyState, Known, Principal, Request, Trace};
+use crate::policy::{
+    authorize, render_text, Context, KeyState, Known, Policy, PolicyRef, Principal, PrincipalKind,
+    Request, Trace,
+};
 use crate::snapshot::{s3_bucket_and_key, Snapshot};
 use anyhow::Context as _;
 use serde::Serialize;
@@ -14,11 +17,15 @@ const AFTER_HELP: &str = "\
 The request you describe is a direct call (not through an AWS service), not through a VPC
 endpoint, with no optional S3 parameters or headers, and, for a role, a session without a
 session policy, unless you say otherwise with --context (e.g. aws:SourceVpce=vpce-1a2b,
-s3:prefix=logs/, s3:x-amz-acl=public-read). The principal's own keys (aws:PrincipalArn,
-aws:PrincipalAccount, aws:PrincipalOrgID, aws:PrincipalTag/*, aws:userid, aws:username, ...)
-come from the snapshot and aws:CurrentTime is now. Every other key (aws:SourceIp,
-aws:SecureTransport, ...) is unknown until you pass it: a condition on it shows as unknown in
-the trace, never as guessed. --absent KEY says the request does not carry KEY.
+s3:prefix=logs/, s3:x-amz-acl=public-read) and --session-policy FILE. A federated user
+(GetFederationToken) without a session policy has no permissions except what a resource
+policy grants its session (IAM user guide, 'Permissions for GetFederationToken').
+
+The principal's own keys (aws:PrincipalArn, aws:PrincipalAccount, aws:PrincipalOrgID,
+aws:PrincipalTag/*, aws:userid, aws:username, ...) come from the snapshot and
+aws:CurrentTime is now. Every other key (aws:SourceIp, aws:SecureTransport, ...) is unknown
+until you pass it: a condition on it shows as unknown in the trace, never as guessed.
+--absent KEY says the request does not carry KEY.
 
 Exit status: 0 whatever the decision (allow, deny or unknown: read it in the output);
 2 when some snapshot file could not be read (each is named on stderr, and what it describes
@@ -54,6 +61,10 @@ pub struct Args {
     /// A condition key the request does not carry.
     #[arg(long = "absent", value_name = "KEY")]
     pub absent: Vec<String>,
+    /// A session policy passed when the session was created (AssumeRole `Policy`,
+    /// GetFederationToken `Policy`): a JSON policy document file; repeat for several.
+    #[arg(long = "session-policy", value_name = "FILE")]
+    pub session_policy: Vec<PathBuf>,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 }
@@ -128,7 +139,8 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         messages::notice(&p.to_string());
     }
     let (req, notes) = build_request(&args, &snap);
-    let input = snap.authz_input_with_session(&req, Known::Known(None));
+    let session = session_policies(&args, &req)?;
+    let input = snap.authz_input_with_session(&req, session);
     let eval = authorize(&req, &input);
     let mut out = String::new();
     match args.format {
@@ -168,6 +180,37 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         Outcome::Complete
     } else {
         Outcome::InputSkipped
+    })
+}
+
+/// The session policies of the simulated request: the files given, else none; a federated
+/// user's session without a policy allows nothing (an empty set, not "no session layer").
+fn session_policies(args: &Args, req: &Request) -> anyhow::Result<Known<Option<Vec<PolicyRef>>>> {
+    let mut out = Vec::new();
+    for path in &args.session_policy {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the session policy {}", path.display()))?;
+        let id = format!("session-policy:{}", path.display());
+        let policy = Policy::parse_ref(id.as_str(), text.as_str()).with_context(|| {
+            format!(
+                "the session policy {} is not a valid policy",
+                path.display()
+            )
+        })?;
+        out.push(policy);
+    }
+    let is_session = matches!(
+        req.principal.kind,
+        PrincipalKind::AssumedRole | PrincipalKind::FederatedUser
+    );
+    Ok(match (is_session, out.is_empty(), req.principal.kind) {
+        (true, false, _) => Known::Known(Some(out)),
+        (_, true, PrincipalKind::FederatedUser) => Known::Known(Some(Vec::new())),
+        (false, false, _) => anyhow::bail!(
+            "--session-policy applies to role and federated-user sessions only, not to {:?}",
+            req.principal.kind
+        ),
+        _ => Known::Known(None),
     })
 }
 

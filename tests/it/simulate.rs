@@ -257,3 +257,60 @@ fn simulate_wrong_principal_is_a_usage_error_and_missing_snapshot_is_fatal() {
     assert_eq!(code, Some(1), "{stderr}");
     assert!(stderr.starts_with("denytrail: "), "{stderr}");
 }
+
+/// A session policy limits a role session to what it allows too (IAM evaluation logic,
+/// session policies): role and boundary allow s3:ListBucket, the session policy only
+/// s3:GetBucketLocation.
+#[test]
+fn simulate_session_policy_limits_the_role_session() {
+    let dir = tempfile::tempdir().unwrap();
+    snapshot(dir.path());
+    let session_policy = dir.path().join("session.json");
+    std::fs::write(&session_policy, json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetBucketLocation", "Resource": "*"}]}).to_string()).unwrap();
+    // The role's boundary allows s3:ListBucket: without a session policy, allowed.
+    let (code, stdout, stderr) = simulate(
+        dir.path(),
+        &format!("arn:aws:sts::{A}:assumed-role/app/s1"),
+        "s3:ListBucket",
+        "arn:aws:s3:::data",
+        &["--context", "aws:SecureTransport=true", "--format", "json"],
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(
+        json_of(&stdout)["evaluation"]["decision"],
+        "allow",
+        "{stdout}"
+    );
+    let (code, stdout, stderr) = simulate(
+        dir.path(),
+        &format!("arn:aws:sts::{A}:assumed-role/app/s1"),
+        "s3:ListBucket",
+        "arn:aws:s3:::data",
+        &[
+            "--context",
+            "aws:SecureTransport=true",
+            "--format",
+            "json",
+            "--session-policy",
+            session_policy.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    let v = json_of(&stdout);
+    assert_eq!(v["evaluation"]["decision"], "implicit_deny", "{stdout}");
+    assert!(
+        v["evaluation"]["blockers"]
+            .to_string()
+            .contains("session_policy"),
+        "{stdout}"
+    );
+    // A user is no session: the flag is refused.
+    let (code, _, stderr) = simulate(
+        dir.path(),
+        &format!("arn:aws:iam::{A}:user/alice"),
+        "s3:ListBucket",
+        "arn:aws:s3:::data",
+        &["--session-policy", session_policy.to_str().unwrap()],
+    );
+    assert_eq!(code, Some(1), "{stderr}");
+}
