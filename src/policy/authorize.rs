@@ -407,7 +407,10 @@ pub fn authorize(req: &Request, input: &AuthzInput) -> Evaluation {
         if same == Tri::Yes {
             // Same account: nothing grants it. Name the first IAM-side layer that fails; when
             // the identity policies themselves lack the Allow, that is "missing_allow".
-            if id_allow == Tri::No {
+            // A bucket-policy grant to the role ARN (or the federating user) stands unless the
+            // boundary or session policy lacks the action: then that layer, not the identity
+            // policy, is what is missing.
+            if id_allow == Tri::No && g.role != Tri::Yes {
                 blockers.push(implicit(&identity));
             } else if b_ok == Tri::No {
                 blockers.push(implicit(&boundary));

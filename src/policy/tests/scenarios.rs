@@ -191,8 +191,13 @@ fn same_account_bucket_grant_to_role_arn_is_limited_by_boundary() {
         e.layer(Layer::Resource).and_then(|l| l.grant_form),
         Some(Form::Role)
     );
-    // The identity policy lacks the Allow too; the first IAM-side gap is named.
-    assert_eq!(blocker(&e), (Layer::Identity, Decision::ImplicitDeny));
+    // The bucket policy does grant (the role ARN), so nothing is "missing" there: the
+    // boundary is what stops it, and adding the action to it is the fix (FINDINGS.md:
+    // missing_allow is "neither identity-based nor bucket policy allows").
+    assert_eq!(
+        blocker(&e),
+        (Layer::PermissionsBoundary, Decision::ImplicitDeny)
+    );
 }
 
 /// benkehoe's row "BA-RA → Allow": the boundary allows, the bucket grants the role ARN.
