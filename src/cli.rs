@@ -41,6 +41,9 @@ pub struct Cli {
 pub enum Command {
     /// Scan CloudTrail logs for S3 403s and diagnose each one.
     Analyze(cmd::analyze::Args),
+    /// Explain one denied event: the rebuilt request, every policy layer with its statements,
+    /// the S3 rules, the verdict and the fix (text, or --format json).
+    Explain(cmd::explain::Args),
     /// Report from saved findings (jsonl, csv, parquet) without reading the logs again.
     Report(cmd::report::Args),
     /// Decide one request offline against a snapshot and print the full policy trace.

@@ -3,25 +3,25 @@
 //! theirs without touching the others.
 
 use super::Outcome;
-use crate::diagnose;
+use crate::diagnose::diagnoser::Diagnoser;
 use crate::findings::Finding;
 use crate::messages::{self, Progress};
 use crate::report::{Filter, Format, SummaryOptions};
 use crate::scan::table;
 use crate::scan::window::{parse_time, End};
-use crate::scan::{self, Denial, ScanConfig, ScanStats, Sink, TimeWindow};
+use crate::scan::{self, Denial, ScanConfig, ScanStats, TimeWindow};
 use crate::source::LocalSource;
 use anyhow::{bail, Context};
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
 
 /// Scan CloudTrail logs for S3 403 events and name the root cause of each.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]
     pub input: InputArgs,
+    #[command(flatten)]
+    pub snapshot: super::snapshot_arg::SnapshotArgs,
     #[command(flatten)]
     pub filters: super::report::FilterArgs,
     #[command(flatten)]
@@ -50,9 +50,17 @@ pub struct InputArgs {
 /// The folder read when no PATH is given.
 const DEFAULT_PATH: &str = "sample-logs";
 
-/// The one diagnosis call per kept event.
-fn finding(d: &Denial) -> Finding {
-    diagnose::finding_from_record(&d.event, &d.origin)
+/// Diagnoses every kept event: a function transform (one event in, one finding out) run in
+/// parallel, after the scan, because the side evidence (the STS record that issued a session's
+/// key, a KMS denial, a foreign write) may come later in the logs than the denial it explains.
+/// Findings keep the scan's order.
+fn diagnose_all(diag: &Diagnoser<'_>, denials: &[Denial], filter: &Filter) -> Vec<Finding> {
+    use rayon::prelude::*;
+    denials
+        .par_iter()
+        .map(|d| diag.diagnose(&d.event, &d.origin))
+        .filter(|f| filter.matches(f))
+        .collect()
 }
 
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
@@ -66,23 +74,29 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     };
     let source = LocalSource::new(roots(&args.input)?);
     let format = args.output.resolved_format()?;
+    let (snapshot, snapshot_problems) = args.snapshot.load(args.input.paths.is_empty())?;
     let progress = Progress::new();
     let streaming = format == Format::Jsonl
         && args.output.output.is_none()
         && !args.output.timeline
         && !args.output.compare_previous;
+    let sink = scan::CollectSink::default();
+    let out = scan::scan_source(&source, &cfg, &sink, &progress);
+    progress.finish();
+    let denials = sink.into_inner();
+    let diag = Diagnoser::new(snapshot.as_ref(), &out.evidence);
+    let findings = diagnose_all(&diag, &denials, &filter);
     let (stats, piped_away) = if streaming {
-        // Findings stream out as objects complete: memory stays flat whatever the input.
-        let sink = JsonlSink::new(filter);
-        let out = scan::scan_source(&source, &cfg, &sink, &progress);
-        progress.finish();
-        (out.stats, sink.finish())
+        let mut lines = Vec::with_capacity(findings.len() * 1024);
+        for f in &findings {
+            // A Finding is plain data: serializing it cannot fail.
+            if serde_json::to_writer(&mut lines, f).is_ok() {
+                lines.push(b'\n');
+            }
+        }
+        let gone = write_ignoring_closed_pipe(&lines)?;
+        (out.stats, gone)
     } else {
-        // Reports fold over every finding.
-        let sink = CollectSink::new(filter);
-        let out = scan::scan_source(&source, &cfg, &sink, &progress);
-        progress.finish();
-        let findings = sink.0.into_inner().unwrap_or_else(|e| e.into_inner());
         let mut gone = false;
         if format == Format::Table && args.output.output.is_none() {
             gone = write_ignoring_closed_pipe(table::render(&out.stats).as_bytes())?;
@@ -101,7 +115,14 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         // `denytrail analyze | head`: the reader has what it wanted.
         return Ok(Outcome::Complete);
     }
-    Ok(outcome(&stats, args.input.allow_skipped))
+    let o = outcome(&stats, args.input.allow_skipped);
+    if snapshot_problems > 0 && !args.input.allow_skipped {
+        messages::notice(&format!(
+            "denytrail: {snapshot_problems} snapshot file(s) could not be read (named above); what they describe counted as unknown; exit status 2; pass --allow-skipped to exit 0 anyway"
+        ));
+        return Ok(Outcome::InputSkipped);
+    }
+    Ok(o)
 }
 
 fn window(a: &InputArgs) -> anyhow::Result<TimeWindow> {
@@ -173,73 +194,5 @@ fn write_ignoring_closed_pipe(bytes: &[u8]) -> anyhow::Result<bool> {
         Ok(()) => Ok(false),
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(true),
         Err(e) => Err(e).context("writing to stdout"),
-    }
-}
-
-/// Prints one finding per line as objects complete.
-struct JsonlSink {
-    filter: Filter,
-    out: Mutex<BufWriter<io::Stdout>>,
-    closed: AtomicBool,
-}
-
-impl JsonlSink {
-    fn new(filter: Filter) -> Self {
-        JsonlSink {
-            filter,
-            out: Mutex::new(BufWriter::with_capacity(1 << 16, io::stdout())),
-            closed: AtomicBool::new(false),
-        }
-    }
-
-    /// Flushes; true when the reader went away.
-    fn finish(self) -> bool {
-        let closed = self.closed.load(Ordering::Relaxed);
-        let mut out = self.out.into_inner().unwrap_or_else(|e| e.into_inner());
-        closed || out.flush().is_err()
-    }
-}
-
-impl Sink for JsonlSink {
-    fn accept(&self, denials: Vec<Denial>) -> bool {
-        let mut lines = Vec::with_capacity(denials.len() * 1024);
-        for d in &denials {
-            let f = finding(d);
-            // A Finding is plain data: serializing it cannot fail.
-            if self.filter.matches(&f) && serde_json::to_writer(&mut lines, &f).is_ok() {
-                lines.push(b'\n');
-            }
-        }
-        let Ok(mut out) = self.out.lock() else {
-            return false;
-        };
-        if out.write_all(&lines).is_err() {
-            self.closed.store(true, Ordering::Relaxed);
-            return false;
-        }
-        true
-    }
-}
-
-/// Keeps the findings a report folds over.
-struct CollectSink(Mutex<Vec<Finding>>, Filter);
-
-impl CollectSink {
-    fn new(filter: Filter) -> Self {
-        CollectSink(Mutex::new(Vec::new()), filter)
-    }
-}
-
-impl Sink for CollectSink {
-    fn accept(&self, denials: Vec<Denial>) -> bool {
-        let mut local: Vec<Finding> = denials
-            .iter()
-            .map(finding)
-            .filter(|f| self.1.matches(f))
-            .collect();
-        if let Ok(mut all) = self.0.lock() {
-            all.append(&mut local);
-        }
-        true
     }
 }

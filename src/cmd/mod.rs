@@ -3,8 +3,10 @@
 //! counted, and the run goes on.
 
 pub mod analyze;
+pub mod explain;
 pub mod report;
 pub mod simulate;
+pub mod snapshot_arg;
 
 use crate::cli::{Cli, Command};
 use std::process::ExitCode;
@@ -37,5 +39,6 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Analyze(args) => analyze::run(args),
         Command::Report(args) => report::run(args),
         Command::Simulate(args) => simulate::run(args),
+        Command::Explain(args) => explain::run(args),
     }
 }

@@ -7,6 +7,7 @@ pub mod aws_message;
 pub mod block_public_access;
 pub mod cache;
 pub mod decide;
+pub mod diagnoser;
 pub mod kms;
 pub mod object_not_found;
 pub mod object_ownership;
@@ -15,8 +16,8 @@ pub mod request;
 pub mod request_error;
 pub mod requester_pays;
 pub mod rule;
-pub mod session;
 pub mod text;
+pub mod trace;
 
 use crate::findings::{Finding, RootCause};
 use crate::record::Event;

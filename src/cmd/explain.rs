@@ -1,0 +1,125 @@
+//! `denytrail explain`: one denied event, fully traced — the rebuilt request (principal,
+//! action, resource, context keys and which were absent or unknown), every policy layer with
+//! the statements that matched and the conditions that failed, the S3 rules, the verdict and
+//! the fix. Text for a ticket, or JSON.
+
+use super::snapshot_arg::SnapshotArgs;
+use super::Outcome;
+use crate::diagnose::diagnoser::Diagnoser;
+use crate::diagnose::trace;
+use crate::messages::Progress;
+use crate::record::Event;
+use crate::scan::{self, Evidence, ScanConfig};
+use crate::source::{LocalSource, Origin};
+use anyhow::{bail, Context};
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Explain one denied event.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  denytrail explain 3b1f0c2e-...-event-id                   # in the bundled sample-logs/
+  denytrail explain 3b1f0c2e-... ~/trail --snapshot ~/snap
+  jq '.Records[3]' file.json | denytrail explain - ~/trail --snapshot ~/snap --format json")]
+pub struct Args {
+    /// The CloudTrail eventID to explain, or `-` to read one event (a record, or a
+    /// `{\"Records\": [one]}` document) from stdin.
+    #[arg(value_name = "EVENT_ID")]
+    pub event: String,
+    /// Logs to search for the event, and for the side records the diagnosis joins (the STS
+    /// record that issued a session's key, KMS denials, cross-account writes); default:
+    /// sample-logs/ when the event is looked up by id.
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub snapshot: SnapshotArgs,
+    /// text: readable trace; json: the same as one JSON document.
+    #[arg(long, value_enum, default_value_t = ExplainFormat::Text)]
+    pub format: ExplainFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExplainFormat {
+    Text,
+    Json,
+}
+
+/// Reads one event from stdin.
+fn event_from_stdin() -> anyhow::Result<Event> {
+    let mut text = String::new();
+    std::io::stdin()
+        .read_to_string(&mut text)
+        .context("stdin: cannot read the event")?;
+    let v: serde_json::Value =
+        serde_json::from_str(&text).context("stdin: not JSON; pipe one CloudTrail record")?;
+    let record = match v.get("Records").and_then(|r| r.as_array()) {
+        Some(list) if list.len() == 1 => list[0].clone(),
+        Some(list) => bail!(
+            "stdin: {} records; pipe exactly one (e.g. jq '.Records[N]')",
+            list.len()
+        ),
+        None => v,
+    };
+    serde_json::from_value(record).context("stdin: not a CloudTrail record")
+}
+
+pub fn run(args: Args) -> anyhow::Result<Outcome> {
+    let from_stdin = args.event == "-";
+    let use_sample = args.paths.is_empty();
+    let roots = if use_sample && !from_stdin {
+        vec![PathBuf::from("sample-logs")]
+    } else {
+        args.paths.clone()
+    };
+    let (snapshot, _problems) = args.snapshot.load(use_sample)?;
+
+    let (mut denials, evidence) = if roots.is_empty() {
+        (Vec::new(), Evidence::default())
+    } else {
+        let source = LocalSource::new(roots.clone());
+        let sink = scan::CollectSink::default();
+        let out = scan::scan_source(&source, &ScanConfig::default(), &sink, &Progress::hidden());
+        (sink.into_inner(), out.evidence)
+    };
+    let (event, origin) = if from_stdin {
+        let e = event_from_stdin()?;
+        (
+            e,
+            Origin {
+                object: Arc::from("stdin"),
+                record_index: None,
+            },
+        )
+    } else {
+        let Some(i) = denials.iter().position(|d| d.event.id() == args.event) else {
+            bail!(
+                "event `{}` is not among the S3 403 events of {}; check the id, or pipe the record: ... | denytrail explain - [PATH...]",
+                args.event,
+                roots.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+            );
+        };
+        let d = denials.swap_remove(i);
+        (d.event, d.origin)
+    };
+
+    let diag = Diagnoser::new(snapshot.as_ref(), &evidence);
+    let (finding, analyses) = diag.diagnose_with(&event, &origin);
+    let text = match args.format {
+        ExplainFormat::Text => trace::render_text(&event, &analyses, &finding),
+        ExplainFormat::Json => {
+            let mut s =
+                serde_json::to_string_pretty(&trace::explanation(&event, &analyses, &finding))
+                    .context("serializing the explanation")?;
+            s.push('\n');
+            s
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        Err(e) => return Err(e).context("writing to stdout"),
+    }
+    Ok(Outcome::Complete)
+}

@@ -1,0 +1,232 @@
+//! What `explain` prints for one event: the reconstructed request, every layer's result with
+//! its statements (the engine's own trace renderer), the S3 rules, the verdict and the fix.
+//! Built from the same [`Analysis`] the finding came from, so the two cannot disagree.
+
+use super::aws_message;
+use super::diagnoser::Analysis;
+use super::rule::RuleOutcome;
+use crate::findings::Finding;
+use crate::policy::{self, Evaluation, Request};
+use crate::record::Event;
+use serde::Serialize;
+use std::fmt::Write;
+
+/// The JSON form of an explanation.
+#[derive(Debug, Serialize)]
+pub struct Explanation<'a> {
+    pub event_id: &'a str,
+    pub event_name: Option<&'a str>,
+    pub event_time: Option<&'a str>,
+    pub error_code: Option<&'a str>,
+    pub error_message: Option<&'a str>,
+    /// One entry per request the event makes (two for CopyObject).
+    pub requests: Vec<RequestTrace<'a>>,
+    pub finding: &'a Finding,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RequestTrace<'a> {
+    pub request: &'a Request,
+    pub evaluation: &'a Evaluation,
+    /// Context keys a policy needed that neither the record nor the snapshot gives.
+    pub unknowns: &'a [String],
+    pub session_policy_source: Option<&'a str>,
+    pub s3_rules: Vec<RuleTrace<'a>>,
+    pub kms: Option<KmsTrace<'a>>,
+    pub list_bucket: Option<&'a Evaluation>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RuleTrace<'a> {
+    pub rule: &'static str,
+    pub result: &'static str,
+    pub detail: Option<&'a str>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct KmsTrace<'a> {
+    pub action: &'static str,
+    pub key: &'a str,
+    pub encryption_context_aws_s3_arn: &'a str,
+    pub bucket_key: bool,
+    pub key_from: &'static str,
+    pub evaluation: Option<&'a Evaluation>,
+}
+
+fn rule_traces(a: &Analysis) -> Vec<RuleTrace<'_>> {
+    a.rules
+        .iter()
+        .map(|r| {
+            let (result, detail) = match &r.outcome {
+                RuleOutcome::Fires(h) => ("explains the denial", Some(h.detail.as_str())),
+                RuleOutcome::Clear => ("clear", None),
+                RuleOutcome::Unknown(w) => ("unknown", Some(w.as_str())),
+            };
+            RuleTrace {
+                rule: r.rule,
+                result,
+                detail,
+            }
+        })
+        .collect()
+}
+
+/// Builds the JSON form.
+pub fn explanation<'a>(
+    event: &'a Event,
+    analyses: &'a [Analysis],
+    finding: &'a Finding,
+) -> Explanation<'a> {
+    Explanation {
+        event_id: event.id(),
+        event_name: event.event_name.as_deref(),
+        event_time: event.event_time.as_deref(),
+        error_code: event.error_code.as_deref(),
+        error_message: event.error_message.as_deref(),
+        requests: analyses
+            .iter()
+            .map(|a| RequestTrace {
+                request: &a.request,
+                evaluation: &a.evaluation,
+                unknowns: &a.evaluation.unknowns,
+                session_policy_source: a.session_source.as_deref(),
+                s3_rules: rule_traces(a),
+                kms: a.kms.as_ref().map(|(c, e)| KmsTrace {
+                    action: c.action,
+                    key: &c.key,
+                    encryption_context_aws_s3_arn: &c.context_arn,
+                    bucket_key: c.bucket_key,
+                    key_from: c.source,
+                    evaluation: e.as_deref(),
+                }),
+                list_bucket: a.list_bucket.as_deref(),
+            })
+            .collect(),
+        finding,
+    }
+}
+
+fn indent(text: &str, by: &str) -> String {
+    text.lines().map(|l| format!("{by}{l}\n")).collect()
+}
+
+/// The text form: what an incident responder pastes into a ticket.
+pub fn render_text(event: &Event, analyses: &[Analysis], f: &Finding) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "event {} — {} at {} ({})",
+        event.id(),
+        event.event_name.as_deref().unwrap_or("?"),
+        event.event_time.as_deref().unwrap_or("?"),
+        f.source_object.as_deref().unwrap_or("stdin")
+    );
+    let _ = writeln!(
+        out,
+        "error: {} — {}",
+        event.error_code.as_deref().unwrap_or("-"),
+        event.error_message.as_deref().unwrap_or("-")
+    );
+    if let Some(t) = &f.snapshot_taken_at {
+        let _ = writeln!(out, "snapshot taken at: {t}");
+    }
+    for (i, a) in analyses.iter().enumerate() {
+        let _ = writeln!(out, "\n== request {} of {}", i + 1, analyses.len());
+        out.push_str(&indent(
+            &policy::render_text(&a.request, &a.evaluation),
+            "  ",
+        ));
+        if let Some(src) = &a.session_source {
+            let _ = writeln!(out, "  session policy recovered from {src}");
+        }
+        out.push_str("  S3 rules outside the policy layers:\n");
+        for r in rule_traces(a) {
+            let _ = writeln!(
+                out,
+                "    {:<20} {}{}",
+                r.rule,
+                r.result,
+                r.detail.map(|d| format!(": {d}")).unwrap_or_default()
+            );
+        }
+        if let Some((c, e)) = &a.kms {
+            let _ = writeln!(
+                out,
+                "  KMS call S3 makes: {} on {} (encryption context aws:s3:arn = {}{}; key from {})",
+                c.action,
+                c.key,
+                c.context_arn,
+                if c.bucket_key { ", S3 Bucket Key" } else { "" },
+                c.source
+            );
+            if let Some(e) = e {
+                out.push_str(&indent(&policy::render_text(&kms_request(a, c), e), "    "));
+            }
+        }
+    }
+    let _ = writeln!(out, "\n== verdict");
+    let _ = writeln!(out, "root_cause:   {}", f.root_cause);
+    if let Some(d) = f.deny_type {
+        let _ = writeln!(
+            out,
+            "deny_type:    {}",
+            serde_json::to_value(d)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default()
+        );
+    }
+    if let Some(t) = f.policy_type {
+        let _ = writeln!(out, "policy_type:  {}", t.as_str());
+    }
+    if let Some(p) = &f.policy_id {
+        let _ = writeln!(out, "policy_id:    {p}");
+    }
+    if let Some(s) = &f.statement_sid {
+        let _ = writeln!(out, "statement:    {s}");
+    }
+    if let Some(r) = &f.reason {
+        let _ = writeln!(out, "reason:       {r}");
+    }
+    for a in &f.also {
+        let _ = writeln!(
+            out,
+            "also failing: {}{}{}",
+            a.root_cause,
+            a.policy_type
+                .map(|t| format!(" ({})", t.as_str()))
+                .unwrap_or_default(),
+            a.policy_id
+                .as_deref()
+                .map(|p| format!(" {p}"))
+                .unwrap_or_default()
+        );
+    }
+    let aws = aws_message::parse(event.error_code.as_deref(), event.error_message.as_deref());
+    match (aws, f.disagrees_with_aws) {
+        (Some(v), Some(true)) => {
+            let _ = writeln!(
+                out,
+                "AWS's message: {} — DISAGREES with the snapshot (drift?)",
+                v.describe()
+            );
+        }
+        (Some(v), _) => {
+            let _ = writeln!(out, "AWS's message: {} — consistent", v.describe());
+        }
+        (None, _) => {}
+    }
+    if let Some(r) = &f.remediation {
+        let _ = writeln!(out, "fix:          {r}");
+    }
+    out
+}
+
+/// The KMS request as the engine saw it, for the trace (same principal and context plus the
+/// KMS keys).
+fn kms_request(a: &Analysis, c: &super::kms::KmsCall) -> Request {
+    let mut r = a.request.clone();
+    r.action = c.action.to_owned();
+    r.resource = c.key.clone();
+    r
+}
