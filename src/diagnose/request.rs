@@ -860,20 +860,37 @@ pub fn principal_context(
                 for (k, v) in tags {
                     ctx.set(&format!("aws:PrincipalTag/{k}"), v.clone());
                 }
+                // Session tags passed at AssumeRole override the role's tags of the same key
+                // and are not in the snapshot.
+                if p.kind == PrincipalKind::AssumedRole && !tags.is_empty() {
+                    notes_out.note_inferred(
+                        "aws:PrincipalTag/*: the role's IAM tags; session tags passed at AssumeRole (not in the snapshot) would override them"
+                            .to_owned(),
+                    );
+                }
             }
             Known::Unknown(why) => notes_out.note_gap(format!("aws:PrincipalTag/* unknown: {why}")),
         }
     }
 }
 
-/// Where [`principal_context`] reports what it could not set.
+/// Where [`principal_context`] reports what it could not set, and what it set by inference.
 pub trait NoteSink {
     fn note_gap(&mut self, what: String);
+    /// A key set by inference; by default reported like a gap.
+    fn note_inferred(&mut self, what: String) {
+        self.note_gap(what);
+    }
 }
 
 impl NoteSink for Notes {
     fn note_gap(&mut self, what: String) {
         self.gap(what);
+    }
+    fn note_inferred(&mut self, what: String) {
+        if !self.inferred.contains(&what) {
+            self.inferred.push(what);
+        }
     }
 }
 

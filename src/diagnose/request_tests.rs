@@ -259,6 +259,13 @@ fn cross_account_caller_resolved_through_the_snapshot_unique_id() {
         Some("arn:aws:iam::111111111111:role/app/reader")
     );
     assert_eq!(val(&r, "aws:PrincipalTag/team"), Some("red"));
+    assert!(
+        r.inferred
+            .iter()
+            .any(|i| i.starts_with("aws:PrincipalTag/*")),
+        "session tags could override: {:?}",
+        r.inferred
+    );
     assert_eq!(
         state(&r, "aws:PrincipalOrgID"),
         "absent",

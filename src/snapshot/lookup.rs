@@ -572,7 +572,11 @@ impl Snapshot {
         self.authz_input_with_session(req, session)
     }
 
-    /// [`Snapshot::authz_input`] with the session policies known from elsewhere.
+    /// [`Snapshot::authz_input`] with the session policies known from elsewhere. Pass
+    /// `Known(None)` for a role session created without a session policy (no restriction),
+    /// but `Known(Some(vec![]))` for a federated user whose GetFederationToken passed none:
+    /// such a session has no permissions beyond what a resource policy grants the session
+    /// itself (IAM user guide, "Permissions for GetFederationToken").
     pub fn authz_input_with_session(
         &self,
         req: &Request,
