@@ -29,6 +29,9 @@ use crate::source::Origin;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+/// A request and the engine's answer on it.
+pub type Evaluated = (Request, Arc<Evaluation>);
+
 /// Session policies as the engine takes them.
 type SessionPolicies = Known<Option<Vec<PolicyRef>>>;
 
@@ -59,7 +62,7 @@ pub struct Analysis {
     pub verdict: PolicyVerdict,
     pub rules: Vec<RuleResult>,
     /// The KMS call S3 would make, and the engine's answer on it.
-    pub kms: Option<(KmsCall, Option<Arc<Evaluation>>)>,
+    pub kms: Option<(KmsCall, Option<Evaluated>)>,
     /// The engine's answer on s3:ListBucket (missing-key rule), when asked.
     pub list_bucket: Option<Arc<Evaluation>>,
     /// Where the session policy came from, when the caller is a session.
@@ -486,7 +489,7 @@ impl<'a> Diagnoser<'a> {
         bucket: &str,
         key: Option<&str>,
         s: &Snapshot,
-    ) -> (RuleOutcome, Option<Arc<Evaluation>>) {
+    ) -> (RuleOutcome, Option<Evaluated>) {
         let object_arn = match key {
             Some(k) => format!("arn:aws:s3:::{bucket}/{k}"),
             None => format!("arn:aws:s3:::{bucket}"),
@@ -543,6 +546,12 @@ impl<'a> Diagnoser<'a> {
         if let Some(acct) = &req.principal.account {
             kreq.context.set("kms:CallerAccount", acct.clone());
         }
+        // S3 calls KMS with the caller's credentials (forward access sessions): the call comes
+        // via an AWS service, not through the caller's network path, so the caller's endpoint
+        // is absent and the source IP KMS sees is not in the record.
+        kreq.context.set("aws:ViaAWSService", "true");
+        kreq.context.mark_absent("aws:SourceVpce");
+        kreq.context.values.remove("aws:sourceip");
         let mut kinput = s.authz_input_with_session(&kreq, input.session.clone());
         // S3 calls KMS itself: the caller's VPC endpoint is not on that path.
         kinput.vpc_endpoint = Known::Known(None);
@@ -618,7 +627,7 @@ impl<'a> Diagnoser<'a> {
             cross_account: req.principal.account.as_deref() != Some(kms_key.account.as_str()),
             unknown: (!unknown.is_empty()).then(|| unknown.join("; ")),
         };
-        (kms::check(call, &side, denial.as_ref()), Some(e))
+        (kms::check(call, &side, denial.as_ref()), Some((kreq, e)))
     }
 
     /// Fills the verdict fields of the finding from one analysis.

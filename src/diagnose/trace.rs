@@ -97,7 +97,7 @@ pub fn explanation<'a>(
                     encryption_context_aws_s3_arn: &c.context_arn,
                     bucket_key: c.bucket_key,
                     key_from: c.source,
-                    evaluation: e.as_deref(),
+                    evaluation: e.as_ref().map(|(_, e)| e.as_ref()),
                 }),
                 list_bucket: a.list_bucket.as_deref(),
             })
@@ -159,8 +159,8 @@ pub fn render_text(event: &Event, analyses: &[Analysis], f: &Finding) -> String 
                 if c.bucket_key { ", S3 Bucket Key" } else { "" },
                 c.source
             );
-            if let Some(e) = e {
-                out.push_str(&indent(&policy::render_text(&kms_request(a, c), e), "    "));
+            if let Some((r, e)) = e {
+                out.push_str(&indent(&policy::render_text(r, e), "    "));
             }
         }
     }
@@ -220,13 +220,4 @@ pub fn render_text(event: &Event, analyses: &[Analysis], f: &Finding) -> String 
         let _ = writeln!(out, "fix:          {r}");
     }
     out
-}
-
-/// The KMS request as the engine saw it, for the trace (same principal and context plus the
-/// KMS keys).
-fn kms_request(a: &Analysis, c: &super::kms::KmsCall) -> Request {
-    let mut r = a.request.clone();
-    r.action = c.action.to_owned();
-    r.resource = c.key.clone();
-    r
 }

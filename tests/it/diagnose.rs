@@ -1459,3 +1459,105 @@ fn bundled_sample_diagnoses_every_root_cause() {
         assert!(causes.contains(c), "the sample lacks {c}");
     }
 }
+
+// ----------------------------------------------------------------- explain
+
+fn sample_id(cause: &str) -> String {
+    let expected: Value = serde_json::from_slice(
+        &std::fs::read(crate::util::repo_root().join("tests/fixtures/diagnose-expected.json"))
+            .expect("expected file"),
+    )
+    .expect("json");
+    expected["findings"]
+        .as_array()
+        .and_then(|a| a.iter().find(|f| f["root_cause"] == cause))
+        .and_then(|f| f["event_id"].as_str())
+        .expect("a sample event with that cause")
+        .to_owned()
+}
+
+/// explain prints the rebuilt request, every layer with its statements, the S3 rules, the
+/// verdict and the fix; the S3 Bucket Key context shows in the KMS part.
+#[test]
+fn explain_traces_request_layers_rules_verdict_and_fix() {
+    let mut c = denytrail();
+    c.args(["explain", &sample_id("kms")]);
+    let (out, stdout, stderr) = run(c);
+    assert!(out.status.success(), "{stderr}");
+    for needle in [
+        "principal: arn:aws:iam::222222222222:user/alice",
+        "action:    s3:GetObject",
+        "aws:sourcevpce: absent",
+        "identity-based policy: allow",
+        "Allow `KmsBucket`: applies",
+        "kms                  explains the denial",
+        "aws:s3:arn = arn:aws:s3:::dt-kms-bucket, S3 Bucket Key",
+        "kms:Decrypt",
+        "root_cause:   kms",
+        "fix:",
+    ] {
+        assert!(stdout.contains(needle), "missing `{needle}` in:\n{stdout}");
+    }
+}
+
+/// The same trace as JSON, with the finding inside; the explicit deny's statement is named.
+#[test]
+fn explain_json_carries_the_finding_and_the_evaluation() {
+    let id = sample_id("scp");
+    let mut c = denytrail();
+    c.args(["explain", &id, "--format", "json"]);
+    let (out, stdout, stderr) = run(c);
+    assert!(out.status.success(), "{stderr}");
+    let v: Value = serde_json::from_str(&stdout).expect("one JSON document");
+    assert_eq!(v["event_id"], id.as_str());
+    assert_eq!(v["finding"]["root_cause"], "scp");
+    assert_eq!(v["finding"]["statement_sid"], "DenyS3Deletes");
+    let req = &v["requests"][0];
+    assert_eq!(req["request"]["action"], "s3:DeleteObject");
+    assert!(
+        req["evaluation"]["layers"]
+            .as_array()
+            .is_some_and(|l| l.len() == 7),
+        "{req:#}"
+    );
+}
+
+/// An event piped on stdin is explained against the snapshot; a missing id is an error that
+/// says what to do.
+#[test]
+fn explain_reads_an_event_from_stdin_and_reports_unknown_ids() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let record = json!({"eventVersion": "1.10", "eventID": "stdin-1", "eventTime": "2026-11-20T09:00:00Z", "eventSource": "s3.amazonaws.com",
+        "eventName": "GetObject", "awsRegion": "us-east-1", "sourceIPAddress": "203.0.113.9", "errorCode": "AccessDenied", "errorMessage": "Access Denied",
+        "userIdentity": user_id(PROD, "bob"), "recipientAccountId": PROD, "requestParameters": {"bucketName": "dt-app-data", "key": "reports/q3.csv"}});
+    let mut c = denytrail();
+    c.args(["explain", "-", "--snapshot", "sample-logs/snapshot"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = c.spawn().expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(record.to_string().as_bytes())
+        .expect("write");
+    let out = child.wait_with_output().expect("wait");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("root_cause:   missing_allow"), "{stdout}");
+
+    let mut c = denytrail();
+    c.args(["explain", "no-such-event"]);
+    let (out, _, stderr) = run(c);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("no-such-event") && stderr.contains("explain -"),
+        "{stderr}"
+    );
+}
