@@ -12,6 +12,7 @@
 //!    [`principal::Form`](super::principal::Form)): a grant to the IAM user ARN or to the role
 //!    session ARN stands alone; a grant to the role ARN (or to the IAM user that federated) is
 //!    limited by the boundary and session policy; a grant to the account only delegates;
+//!    KMS key policies and role trust policies must allow even within one account;
 //! 6. cross-account: the caller's side (identity ∩ boundary ∩ session) **and** the resource
 //!    policy must both allow. Anonymous callers and services: only the resource policy can.
 //!
@@ -341,10 +342,19 @@ pub fn authorize(req: &Request, input: &AuthzInput) -> Evaluation {
         (Some(a), Some(b)) => Tri::from_bool(a == b),
         _ => Tri::Unknown,
     };
-    let same_permit = identity_path
-        .or(g.alone)
+    // KMS keys and role trust policies: "the key policy must allow even within one account"
+    // (AWS-NOTES; KMS developer guide "key policies"); a grant to the account only enables
+    // IAM policies.
+    let resource_required = resource_policy_required(req);
+    let via_resource = g
+        .alone
         .or(g.role.and(b_ok).and(s_ok))
         .or(g.account.and(identity_path));
+    let same_permit = if resource_required {
+        via_resource
+    } else {
+        identity_path.or(via_resource)
+    };
     let cross_permit = res_any.and(if no_iam { Tri::Yes } else { identity_path });
     let permit = match same {
         Tri::Yes => same_permit,
@@ -404,7 +414,9 @@ pub fn authorize(req: &Request, input: &AuthzInput) -> Evaluation {
         blockers.push(implicit(&vpce));
     }
     if permit == Tri::No {
-        if same == Tri::Yes {
+        if same == Tri::Yes && resource_required && res_any == Tri::No {
+            blockers.push(implicit(&resource));
+        } else if same == Tri::Yes {
             // Same account: nothing grants it. Name the first IAM-side layer that fails; when
             // the identity policies themselves lack the Allow, that is "missing_allow".
             // A bucket-policy grant to the role ARN (or the federating user) stands unless the
@@ -487,6 +499,24 @@ pub fn authorize(req: &Request, input: &AuthzInput) -> Evaluation {
         blockers,
         unknowns,
     }
+}
+
+/// KMS key policies and IAM role trust policies must allow even within one account.
+fn resource_policy_required(req: &Request) -> bool {
+    let mut parts = req.resource.splitn(6, ':');
+    let (arn, service) = (parts.next(), parts.nth(1));
+    if arn != Some("arn") {
+        return false;
+    }
+    let action = req.action.to_ascii_lowercase();
+    service == Some("kms")
+        || (service == Some("iam")
+            && action.starts_with("sts:assumerole")
+            && req
+                .resource
+                .splitn(6, ':')
+                .nth(5)
+                .is_some_and(|r| r.starts_with("role/")))
 }
 
 /// Human name of a layer, as AWS's messages say it.

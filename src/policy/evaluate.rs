@@ -169,12 +169,9 @@ fn resource_matches(e: &Elem<condition::StrValue>, env: &Env) -> (Tri, Option<Mi
 }
 
 /// Evaluates one statement against the request.
-pub fn statement(st: &Statement, policy_id: &str, env: &Env) -> StatementTrace {
+pub fn statement(st: &Statement, env: &Env) -> StatementTrace {
     let mut trace = StatementTrace {
-        statement: StatementRef {
-            policy_id: policy_id.to_owned(),
-            statement: st.sid.clone(),
-        },
+        statement: st.sref.clone(),
         effect: st.effect,
         applies: Tri::Yes,
         why: Vec::new(),
@@ -256,11 +253,7 @@ pub fn statement(st: &Statement, policy_id: &str, env: &Env) -> StatementTrace {
 pub fn policy(p: &Policy, env: &Env) -> PolicyTrace {
     PolicyTrace {
         policy_id: p.id.clone(),
-        statements: p
-            .statements
-            .iter()
-            .map(|s| statement(s, &p.id, env))
-            .collect(),
+        statements: p.statements.iter().map(|s| statement(s, env)).collect(),
     }
 }
 

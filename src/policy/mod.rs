@@ -13,6 +13,7 @@
 //! [`evaluate`] (statements, with a trace), [`authorize`] (layers → [`Evaluation`]).
 
 pub mod authorize;
+pub mod cache;
 pub mod condition;
 pub mod err;
 pub mod evaluate;
@@ -28,6 +29,7 @@ pub mod wildcard;
 mod tests;
 
 pub use authorize::{authorize, Blocker, Evaluation, LayerTrace, LevelTrace};
+pub use cache::{CacheStats, VerdictCache};
 pub use err::{PolicyError, StatementProblem};
 pub use evaluate::{Mismatch, PolicyTrace, StatementTrace};
 pub use explain::{render_text, Trace};

@@ -9,6 +9,7 @@
 use super::condition::{Condition, Operator, StrValue};
 use super::err::{PolicyError, StatementProblem};
 use super::principal::Entry;
+use super::types::StatementRef;
 use super::wildcard::{self, Tok};
 use serde_json::Value;
 
@@ -21,6 +22,12 @@ pub struct Policy {
     pub statements: Vec<Statement>,
     /// The document as given (decoded), for display and remediation text.
     pub document: Value,
+    /// Every context key the policy reads (condition keys and policy variables), lower-cased,
+    /// sorted: what a verdict cache must key on.
+    pub keys: Vec<String>,
+    /// A hash of the id and the document, stable for the life of the process: identifies the
+    /// policy's content in cache keys.
+    pub fingerprint: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -75,6 +82,8 @@ pub struct Statement {
     pub index: usize,
     /// `Sid`, else `#N`.
     pub sid: String,
+    /// The policy id and `sid`, ready for traces.
+    pub sref: StatementRef,
     pub effect: Effect,
     pub action: Elem<ActionPattern>,
     /// `None` when the statement has neither `Resource` nor `NotResource` (trust policies).
@@ -171,19 +180,49 @@ impl Policy {
         };
         let mut statements = Vec::with_capacity(raw_statements.len());
         for (index, st) in raw_statements.into_iter().enumerate() {
-            statements.push(parse_statement(index, st).map_err(|(statement, problem)| {
-                PolicyError::Statement {
-                    policy: id.clone(),
-                    statement,
-                    problem,
-                }
-            })?);
+            statements.push(
+                parse_statement(index, st)
+                    .map(|mut s| {
+                        s.sref.policy_id.clone_from(&id);
+                        s
+                    })
+                    .map_err(|(statement, problem)| PolicyError::Statement {
+                        policy: id.clone(),
+                        statement,
+                        problem,
+                    })?,
+            );
         }
+        let mut keys: Vec<String> = statements
+            .iter()
+            .flat_map(|s| {
+                let res_vars = s.resource.iter().flat_map(|e| match e {
+                    Elem::Is(v) | Elem::Not(v) => v.iter().flat_map(|x| x.template.variables()),
+                });
+                s.conditions
+                    .iter()
+                    .flat_map(|c| std::iter::once(c.key_lc.as_str()).chain(c.variable_keys()))
+                    .chain(res_vars)
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        keys.sort();
+        keys.dedup();
+        let fingerprint = {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            id.hash(&mut h);
+            document.to_string().hash(&mut h);
+            h.finish()
+        };
         Ok(Policy {
             id,
             version,
             statements,
             document,
+            keys,
+            fingerprint,
         })
     }
 
@@ -252,6 +291,10 @@ fn parse_statement(index: usize, v: &Value) -> StResult<Statement> {
     };
     Ok(Statement {
         index,
+        sref: StatementRef {
+            policy_id: String::new(),
+            statement: sid.clone(),
+        },
         sid,
         effect,
         action,

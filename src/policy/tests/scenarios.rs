@@ -803,3 +803,48 @@ fn non_matching_statements_carry_fixed_reason_codes() {
         }]
     );
 }
+
+/// KMS key policies (AWS-NOTES; KMS developer guide, "Key policies"): "the key policy must
+/// allow even within one account" — an identity policy alone does not reach the key, a key
+/// policy naming the account only enables IAM policies, one naming the role grants directly.
+#[test]
+fn kms_key_policy_must_allow_even_in_the_same_account() {
+    let key = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    let mut i = input();
+    i.identity = Known::Known(vec![allow("p", "kms:Decrypt", "*")]);
+    i.resource = Known::Known(Some(pol(
+        key,
+        r#"{"Statement":[{"Sid":"Admins","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/admin"},"Action":"kms:*","Resource":"*"}]}"#,
+    )));
+    let e = authorize(&req(session(A, "app", "s1"), "kms:Decrypt", key), &i);
+    assert_eq!(e.decision, Decision::ImplicitDeny);
+    assert_eq!(blocker(&e), (Layer::Resource, Decision::ImplicitDeny));
+    // The key policy enables IAM policies by naming the account.
+    i.resource = Known::Known(Some(pol(
+        key,
+        r#"{"Statement":[{"Sid":"EnableIAM","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"}]}"#,
+    )));
+    assert_eq!(
+        authorize(&req(session(A, "app", "s1"), "kms:Decrypt", key), &i).decision,
+        Decision::Allow
+    );
+    // ... which still needs the IAM policy.
+    i.identity = Known::Known(vec![]);
+    let e = authorize(&req(session(A, "app", "s1"), "kms:Decrypt", key), &i);
+    assert_eq!(
+        (e.decision, blocker(&e)),
+        (
+            Decision::ImplicitDeny,
+            (Layer::Identity, Decision::ImplicitDeny)
+        )
+    );
+    // A key policy naming the role grants without any IAM policy.
+    i.resource = Known::Known(Some(pol(
+        key,
+        r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/app"},"Action":"kms:Decrypt","Resource":"*"}]}"#,
+    )));
+    assert_eq!(
+        authorize(&req(session(A, "app", "s1"), "kms:Decrypt", key), &i).decision,
+        Decision::Allow
+    );
+}
