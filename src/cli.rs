@@ -48,6 +48,8 @@ pub enum Command {
     Report(cmd::report::Args),
     /// Decide one request offline against a snapshot and print the full policy trace.
     Simulate(cmd::simulate::Args),
+    /// Collect the policies in force from AWS into a snapshot folder (SNAPSHOT.md layout).
+    Snapshot(cmd::snapshot::Args),
 }
 
 /// Parses the command line. `Err` carries the exit status when there is nothing to run:

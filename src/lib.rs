@@ -14,10 +14,14 @@
 //! [`messages`] is the only writer to stderr and the only counter of problems, so nothing is
 //! lost silently and the exit status can say whether input was skipped.
 
+#[cfg(feature = "aws")]
+pub mod aws;
 #[cfg(all(feature = "aws", feature = "reports"))]
 pub mod cli;
 #[cfg(all(feature = "aws", feature = "reports"))]
 pub mod cmd;
+#[cfg(feature = "aws")]
+pub mod collect;
 pub mod diagnose;
 pub mod findings;
 pub mod messages;

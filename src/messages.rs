@@ -133,3 +133,9 @@ impl Default for Progress {
         Progress::new()
     }
 }
+
+/// Prints one problem that did not stop the run (`denytrail: <where>: <what>; <what to do>`).
+/// The caller counts it; this only writes.
+pub fn problem(text: &str) {
+    eprintln!("denytrail: {text}");
+}

@@ -3,9 +3,11 @@
 //! counted, and the run goes on.
 
 pub mod analyze;
+pub mod aws_args;
 pub mod explain;
 pub mod report;
 pub mod simulate;
+pub mod snapshot;
 pub mod snapshot_arg;
 
 use crate::cli::{Cli, Command};
@@ -40,5 +42,6 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Report(args) => report::run(args),
         Command::Simulate(args) => simulate::run(args),
         Command::Explain(args) => explain::run(args),
+        Command::Snapshot(args) => snapshot::run(args),
     }
 }

@@ -1,7 +1,9 @@
 //! The integration tests: one binary, one module per area.
 
+mod aws;
 mod cli;
 mod diagnose;
+mod loopback;
 mod moto;
 mod report;
 mod scan;
