@@ -14,6 +14,9 @@ const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 /// uninterrupted stretches, small enough to fit in L2 with the inflate window.
 const READ_CHUNK: usize = 256 * 1024;
 
+/// CloudTrail compresses about 10:1; the first allocation assumes at most this.
+const MAX_HINT_RATIO: usize = 32;
+
 pub fn is_gzip(bytes: &[u8]) -> bool {
     bytes.starts_with(&GZIP_MAGIC)
 }
@@ -47,14 +50,16 @@ impl InflateBuf {
     /// Inflates the gzip `input` (all members) into the buffer, up to `cap` bytes.
     pub fn inflate(&mut self, input: &[u8], cap: usize) -> Inflated {
         self.filled = 0;
-        // ISIZE (the last 4 bytes) is the size mod 2^32 of the last member only: a hint for
-        // the first allocation, not a promise.
+        // ISIZE (the last 4 bytes) is the size mod 2^32 of the last member only, and garbage
+        // in a truncated file: a hint for the first allocation, bounded by a generous ratio
+        // to the input so a damaged trailer cannot make us allocate the cap.
         let hint = input
             .len()
             .checked_sub(4)
             .and_then(|at| input.get(at..))
             .and_then(|b| <[u8; 4]>::try_from(b).ok())
             .map_or(0, |b| u32::from_le_bytes(b) as usize)
+            .min(input.len().saturating_mul(MAX_HINT_RATIO))
             .min(cap);
         if self.buf.len() < hint {
             self.buf.resize(hint, 0);
@@ -70,7 +75,7 @@ impl InflateBuf {
                     Err(e) => Inflated::Damaged(describe(&e)),
                 };
             }
-            if self.buf.len() - self.filled < READ_CHUNK {
+            if self.filled == self.buf.len() {
                 let want = (self.filled + READ_CHUNK).min(cap.max(self.filled + 1));
                 let grow = want.max(self.buf.len().saturating_mul(3) / 2).min(cap);
                 self.buf.resize(grow.max(want), 0);
@@ -133,6 +138,20 @@ mod tests {
         assert!(matches!(r, Inflated::Damaged(_)), "{r:?}");
         assert!(!b.doc().is_empty());
         assert_eq!(b.doc(), &data[..b.doc().len()]);
+    }
+
+    #[test]
+    fn a_damaged_trailer_does_not_size_the_buffer() {
+        let mut z = gz(b"{}");
+        let n = z.len();
+        z[n - 4..].copy_from_slice(&u32::MAX.to_le_bytes());
+        let mut b = InflateBuf::default();
+        let _ = b.inflate(&z, 1 << 30);
+        assert!(
+            b.buf.len() <= READ_CHUNK + z.len() * MAX_HINT_RATIO,
+            "{}",
+            b.buf.len()
+        );
     }
 
     #[test]
