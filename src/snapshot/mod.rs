@@ -8,6 +8,15 @@
 //! (`insufficient_snapshot`) instead of guessing. A malformed file is a [`SnapshotProblem`]
 //! naming its path; the rest loads. Every policy document is decoded and compiled once here.
 //!
+//! File conventions beyond SNAPSHOT.md, shared with the `snapshot` collector: a call that
+//! answers "not configured" is written as the CLI's wrapper key set to `null`
+//! (`{"Policy": null}`, `{"OwnershipControls": null}`, `{"PublicAccessBlockConfiguration":
+//! null}`, `{"ServerSideEncryptionConfiguration": null}`) and loads as `Known(None)`;
+//! `{"Organization": null}` says the accounts are in no organization; a KMS key file may list
+//! the key's `Aliases`; paged outputs may be one object, an array of pages or concatenated
+//! pages. Dates (`CreateDate`, CLI or boto3 format) are not read: they play no part in
+//! authorization.
+//!
 //! Policy ids (FINDINGS.md `policy_id`): managed policies by ARN; inline policies, which have
 //! no ARN, as `<user/group/role ARN>#<PolicyName>`; `bucket-policy:<bucket>`; SCP/RCP ids
 //! (`p-…`); the endpoint id (`vpce-…`); key policies by key ARN.
