@@ -152,8 +152,14 @@ pub struct Aggregates {
 impl Aggregates {
     /// Aggregates one findings frame (see [`super::frame::findings_frame`]).
     pub fn from_frame(frame: &DataFrame) -> Result<Aggregates> {
+        Aggregates::from_frame_for(frame, &Dimension::ALL)
+    }
+
+    /// Aggregates only the given dimensions (the others stay absent: `groups` of them is
+    /// empty).
+    pub fn from_frame_for(frame: &DataFrame, dims: &[Dimension]) -> Result<Aggregates> {
         let mut partials = BTreeMap::new();
-        for dim in Dimension::ALL {
+        for &dim in dims {
             let mut keys = dim.partial_keys();
             keys.push(c::REMEDIATION);
             let df = frame

@@ -11,7 +11,7 @@ use crate::findings::{CallerClass, RootCause};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use polars::prelude::*;
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// What to put in the report.
 #[derive(Debug, Clone)]
@@ -167,13 +167,6 @@ const SECTION_DIMENSIONS: [Dimension; 9] = [
     Dimension::Day,
 ];
 
-/// Dimensions whose groups carry their events (the drill-down of the HTML report).
-const DRILL_DOWN: [Dimension; 3] = [
-    Dimension::RootCause,
-    Dimension::Principal,
-    Dimension::Bucket,
-];
-
 fn ms_lit(t: DateTime<Utc>) -> Expr {
     lit(t.timestamp_millis()).cast(DataType::Datetime(TimeUnit::Milliseconds, None))
 }
@@ -271,54 +264,81 @@ pub fn read_groups(df: &DataFrame, dim: Dimension) -> Result<Vec<Group>> {
     Ok(groups)
 }
 
-/// The earliest events of one group (own workloads), for the drill-down.
+/// The earliest events of every group of `dim` (own workloads), for the drill-down: one
+/// group-by over the frame, each group's rows sorted by time and cut to `limit`.
 fn group_events(
     frame: &DataFrame,
     dim: Dimension,
-    keys: &[Option<String>],
     limit: usize,
-) -> Result<Vec<EventRow>> {
-    let mut pred = class_filter(&LEAD_CLASSES);
-    for (name, value) in dim.keys().iter().zip(keys) {
-        pred = pred.and(match value {
-            Some(v) => col(*name).eq(lit(v.clone())),
-            None => col(*name).is_null(),
-        });
-    }
+) -> Result<HashMap<Vec<Option<String>>, Vec<EventRow>>> {
+    const COLS: [&str; 8] = [
+        c::EVENT_ID,
+        c::EVENT_TIME,
+        c::PRINCIPAL_ARN,
+        c::ACTION,
+        c::RESOURCE_ARN,
+        c::SOURCE_IP,
+        c::ROOT_CAUSE,
+        c::REASON,
+    ];
+    let order = SortMultipleOptions::default().with_nulls_last(true);
+    let aggs: Vec<Expr> = COLS
+        .iter()
+        .map(|name| {
+            col(*name)
+                .sort_by([col(c::TS), col(c::EVENT_ID)], order.clone())
+                .head(Some(limit))
+                // Prefixed: a key column (root_cause, principal_arn) is also listed.
+                .alias(format!("ev_{name}"))
+        })
+        .collect();
     let df = frame
         .clone()
         .lazy()
-        .filter(pred)
-        .sort_by_exprs(
-            [col(c::TS), col(c::EVENT_ID)],
-            SortMultipleOptions::default().with_nulls_last(true),
-        )
-        .limit(limit as IdxSize)
+        .filter(class_filter(&LEAD_CLASSES))
+        .group_by(dim.keys().iter().map(|k| col(*k)).collect::<Vec<_>>())
+        .agg(aggs)
         .collect()?;
-    let s = |name: &str| df.column(name).and_then(|c| c.str().cloned());
-    let (id, time, principal, action, resource, ip, cause, reason) = (
-        s(c::EVENT_ID)?,
-        s(c::EVENT_TIME)?,
-        s(c::PRINCIPAL_ARN)?,
-        s(c::ACTION)?,
-        s(c::RESOURCE_ARN)?,
-        s(c::SOURCE_IP)?,
-        s(c::ROOT_CAUSE)?,
-        s(c::REASON)?,
-    );
-    let own = |ca: &StringChunked, i: usize| ca.get(i).map(str::to_string);
-    Ok((0..df.height())
-        .map(|i| EventRow {
-            event_id: own(&id, i).unwrap_or_default(),
-            event_time: own(&time, i),
-            principal_arn: own(&principal, i),
-            action: own(&action, i),
-            resource_arn: own(&resource, i),
-            source_ip: own(&ip, i),
-            root_cause: own(&cause, i),
-            reason: own(&reason, i),
-        })
-        .collect())
+    let keys: Vec<&StringChunked> = dim
+        .keys()
+        .iter()
+        .map(|k| df.column(k).and_then(|c| c.str()))
+        .collect::<PolarsResult<_>>()?;
+    let lists: Vec<&ListChunked> = COLS
+        .iter()
+        .map(|name| df.column(&format!("ev_{name}")).and_then(|c| c.list()))
+        .collect::<PolarsResult<_>>()?;
+    let mut out = HashMap::with_capacity(df.height());
+    for row in 0..df.height() {
+        let key: Vec<Option<String>> = keys
+            .iter()
+            .map(|k| k.get(row).map(str::to_string))
+            .collect();
+        let mut cols: Vec<Vec<Option<String>>> = Vec::with_capacity(COLS.len());
+        for list in &lists {
+            let values = match list.get_as_series(row) {
+                Some(s) => s.str()?.iter().map(|v| v.map(str::to_string)).collect(),
+                None => Vec::new(),
+            };
+            cols.push(values);
+        }
+        let n = cols.first().map_or(0, Vec::len);
+        let at = |c: usize, i: usize| cols.get(c).and_then(|v| v.get(i)).cloned().flatten();
+        let events = (0..n)
+            .map(|i| EventRow {
+                event_id: at(0, i).unwrap_or_default(),
+                event_time: at(1, i),
+                principal_arn: at(2, i),
+                action: at(3, i),
+                resource_arn: at(4, i),
+                source_ip: at(5, i),
+                root_cause: at(6, i),
+                reason: at(7, i),
+            })
+            .collect();
+        out.insert(key, events);
+    }
+    Ok(out)
 }
 
 fn sum_counts(groups: &[Group]) -> u64 {
@@ -372,9 +392,10 @@ pub fn summarize(frame: &DataFrame, opts: &SummaryOptions) -> Result<Summary> {
     let mut sections = Vec::new();
     for dim in SECTION_DIMENSIONS {
         let mut groups = read_groups(&agg.groups(dim, lead, Some(opts.top))?, dim)?;
-        if DRILL_DOWN.contains(&dim) {
+        if opts.events_per_group > 0 && !groups.is_empty() {
+            let mut events = group_events(&current, dim, opts.events_per_group)?;
             for g in &mut groups {
-                g.events = group_events(&current, dim, &g.keys, opts.events_per_group)?;
+                g.events = events.remove(&g.keys).unwrap_or_default();
             }
         }
         // A VPC endpoint or source IP table of "(none)" alone says nothing.
@@ -499,7 +520,10 @@ fn compare(
 ) -> Result<Comparison> {
     let len = to - from;
     let (pfrom, pto) = (from - len, from);
-    let before = Aggregates::from_frame(&window(frame, pfrom, pto)?)?;
+    let before = Aggregates::from_frame_for(
+        &window(frame, pfrom, pto)?,
+        &[Dimension::RootCause, Dimension::Principal],
+    )?;
     let lead = Some(&LEAD_CLASSES[..]);
     let causes_now = read_groups(
         &now.groups(Dimension::RootCause, lead, None)?,
@@ -604,6 +628,15 @@ mod tests {
         assert_eq!(causes.groups.len(), 2, "missing_allow is noise only");
         assert_eq!(causes.groups[0].keys, vec![Some("scp".to_string())]);
         assert_eq!(causes.groups[0].events.len(), 2);
+        // Every section drills down: the bucket group holds its three own events, in time
+        // order, and none of the noise.
+        let bucket = s.sections.iter().find(|x| x.dimension == "bucket").unwrap();
+        let ids: Vec<&str> = bucket.groups[0]
+            .events
+            .iter()
+            .map(|e| e.event_id.as_str())
+            .collect();
+        assert_eq!(ids, ["a", "b", "c"]);
         assert_eq!(s.folded.len(), 2);
         assert_eq!(s.folded[0].caller_class, "anonymous");
         assert_eq!(
