@@ -57,6 +57,16 @@ pub fn s3_client(conf: &SdkConfig, region: Option<&str>) -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(b.build())
 }
 
+/// The region a `LocationConstraint` names: empty = us-east-1, `EU` = eu-west-1 (S3's legacy
+/// values).
+pub fn region_of_location(constraint: &str) -> &str {
+    match constraint {
+        "" => "us-east-1",
+        "EU" => "eu-west-1",
+        r => r,
+    }
+}
+
 /// The error code AWS answered (`AccessDenied`, `NoSuchBucketPolicy`, ...), if it answered.
 pub fn error_code<E: ProvideErrorMetadata>(err: &E) -> Option<&str> {
     err.code()

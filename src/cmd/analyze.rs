@@ -10,7 +10,6 @@ use crate::report::{Filter, Format, SummaryOptions};
 use crate::scan::table;
 use crate::scan::window::{parse_time, End};
 use crate::scan::{self, Denial, ScanConfig, ScanStats, TimeWindow};
-use crate::source::LocalSource;
 use anyhow::{bail, Context};
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -26,6 +25,8 @@ pub struct Args {
     pub filters: super::report::FilterArgs,
     #[command(flatten)]
     pub output: super::report::OutputArgs,
+    #[command(flatten)]
+    pub live: super::live::LiveArgs,
 }
 
 /// What to read.
@@ -72,16 +73,22 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         accounts: filter.accounts().to_vec(),
         ..ScanConfig::default()
     };
-    let source = LocalSource::new(roots(&args.input)?);
+    let roots = if args.live.cloudtrail_api && args.input.paths.is_empty() {
+        Vec::new()
+    } else {
+        roots(&args.input)?
+    };
     let format = args.output.resolved_format()?;
-    let (snapshot, snapshot_problems) = args.snapshot.load(args.input.paths.is_empty())?;
+    let (snapshot, snapshot_problems) = args
+        .snapshot
+        .load(args.input.paths.is_empty() && !args.live.cloudtrail_api)?;
     let progress = Progress::new();
     let streaming = format == Format::Jsonl
         && args.output.output.is_none()
         && !args.output.timeline
         && !args.output.compare_previous;
     let sink = scan::CollectSink::default();
-    let out = scan::scan_source(&source, &cfg, &sink, &progress);
+    let out = super::live::scan_inputs(&roots, &args.live, &cfg, &sink, &progress)?;
     progress.finish();
     let denials = sink.into_inner();
     let diag = Diagnoser::new(snapshot.as_ref(), &out.evidence);

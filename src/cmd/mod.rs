@@ -5,6 +5,7 @@
 pub mod analyze;
 pub mod aws_args;
 pub mod explain;
+pub mod live;
 pub mod report;
 pub mod simulate;
 pub mod snapshot;

@@ -96,16 +96,6 @@ pub async fn collect(
     Ok(regions)
 }
 
-/// The region a `LocationConstraint` names: empty = us-east-1, `EU` = eu-west-1 (S3's legacy
-/// values).
-pub fn region_of_location(constraint: &str) -> &str {
-    match constraint {
-        "" => "us-east-1",
-        "EU" => "eu-west-1",
-        r => r,
-    }
-}
-
 async fn one_bucket(
     conf: &SdkConfig,
     account: &str,
@@ -126,7 +116,7 @@ async fn one_bucket(
                 Value::String(c.to_owned())
             };
             ctx.write(&dir("location.json"), &json!({ "LocationConstraint": v }))?;
-            Some(region_of_location(c).to_owned())
+            Some(crate::aws::region_of_location(c).to_owned())
         }
         Err(e) => {
             ctx.skip(

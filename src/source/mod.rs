@@ -6,8 +6,12 @@
 //! `SourceConfig`). A `LogObject` is also the unit of sharding: a listing can be split across
 //! machines and each part scanned on its own.
 
+#[cfg(feature = "aws")]
+pub mod cloudtrail_api;
 pub mod keypath;
 pub mod local;
+#[cfg(feature = "aws")]
+pub mod s3;
 
 use crate::scan::{Skip, TimeWindow};
 use std::fmt;

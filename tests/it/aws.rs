@@ -22,13 +22,7 @@ const SCP: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"NoDeleteBucket
 /// A `denytrail` command that reaches only `moto` (no profile files, no instance metadata).
 pub fn denytrail_for(moto: &Moto, subcommand: &str) -> Command {
     let mut c = denytrail();
-    c.args([
-        subcommand,
-        "--endpoint-url",
-        &moto.endpoint(),
-        "--region",
-        "us-east-1",
-    ]);
+    c.args([subcommand, "--endpoint-url", &moto.endpoint()]);
     isolate(&mut c);
     c
 }
@@ -36,7 +30,10 @@ pub fn denytrail_for(moto: &Moto, subcommand: &str) -> Command {
 /// Static test credentials, no shared config files, no IMDS: the run can only reach what the
 /// test points it at.
 pub fn isolate(c: &mut Command) {
-    c.env("AWS_ACCESS_KEY_ID", "testing")
+    // The client region comes from the environment: `analyze --region` also selects the
+    // logs' region folders.
+    c.env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
         .env_remove("AWS_SESSION_TOKEN")
         .env_remove("AWS_PROFILE")
@@ -565,5 +562,402 @@ fn snapshot_writes_request_payment_from_the_recorded_s3_answer() {
         matches!(b.request_payment, Known::Known(Payer::Requester)),
         "{:?}",
         b.request_payment
+    );
+}
+
+/// A GetObject request as the Rust SDK sends it (`GET /bucket/key?x-id=GetObject`).
+fn is_get_object(r: &crate::loopback::Request) -> bool {
+    r.method == "GET" && r.target.contains("x-id=GetObject")
+}
+
+/// The sample's log tree (`sample-logs/AWSLogs/...`): relative key, bytes.
+fn sample_tree() -> Vec<(String, Vec<u8>)> {
+    fn walk(dir: &Path, root: &Path, out: &mut Vec<(String, Vec<u8>)>) {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .expect("read_dir")
+            .flatten()
+            .collect();
+        entries.sort_by_key(|e| e.path());
+        for e in entries {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, root, out);
+            } else {
+                let rel = p.strip_prefix(root).expect("under root");
+                let key = rel.to_string_lossy().replace('\\', "/");
+                out.push((key, std::fs::read(&p).expect("read")));
+            }
+        }
+    }
+    let root = crate::util::repo_root().join("sample-logs");
+    let mut out = Vec::new();
+    walk(&root.join("AWSLogs"), &root, &mut out);
+    assert!(
+        !out.is_empty(),
+        "sample-logs/AWSLogs holds the sample trail"
+    );
+    out
+}
+
+async fn upload(moto: &Moto, bucket: &str, objects: &[(String, Vec<u8>)]) {
+    let s3 = moto.s3().await;
+    s3.create_bucket()
+        .bucket(bucket)
+        .send()
+        .await
+        .expect("create_bucket");
+    for (key, body) in objects {
+        s3.put_object()
+            .bucket(bucket)
+            .key(key)
+            .body(body.clone().into())
+            .send()
+            .await
+            .expect("put_object");
+    }
+}
+
+/// Findings as sorted JSON lines without `source_object` (the one field that names where the
+/// event was read).
+fn findings_without_source(stdout: &str) -> Vec<String> {
+    let mut v: Vec<String> = stdout
+        .lines()
+        .map(|l| {
+            let mut f: Value = serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"));
+            if let Some(o) = f.as_object_mut() {
+                o.remove("source_object");
+            }
+            f.to_string()
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn analyze_jsonl(mut c: Command, input: &str, extra: &[&str]) -> (Option<i32>, String, String) {
+    c.arg(input)
+        .args(["--snapshot", "sample-logs/snapshot", "--format", "jsonl"])
+        .args(extra);
+    let (out, stdout, stderr) = run(c);
+    (out.status.code(), stdout, stderr)
+}
+
+/// The S3 log bucket is one more place the same logs come from: `analyze s3://...` gives the
+/// findings the same tree on disk gives, apart from `source_object` (`s3://bucket/key`).
+/// Throttling (503 SlowDown) is retried by the SDK; an object that cannot be fetched (403) is
+/// named, counted as `fetch_failed` (exit 2), and the run goes on with the rest.
+#[test]
+fn analyze_s3_bucket_gives_the_findings_of_the_same_tree_on_disk() {
+    use crate::loopback::{Loopback, Response};
+    let moto = crate::moto_or_skip!();
+    let tree = sample_tree();
+    runtime().block_on(upload(&moto, "trail-logs", &tree));
+
+    let mut local = denytrail();
+    local.arg("analyze");
+    let (code, disk, stderr) = analyze_jsonl(local, "sample-logs/AWSLogs", &[]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let want = findings_without_source(&disk);
+    assert!(!want.is_empty(), "the sample has denials");
+
+    let (code, s3, stderr) =
+        analyze_jsonl(denytrail_for(&moto, "analyze"), "s3://trail-logs/", &[]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(findings_without_source(&s3), want);
+    assert!(
+        s3.contains("\"source_object\":\"s3://trail-logs/AWSLogs/"),
+        "{s3}"
+    );
+
+    // First GET of every object: 503 SlowDown (retried); the second account's file: 403.
+    let (first_key, _) = &tree[0];
+    let (denied_key, _) = tree
+        .iter()
+        .find(|(k, _)| k.contains("diagnose01"))
+        .expect("the sample's diagnosis file");
+    let denied = format!("/trail-logs/{denied_key}");
+    let throttled = std::sync::Mutex::new(std::collections::HashSet::new());
+    let proxy = Loopback::start(
+        std::sync::Arc::new(move |r: &crate::loopback::Request| {
+            if !is_get_object(r) {
+                return None;
+            }
+            let path = r.target.split('?').next().unwrap_or_default().to_owned();
+            if path == denied {
+                return Some(Response {
+                    status: 403,
+                    content_type: "application/xml",
+                    body:
+                        "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>"
+                            .into(),
+                });
+            }
+            let first = throttled
+                .lock()
+                .map(|mut t| t.insert(r.target.clone()))
+                .unwrap_or(false);
+            first.then(|| Response {
+                status: 503,
+                content_type: "application/xml",
+                body: "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>".into(),
+            })
+        }),
+        Some(moto.port()),
+    );
+    let mut c = denytrail();
+    isolate(&mut c);
+    c.args(["analyze", "--endpoint-url", &proxy.endpoint()]);
+    let (code, partial, stderr) = analyze_jsonl(c, "s3://trail-logs/", &[]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!("s3://trail-logs/{denied_key}")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("AccessDenied"), "{stderr}");
+    let gets = proxy
+        .requests()
+        .iter()
+        .filter(|r| is_get_object(r) && r.target.starts_with(&format!("/trail-logs/{first_key}?")))
+        .count();
+    assert_eq!(gets, 2, "one 503, one retry");
+    let partial = findings_without_source(&partial);
+    assert!(
+        !partial.is_empty() && partial.len() < want.len(),
+        "the readable object's findings are there"
+    );
+    assert!(partial.iter().all(|f| want.contains(f)));
+}
+
+/// `--since/--until` become prefixes: over a bucket holding 40 days of logs of several accounts
+/// and regions, a one-day query lists the accounts, their regions and the two day folders that
+/// may hold the day's events (the day and the next, for late deliveries), and downloads only
+/// those files.
+/// `--cache DIR` then serves a second run without a single download, with the same findings.
+#[test]
+fn analyze_s3_lists_only_the_days_asked_for_and_caches_downloads() {
+    use crate::loopback::Loopback;
+    let moto = crate::moto_or_skip!();
+    // The sample's files of one day, copied to each of 40 days (Oct 14 .. Nov 22).
+    let sample: Vec<_> = sample_tree()
+        .into_iter()
+        .filter(|(k, _)| k.contains("/CloudTrail/") && k.contains("/2026/11/20/"))
+        .collect();
+    let mut tree = Vec::new();
+    let start = chrono::NaiveDate::from_ymd_opt(2026, 10, 14).expect("date");
+    for n in 0..40 {
+        let day = (start + chrono::Duration::days(n))
+            .format("%Y/%m/%d")
+            .to_string();
+        for (key, body) in &sample {
+            tree.push((key.replace("2026/11/20", &day), body.clone()));
+        }
+    }
+    // What a one-day query must list: the bucket root and AWSLogs/ once, each account's
+    // CloudTrail/ once, and two day folders per account and region.
+    let accounts: std::collections::BTreeSet<&str> = sample
+        .iter()
+        .filter_map(|(k, _)| k.split('/').nth(1))
+        .collect();
+    let account_regions: std::collections::BTreeSet<(&str, &str)> = sample
+        .iter()
+        .filter_map(|(k, _)| Some((k.split('/').nth(1)?, k.split('/').nth(3)?)))
+        .collect();
+    let want_lists = 2 + accounts.len() + 2 * account_regions.len();
+    runtime().block_on(upload(&moto, "year-of-logs", &tree));
+    let proxy = Loopback::start(
+        std::sync::Arc::new(|_: &crate::loopback::Request| None),
+        Some(moto.port()),
+    );
+    let cache = tempfile::tempdir().expect("tempdir");
+    let analyze = |extra: &[&str]| {
+        let mut c = denytrail();
+        isolate(&mut c);
+        c.args(["analyze", "--endpoint-url", &proxy.endpoint()]);
+        c.args(["--since", "2026-11-20", "--until", "2026-11-20", "--cache"])
+            .arg(cache.path());
+        analyze_jsonl(c, "s3://year-of-logs/", extra)
+    };
+    let (code, first, stderr) = analyze(&[]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let reqs = proxy.requests();
+    let lists: Vec<&str> = reqs
+        .iter()
+        .filter(|r| r.target.contains("list-type=2"))
+        .map(|r| r.target.as_str())
+        .collect();
+    let gets = reqs.iter().filter(|r| is_get_object(r)).count();
+    assert_eq!(lists.len(), want_lists, "{lists:#?}");
+    assert!(
+        lists.iter().all(|l| !l.contains("2026%2F10")),
+        "no October prefix listed: {lists:#?}"
+    );
+    assert_eq!(
+        gets,
+        2 * sample.len(),
+        "the 20th and the 21st (delivery margin) of every account and region, nothing else"
+    );
+    assert!(!first.is_empty());
+
+    let before = proxy.requests().len();
+    let (code, second, stderr) = analyze(&[]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let after: Vec<_> = proxy.requests().into_iter().skip(before).collect();
+    assert_eq!(
+        after.iter().filter(|r| is_get_object(r)).count(),
+        0,
+        "all from the cache"
+    );
+    assert_eq!(
+        findings_without_source(&second),
+        findings_without_source(&first)
+    );
+    let cached = cache.path().join("year-of-logs").join(&sample[0].0);
+    assert!(cached.is_file(), "{}", cached.display());
+}
+
+/// One S3 management event denied with 403, as CloudTrail records it (`CloudTrailEvent`).
+fn management_denial(event_id: &str, event_name: &str, minutes_ago: i64) -> String {
+    let t = (chrono::Utc::now() - chrono::Duration::minutes(minutes_ago))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    serde_json::json!({
+        "eventVersion": "1.09",
+        "userIdentity": {"type": "IAMUser", "principalId": "AIDAEXAMPLEALICE", "arn": "arn:aws:iam::111122223333:user/alice", "accountId": "111122223333", "accessKeyId": "AKIAEXAMPLEALICE", "userName": "alice"},
+        "eventTime": t,
+        "eventSource": "s3.amazonaws.com",
+        "eventName": event_name,
+        "awsRegion": "us-east-1",
+        "sourceIPAddress": "198.51.100.7",
+        "userAgent": "aws-cli/2.15",
+        "errorCode": "AccessDenied",
+        "errorMessage": "Access Denied",
+        "requestParameters": {"bucketName": "dt-data", "Host": "dt-data.s3.us-east-1.amazonaws.com"},
+        "responseElements": null,
+        "requestID": format!("REQ{event_id}"),
+        "eventID": event_id,
+        "readOnly": true,
+        "eventType": "AwsApiCall",
+        "managementEvent": true,
+        "recipientAccountId": "111122223333",
+        "eventCategory": "Management"
+    })
+    .to_string()
+}
+
+/// A LookupEvents page as the API answers it (AWS JSON 1.1; CloudTrail API reference,
+/// LookupEvents, "Response Syntax"): each event's record is the `CloudTrailEvent` string.
+fn lookup_page(events: &[(&str, &str, i64)], next: Option<&str>) -> String {
+    let events: Vec<Value> = events
+        .iter()
+        .map(|(id, name, ago)| {
+            serde_json::json!({
+                "EventId": id,
+                "EventName": name,
+                "ReadOnly": "true",
+                "AccessKeyId": "AKIAEXAMPLEALICE",
+                "EventTime": (chrono::Utc::now() - chrono::Duration::minutes(*ago)).timestamp(),
+                "EventSource": "s3.amazonaws.com",
+                "Username": "alice",
+                "Resources": [{"ResourceType": "AWS::S3::Bucket", "ResourceName": "dt-data"}],
+                "CloudTrailEvent": management_denial(id, name, *ago),
+            })
+        })
+        .collect();
+    let mut page = serde_json::json!({ "Events": events });
+    if let Some(n) = next {
+        page["NextToken"] = Value::String(n.to_owned());
+    }
+    page.to_string()
+}
+
+/// CloudTrail LookupEvents (CloudTrail API reference): two pages joined by NextToken, asked
+/// for no faster than the documented 2 requests per second, filtered to S3's events; each
+/// management 403 becomes a finding whose `source_object` names the API page. moto has no
+/// LookupEvents, so the pages are recorded answers served by a loopback server.
+#[test]
+fn analyze_cloudtrail_api_reads_every_page_at_the_documented_rate() {
+    use crate::loopback::{Loopback, Response};
+    let page1 = lookup_page(
+        &[(
+            "11111111-aaaa-4000-8000-000000000001",
+            "GetBucketPolicy",
+            90,
+        )],
+        Some("page-2-token"),
+    );
+    let page2 = lookup_page(
+        &[("11111111-aaaa-4000-8000-000000000002", "PutBucketAcl", 30)],
+        None,
+    );
+    let server = Loopback::start(
+        std::sync::Arc::new(move |r: &crate::loopback::Request| {
+            let target = r.header("x-amz-target").unwrap_or_default();
+            if !target.ends_with("LookupEvents") {
+                return None;
+            }
+            let body = String::from_utf8_lossy(&r.body);
+            let page = if body.contains("page-2-token") {
+                &page2
+            } else {
+                &page1
+            };
+            Some(Response {
+                status: 200,
+                content_type: "application/x-amz-json-1.1",
+                body: page.clone(),
+            })
+        }),
+        None,
+    );
+    let mut c = denytrail();
+    isolate(&mut c);
+    c.args([
+        "analyze",
+        "--cloudtrail-api",
+        "--since",
+        "1d",
+        "--format",
+        "jsonl",
+    ])
+    .args([
+        "--endpoint-url",
+        &server.endpoint(),
+        "--region",
+        "us-east-1",
+    ]);
+    let (out, stdout, stderr) = run(c);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stdout: {stdout}\nstderr: {stderr}"
+    );
+    let findings: Vec<Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    let ids: Vec<&str> = findings
+        .iter()
+        .filter_map(|f| f["event_id"].as_str())
+        .collect();
+    assert_eq!(ids.len(), 2, "{stdout}");
+    assert!(
+        ids.contains(&"11111111-aaaa-4000-8000-000000000001")
+            && ids.contains(&"11111111-aaaa-4000-8000-000000000002")
+    );
+    assert!(findings.iter().all(|f| f["source_object"]
+        .as_str()
+        .is_some_and(|s| s.starts_with("cloudtrail-api://us-east-1/"))));
+
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 2, "one request per page");
+    let first = String::from_utf8_lossy(&reqs[0].body).into_owned();
+    assert!(
+        first.contains("\"AttributeKey\":\"EventSource\"") && first.contains("s3.amazonaws.com"),
+        "{first}"
+    );
+    assert!(String::from_utf8_lossy(&reqs[1].body).contains("page-2-token"));
+    let gap = reqs[1].at.duration_since(reqs[0].at);
+    assert!(
+        gap >= std::time::Duration::from_millis(450),
+        "2 requests/s at most: {gap:?}"
     );
 }

@@ -17,15 +17,12 @@ pub struct Request {
     /// Path and query (`/bucket?requestPayment`).
     pub target: String,
     /// Header names lower-cased.
-    #[allow(dead_code)]
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
-    #[allow(dead_code)] // for rate assertions (LookupEvents)
     pub at: Instant,
 }
 
 impl Request {
-    #[allow(dead_code)] // for protocol assertions (LookupEvents)
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
