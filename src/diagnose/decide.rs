@@ -1,7 +1,8 @@
 //! The primary cause among the policy layers, in FINDINGS.md's order, and the rest as `also`.
 //!
-//! Input is a per-layer view of the engine's answer ([`LayerView`]), so that this rule, the
-//! one the contract pins down word by word, is testable on its own:
+//! Input is the engine's blockers (the layers that stop the request, after AWS's same-account
+//! union and its special cases) as [`LayerView`]s, so that this rule, the one the contract
+//! pins down word by word, is testable on its own:
 //! - an explicit Deny anywhere wins; among several, the first of rcp, scp, vpc_endpoint,
 //!   resource, identity, permissions_boundary, session_policy;
 //! - else the first implicit deny in the order rcp, scp, vpc_endpoint, missing_allow

@@ -44,6 +44,8 @@ pub struct Diagnoser<'a> {
     evidence: &'a Evidence,
     /// Session policies by access key id, compiled once from the STS evidence.
     sessions: HashMap<String, Known<Option<Vec<PolicyRef>>>>,
+    /// KMS denials by the `aws:s3:arn` their encryption context names (object or bucket).
+    kms_denials: HashMap<String, Vec<kms::KmsDenial>>,
     cache: super::cache::VerdictCache,
 }
 
@@ -81,10 +83,17 @@ impl<'a> Diagnoser<'a> {
         for (key, s) in &evidence.session_policies {
             sessions.insert(key.clone(), compile_session(snapshot, key, s));
         }
+        let mut kms_denials: HashMap<String, Vec<kms::KmsDenial>> = HashMap::new();
+        for d in &evidence.kms_denials {
+            if let Some(kd) = kms::denial_from_event(&d.event) {
+                kms_denials.entry(kd.s3_arn.clone()).or_default().push(kd);
+            }
+        }
         Diagnoser {
             snapshot,
             evidence,
             sessions,
+            kms_denials,
             cache: super::cache::VerdictCache::default(),
         }
     }
@@ -362,6 +371,10 @@ impl<'a> Diagnoser<'a> {
             ),
         });
 
+        // KMS and the missing key need more engine calls; they only matter when no policy
+        // layer fails (they would only add to `also` otherwise).
+        let policy_fails = a.verdict.primary.is_some();
+
         // KMS.
         let default = match &bucket {
             Known::Known(b) => match &b.encryption {
@@ -382,6 +395,7 @@ impl<'a> Diagnoser<'a> {
             default.as_ref(),
         ) {
             None => RuleOutcome::Clear,
+            Some(_) if policy_fails => return,
             Some(call) => {
                 let (outcome, eval) =
                     self.kms_rule(event, req, input, &call, &bucket_name, key.as_deref(), s);
@@ -395,7 +409,7 @@ impl<'a> Diagnoser<'a> {
         });
 
         // Missing key.
-        if object_not_found::applies(&req.action) {
+        if object_not_found::applies(&req.action) && !policy_fails {
             let presence = match key.as_deref() {
                 Some(k) => self.key_presence(s, &bucket_name, k),
                 None => KeyPresence::Unknown("no key in the record".to_owned()),
@@ -496,24 +510,54 @@ impl<'a> Diagnoser<'a> {
         };
         let bucket_arn = format!("arn:aws:s3:::{bucket}");
         let principal_arn = event.user_identity.as_ref().and_then(|i| i.arn.as_deref());
-        let denial = self.evidence.kms_denials.iter().find_map(|d| {
-            let kd = kms::denial_from_event(&d.event)?;
-            kms::correlates(
-                &kd,
-                principal_arn,
-                &object_arn,
-                &bucket_arn,
-                event.event_time.as_deref(),
-                KMS_WINDOW_SECS,
-            )
-            .then_some(kd)
-        });
+        let denial = [&object_arn, &bucket_arn]
+            .into_iter()
+            .filter_map(|arn| self.kms_denials.get(arn.as_str()))
+            .flatten()
+            .find(|kd| {
+                kms::correlates(
+                    kd,
+                    principal_arn,
+                    &object_arn,
+                    &bucket_arn,
+                    event.event_time.as_deref(),
+                    KMS_WINDOW_SECS,
+                )
+            })
+            .cloned();
         let kms_key = match s.kms_key(&call.key) {
             Known::Known(k) => k,
             Known::Unknown(why) => {
                 if call.key == "alias/aws/s3" {
-                    // The AWS managed key allows every principal of its account through S3.
-                    return (RuleOutcome::Clear, None);
+                    // The AWS managed key's policy allows every principal of its own account
+                    // through S3, and nobody else: other accounts cannot use AWS managed keys.
+                    let cross = match (&req.principal.account, &req.resource_account) {
+                        (Some(c), Some(r)) => Some(c != r),
+                        _ => None,
+                    };
+                    let outcome = match cross {
+                        Some(false) => RuleOutcome::Clear,
+                        Some(true) => RuleOutcome::Fires(RuleHit {
+                            root_cause: RootCause::Kms,
+                            deny_type: Some(DenyType::Implicit),
+                            policy_type: Some(PolicyType::KmsKey),
+                            policy_id: Some(format!(
+                                "arn:aws:kms:{}:{}:alias/aws/s3",
+                                event.aws_region.as_deref().unwrap_or("<region>"),
+                                req.resource_account.as_deref().unwrap_or("<account>")
+                            )),
+                            statement_sid: None,
+                            detail: format!(
+                                "the object is encrypted with the AWS managed key aws/s3 of the bucket's account, which other accounts cannot use ({})",
+                                call.action
+                            ),
+                            fix_hint: None,
+                        }),
+                        None => RuleOutcome::Unknown(
+                            "whether the caller is in the account of the AWS managed key aws/s3".to_owned(),
+                        ),
+                    };
+                    return (outcome, None);
                 }
                 let outcome = match &denial {
                     Some(d) => RuleOutcome::Fires(RuleHit {
