@@ -5,6 +5,7 @@
 use super::super::err::Result;
 use super::super::summary::{Group, Section, Summary};
 use super::chart::{colour_of, daily_by_cause, legend_causes};
+use super::short_key;
 use super::table::key_text;
 use std::fmt::Write;
 
@@ -81,24 +82,6 @@ fn time_short(t: &Option<String>) -> String {
         },
         None => "-".into(),
     }
-}
-
-/// ARNs without their constant prefix: `arn:aws:sts::111122223333:assumed-role/R/s` →
-/// `111122223333:assumed-role/R/s` (the full ARN stays in the tooltip and the events).
-fn short_key(key: &str) -> String {
-    key.split(" → ")
-        .map(|part| {
-            let mut it = part.splitn(5, ':');
-            match (it.next(), it.next(), it.next(), it.next(), it.next()) {
-                // arn : partition : service : region : account:resource
-                (Some("arn"), Some(_), Some("iam" | "sts"), Some(_), Some(rest)) => {
-                    rest.to_string()
-                }
-                _ => part.to_string(),
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" → ")
 }
 
 fn group_details(out: &mut String, g: &Group, swatch: bool, events_cap: usize) {
@@ -349,16 +332,6 @@ pub fn render(s: &Summary, events_cap: usize) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn short_key_drops_the_constant_arn_prefix() {
-        assert_eq!(
-            short_key("arn:aws:sts::111122223333:assumed-role/R/s"),
-            "111122223333:assumed-role/R/s"
-        );
-        assert_eq!(short_key("111 → 222"), "111 → 222");
-        assert_eq!(short_key("arn:aws:s3:::bucket"), "arn:aws:s3:::bucket");
-    }
 
     #[test]
     fn escapes_markup() {

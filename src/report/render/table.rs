@@ -96,7 +96,7 @@ fn section(out: &mut String, st: &Style, s: &Section, with_fix: bool) {
         let _ = writeln!(
             out,
             "{:<KEY_W$} {:>COUNT_W$} {:>PRINC_W$} {:>TIME_W$} {:>TIME_W$}",
-            cut_left(&key_text(g), KEY_W),
+            cut_left(&super::short_key(&key_text(g)), KEY_W),
             g.count,
             g.distinct_principals,
             short_time(&g.first_seen),
