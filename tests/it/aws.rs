@@ -961,3 +961,73 @@ fn analyze_cloudtrail_api_reads_every_page_at_the_documented_rate() {
         "2 requests/s at most: {gap:?}"
     );
 }
+
+/// Across accounts by assuming a role in each (`--assume-role NAME` →
+/// `arn:aws:iam::<account>:role/NAME`): every account's pieces are read with that account's
+/// credentials and land in its own folder. moto keeps accounts apart by the assumed role's
+/// account, so a bucket made in the second account shows up only there.
+#[test]
+fn snapshot_assumes_the_role_in_each_account() {
+    let moto = crate::moto_or_skip!();
+    const OTHER: &str = "111111111111";
+    runtime().block_on(async {
+        moto.s3()
+            .await
+            .create_bucket()
+            .bucket("home-bucket")
+            .send()
+            .await
+            .expect("create");
+        let conf = moto.sdk_config().await;
+        let creds = aws_sdk_sts::Client::new(&conf)
+            .assume_role()
+            .role_arn(format!("arn:aws:iam::{OTHER}:role/Auditor"))
+            .role_session_name("test")
+            .send()
+            .await
+            .expect("assume_role")
+            .credentials
+            .expect("credentials");
+        let other = aws_sdk_s3::config::Builder::from(&conf)
+            .credentials_provider(aws_sdk_s3::config::Credentials::new(
+                creds.access_key_id(),
+                creds.secret_access_key(),
+                Some(creds.session_token().to_owned()),
+                None,
+                "assumed",
+            ))
+            .force_path_style(true)
+            .build();
+        aws_sdk_s3::Client::from_conf(other)
+            .create_bucket()
+            .bucket("other-bucket")
+            .send()
+            .await
+            .expect("create in the other account");
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("snap");
+    let mut c = denytrail_for(&moto, "snapshot");
+    c.arg("--out").arg(&out);
+    c.args([
+        "--accounts",
+        &format!("{MOTO_ACCOUNT},{OTHER}"),
+        "--assume-role",
+        "Auditor",
+    ]);
+    let (status, stdout, stderr) = run(c);
+    // Only moto's missing GetBucketRequestPayment is skipped.
+    assert_eq!(
+        status.status.code(),
+        Some(2),
+        "stdout: {stdout}\nstderr: {stderr}"
+    );
+    assert!(stdout.contains("for 2 account(s)"), "{stdout}");
+    let home = out.join("accounts").join(MOTO_ACCOUNT);
+    let other = out.join("accounts").join(OTHER);
+    assert!(home.join("s3/home-bucket/policy.json").is_file());
+    assert!(!home.join("s3/other-bucket").exists());
+    assert!(other.join("s3/other-bucket/policy.json").is_file());
+    assert!(!other.join("s3/home-bucket").exists());
+    assert!(other.join("iam.json").is_file());
+}
