@@ -232,6 +232,8 @@ fn layer_from(layer: Layer, k: Result<Option<&[PolicyRef]>, &str>, env: &Env) ->
 /// The resource policy's Allow statements by the form of their principal match.
 struct Grants {
     alone: Tri,
+    /// `Principal: "*"`.
+    wildcard: Tri,
     role: Tri,
     account: Tri,
 }
@@ -239,12 +241,14 @@ struct Grants {
 fn grants(e: &Eval) -> Grants {
     let mut g = Grants {
         alone: Tri::No,
+        wildcard: Tri::No,
         role: Tri::No,
         account: Tri::No,
     };
     if e.trace.missing.is_some() {
         return Grants {
             alone: Tri::Unknown,
+            wildcard: Tri::Unknown,
             role: Tri::Unknown,
             account: Tri::Unknown,
         };
@@ -257,6 +261,7 @@ fn grants(e: &Eval) -> Grants {
         // treat it as naming nobody.
         match s.principal_form {
             Some(f) if f.stands_alone() => g.alone = g.alone.or(s.applies),
+            Some(Form::Wildcard) => g.wildcard = g.wildcard.or(s.applies),
             Some(Form::Role) => g.role = g.role.or(s.applies),
             Some(Form::Account) => g.account = g.account.or(s.applies),
             _ => {}
@@ -335,7 +340,11 @@ pub fn authorize(req: &Request, input: &AuthzInput) -> Evaluation {
     let b_ok = boundary.v.allow;
     let s_ok = session.v.allow;
     let identity_path = id_allow.and(b_ok).and(s_ok);
-    let res_any = g.alone.or(g.role).or(g.account);
+    let res_any = g.alone.or(g.wildcard).or(g.role).or(g.account);
+    // A same-account `*` grant: allowed when boundary and session policy allow; when they do
+    // not, AWS's documentation does not say, so the answer is unknown.
+    let bs = b_ok.and(s_ok);
+    let wildcard_grant = g.wildcard.and(bs.or(Tri::Unknown));
 
     let same = match (&p.account, &req.resource_account) {
         _ if no_iam => Tri::No,
@@ -348,7 +357,8 @@ pub fn authorize(req: &Request, input: &AuthzInput) -> Evaluation {
     let resource_required = resource_policy_required(req);
     let via_resource = g
         .alone
-        .or(g.role.and(b_ok).and(s_ok))
+        .or(wildcard_grant)
+        .or(g.role.and(bs))
         .or(g.account.and(identity_path));
     let same_permit = if resource_required {
         via_resource
@@ -446,6 +456,12 @@ pub fn authorize(req: &Request, input: &AuthzInput) -> Evaluation {
 
     let mut unknowns = Vec::new();
     if decision == Decision::Unknown {
+        if same != Tri::No && g.wildcard != Tri::No && bs != Tri::Yes {
+            unknowns.push(
+                "whether a same-account `\"Principal\": \"*\"` grant is limited by the permissions boundary or session policy (AWS documents the rule only for named principals)"
+                    .to_owned(),
+            );
+        }
         if same == Tri::Unknown {
             unknowns.push("whether caller and resource are in the same account".to_owned());
         }

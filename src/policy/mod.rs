@@ -10,7 +10,19 @@
 //!
 //! Parts, one job each: [`parse`] (documents → [`Policy`]), [`wildcard`] (`*`/`?`, ARNs),
 //! [`variables`] (`${...}`), [`principal`], [`condition`] (one file per operator family),
-//! [`evaluate`] (statements, with a trace), [`authorize`] (layers → [`Evaluation`]).
+//! [`evaluate`] (statements, with a trace), [`authorize`] (layers → [`Evaluation`]),
+//! [`cache`] (a verdict cache for hot snapshots), [`explain`] (the trace as text or JSON).
+//!
+//! The API others use:
+//! - `Policy::parse(id, doc)` / `Policy::parse_ref` (doc: `&serde_json::Value`, `&str` plain or
+//!   URL-encoded) → `Result<Policy, PolicyError>`; compile once at snapshot load;
+//! - `authorize(&Request, &AuthzInput) -> Evaluation`: `decision`, `allowed`, `same_account`,
+//!   `layers` (each [`LayerTrace`]: own decision, `missing`, policies/levels with every
+//!   statement's [`StatementTrace`] and [`Mismatch`] codes, `matched_deny`/`matched_allow`,
+//!   `grant_form`), `blockers` (every layer that stops the request, explicit first, then in
+//!   evaluation order; [`Evaluation::primary_blocker`]), `unknowns` (what is missing);
+//! - `VerdictCache::new(capacity).authorize(&req, &input) -> Arc<Evaluation>`, shared by threads;
+//! - `render_text(&req, &eval)` and `serde_json::to_string(&Trace::new(&req, &eval))`.
 
 pub mod authorize;
 pub mod cache;

@@ -64,8 +64,9 @@ pub enum Form {
     /// The role ARN for a role session, or the IAM user who federated for a federated user:
     /// limited by the boundary and the session policy.
     Role,
-    /// `*`: everyone. Treated like naming the caller itself (inferred: AWS documents the
-    /// session-ARN case; `*` matches the session the same way).
+    /// `*`: everyone. AWS documents the same-account rule only for named principals, so
+    /// whether a `*` grant is limited by a boundary or session policy is left open: the engine
+    /// answers `Unknown` exactly when that question decides (see `authorize`).
     Wildcard,
     /// A service principal.
     Service,
@@ -77,7 +78,7 @@ impl Form {
     /// Whether AWS lets a same-account resource-policy grant in this form stand on its own
     /// (not limited by an implicit deny in identity policy, boundary or session policy).
     pub fn stands_alone(self) -> bool {
-        matches!(self, Form::Wildcard | Form::Service | Form::Exact)
+        matches!(self, Form::Service | Form::Exact)
     }
 }
 

@@ -848,3 +848,38 @@ fn kms_key_policy_must_allow_even_in_the_same_account() {
         Decision::Allow
     );
 }
+
+/// EVAL documents the same-account rule for grants to a user, a role session and a role ARN,
+/// not for `"Principal": "*"`. With no boundary or session policy a public grant allows; when
+/// one of them lacks the Allow, the engine says unknown instead of guessing.
+#[test]
+fn same_account_wildcard_grant_with_a_denying_boundary_is_unknown_not_guessed() {
+    let mut i = input();
+    i.resource = Known::Known(Some(bucket_allow(
+        r#""*""#,
+        "s3:GetObject",
+        "arn:aws:s3:::amzn-s3-demo-bucket/*",
+    )));
+    check(
+        &req(session(A, "app", "s1"), "s3:GetObject", OBJECT),
+        &i,
+        Decision::Allow,
+    );
+    i.boundary = Known::Known(Some(allow(
+        "arn:aws:iam::111122223333:policy/boundary",
+        "ec2:*",
+        "*",
+    )));
+    let e = authorize(&req(session(A, "app", "s1"), "s3:GetObject", OBJECT), &i);
+    assert_eq!((e.decision, e.allowed), (Decision::Unknown, None));
+    assert!(
+        e.unknowns
+            .iter()
+            .any(|u| u.contains("\"Principal\": \"*\"")),
+        "{:?}",
+        e.unknowns
+    );
+    // Cross-account the question does not arise: the caller's side must allow anyway.
+    let e = authorize(&req(session(B, "app", "s1"), "s3:GetObject", OBJECT), &i);
+    assert_eq!(e.decision, Decision::ImplicitDeny);
+}
