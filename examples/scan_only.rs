@@ -20,14 +20,22 @@ impl Sink for Jsonl {
                 buf.push(b'\n');
             }
         }
-        self.0.lock().map(|mut o| o.write_all(&buf).is_ok()).unwrap_or(false)
+        self.0
+            .lock()
+            .map(|mut o| o.write_all(&buf).is_ok())
+            .unwrap_or(false)
     }
 }
 
 fn main() {
     let paths = std::env::args_os().skip(1).map(Into::into).collect();
     let sink = Jsonl(Mutex::new(BufWriter::new(std::io::stdout())));
-    let out = scan_source(&LocalSource::new(paths), &ScanConfig::default(), &sink, &Progress::hidden());
+    let out = scan_source(
+        &LocalSource::new(paths),
+        &ScanConfig::default(),
+        &sink,
+        &Progress::hidden(),
+    );
     if let Ok(mut o) = sink.0.lock() {
         let _ = o.flush();
     }
