@@ -16,6 +16,11 @@ use super::remediation::{self, FixInput};
 use super::request;
 use super::requester_pays;
 use super::rule::{RuleHit, RuleOutcome};
+
+/// Evaluations kept by the verdict cache: a few MB at most, and enough that a run over millions
+/// of similar denials evaluates each distinct situation once (the cache keys only on the context
+/// keys the policies read, so `aws:CurrentTime` or the object key do not split it needlessly).
+const VERDICT_CACHE_CAPACITY: usize = 131_072;
 use super::text;
 use super::{finding_from_record, request_error};
 use crate::findings::{AlsoFailing, DenyType, Finding, PolicyType, RootCause};
@@ -46,7 +51,7 @@ pub struct Diagnoser<'a> {
     sessions: HashMap<String, Known<Option<Vec<PolicyRef>>>>,
     /// KMS denials by the `aws:s3:arn` their encryption context names (object or bucket).
     kms_denials: HashMap<String, Vec<kms::KmsDenial>>,
-    cache: super::cache::VerdictCache,
+    cache: crate::policy::VerdictCache,
 }
 
 /// One S3 rule's result, named.
@@ -94,7 +99,7 @@ impl<'a> Diagnoser<'a> {
             evidence,
             sessions,
             kms_denials,
-            cache: super::cache::VerdictCache::default(),
+            cache: crate::policy::VerdictCache::new(VERDICT_CACHE_CAPACITY),
         }
     }
 

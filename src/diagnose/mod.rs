@@ -5,7 +5,6 @@
 pub mod actions;
 pub mod aws_message;
 pub mod block_public_access;
-pub mod cache;
 pub mod decide;
 pub mod diagnoser;
 pub mod kms;
