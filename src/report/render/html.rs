@@ -6,7 +6,7 @@ use super::super::err::Result;
 use super::super::summary::{Group, Section, Summary};
 use super::chart::{colour_of, daily_by_cause, legend_causes};
 use super::short_key;
-use super::table::key_text;
+use super::table::{folded_causes, key_text, short_time};
 use std::fmt::Write;
 
 /// Escapes text for HTML element content and attribute values.
@@ -74,16 +74,6 @@ fn card(out: &mut String, n: u64, label: &str, lead: bool) {
     );
 }
 
-fn time_short(t: &Option<String>) -> String {
-    match t {
-        Some(t) => match (t.get(5..10), t.get(11..16)) {
-            (Some(day), Some(hm)) => format!("{day} {hm}"),
-            _ => t.clone(),
-        },
-        None => "-".into(),
-    }
-}
-
 fn group_details(out: &mut String, g: &Group, swatch: bool, events_cap: usize) {
     let key = key_text(g);
     let sw = if swatch {
@@ -97,8 +87,8 @@ fn group_details(out: &mut String, g: &Group, swatch: bool, events_cap: usize) {
         r#"<details><summary><span class="k" title="{k}"><bdi>{sw}{short}</bdi></span><span class="c">{}</span><span class="p">{}</span><span class="t">{} – {}</span></summary><div class="body">"#,
         g.count,
         g.distinct_principals,
-        esc(&time_short(&g.first_seen)),
-        esc(&time_short(&g.last_seen)),
+        esc(&short_time(&g.first_seen)),
+        esc(&short_time(&g.last_seen)),
         k = esc(&key),
         short = esc(&short_key(&key)),
     );
@@ -309,18 +299,13 @@ pub fn render(s: &Summary, events_cap: usize) -> Result<String> {
     } else {
         out.push_str(r#"<table><tr><th>caller class</th><th class="num">denials</th><th class="num">principals</th><th>top causes</th></tr>"#);
         for f in &s.folded {
-            let causes: Vec<String> = f
-                .top_causes
-                .iter()
-                .map(|g| format!("{} {}", key_text(g), g.count))
-                .collect();
             let _ = write!(
                 out,
                 r#"<tr><td>{}</td><td class="num">{}</td><td class="num">{}</td><td>{}</td></tr>"#,
                 esc(&f.caller_class),
                 f.count,
                 f.distinct_principals,
-                esc(&causes.join(", "))
+                esc(&folded_causes(f))
             );
         }
         out.push_str("</table>");

@@ -1,7 +1,7 @@
 //! The report as Markdown (for a ticket, a wiki page or a pull request).
 
 use super::super::summary::{Section, Summary};
-use super::table::{fix_line, key_text};
+use super::table::{fix_line, folded_causes, key_text};
 use std::fmt::Write;
 
 /// Escapes what would break a table cell.
@@ -115,18 +115,13 @@ pub fn render(s: &Summary) -> String {
         let _ = writeln!(out, "| caller class | denials | principals | top causes |");
         let _ = writeln!(out, "| --- | ---: | ---: | --- |");
         for f in &s.folded {
-            let causes: Vec<String> = f
-                .top_causes
-                .iter()
-                .map(|g| format!("{} {}", key_text(g), g.count))
-                .collect();
             let _ = writeln!(
                 out,
                 "| {} | {} | {} | {} |",
                 f.caller_class,
                 f.count,
                 f.distinct_principals,
-                causes.join(", ")
+                folded_causes(f)
             );
         }
     }

@@ -2,7 +2,7 @@
 //! (the caller decides: a terminal, no `NO_COLOR`). Long ARNs are cut on the left, because
 //! their end (the role, the session, the key) is what tells them apart.
 
-use super::super::summary::{Group, Section, Summary};
+use super::super::summary::{Folded, Group, Section, Summary};
 use std::fmt::Write;
 
 /// The widest line this renderer writes.
@@ -55,7 +55,7 @@ pub fn cut_right(s: &str, w: usize) -> String {
 }
 
 /// `2026-11-20T10:00:00Z` → `11-20 10:00`.
-fn short_time(t: &Option<String>) -> String {
+pub fn short_time(t: &Option<String>) -> String {
     match t {
         Some(t) => match (t.get(5..10), t.get(11..16)) {
             (Some(day), Some(hm)) => format!("{day} {hm}"),
@@ -63,6 +63,15 @@ fn short_time(t: &Option<String>) -> String {
         },
         None => "-".into(),
     }
+}
+
+/// A folded caller class's top causes as one cell: `scp 4, missing_allow 2`.
+pub fn folded_causes(f: &Folded) -> String {
+    f.top_causes
+        .iter()
+        .map(|g| format!("{} {}", key_text(g), g.count))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A group's key as one cell: multi-column keys joined by ` → `.
@@ -185,17 +194,12 @@ pub fn render(s: &Summary, colour: bool) -> String {
     if !s.folded.is_empty() {
         let _ = writeln!(out, "{}", st.bold("FOLDED (NOISE)"));
         for f in &s.folded {
-            let causes: Vec<String> = f
-                .top_causes
-                .iter()
-                .map(|g| format!("{} {}", key_text(g), g.count))
-                .collect();
             let line = format!(
                 "{:<14} {:>8} denials, {:>5} principals: {}",
                 f.caller_class,
                 f.count,
                 f.distinct_principals,
-                causes.join(", ")
+                folded_causes(f)
             );
             let _ = writeln!(out, "{}", cut_right(&line, WIDTH));
         }
