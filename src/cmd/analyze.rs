@@ -71,6 +71,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         // --compare-previous needs the period before --since too.
         window: super::report::scan_window(&asked, args.output.compare_previous)?,
         accounts: filter.accounts().to_vec(),
+        regions: args.live.aws.region.iter().cloned().collect(),
         ..ScanConfig::default()
     };
     let roots = if args.live.cloudtrail_api && args.input.paths.is_empty() {

@@ -5,7 +5,7 @@
 
 use super::aws_args::AwsArgs;
 use crate::messages::Progress;
-use crate::scan::{self, ScanConfig, ScanOutput, Sink, Skip};
+use crate::scan::{self, ScanConfig, ScanOutput, Sink};
 use crate::source::s3::{Cache, S3Options, S3Source, S3Url};
 use crate::source::{cloudtrail_api, Listed, LocalSource, LogObject, Source};
 use anyhow::Context;
@@ -15,7 +15,7 @@ use std::path::PathBuf;
 #[derive(Debug, Clone, clap::Args)]
 #[command(next_help_heading = "Live AWS (s3:// inputs, --cloudtrail-api)")]
 pub struct LiveArgs {
-    /// --profile, --region (for s3:// inputs: read only this region's log folders; for
+    /// --profile, --region (for s3:// and local inputs: read only this region's log folders; for
     /// --cloudtrail-api: the region whose events are read), --endpoint-url.
     #[command(flatten)]
     pub aws: AwsArgs,
@@ -94,7 +94,7 @@ pub fn scan_inputs(
             max_in_flight: live.max_in_flight,
             cache,
             accounts: cfg.accounts.clone(),
-            regions: live.aws.region.iter().cloned().collect(),
+            regions: cfg.regions.clone(),
         },
     );
     for url in &urls {
@@ -105,8 +105,8 @@ pub fn scan_inputs(
     let (mut local_objects, mut s3_objects) = (Vec::new(), Vec::new());
     for item in listed {
         let Listed::Object(o) = item else { continue };
-        if !cfg.wants_account_of(&o.name) {
-            head.objects_skipped.add(Skip::OutsideAccount, 1);
+        if let Some(skip) = cfg.refuses(&o.name) {
+            head.objects_skipped.add(skip, 1);
             continue;
         }
         match o.locator {

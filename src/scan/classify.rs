@@ -11,6 +11,7 @@
 
 use super::evidence::{Deletion, ForeignWrite, SessionPolicy};
 use crate::source::Origin;
+use aho_corasick::packed;
 use aho_corasick::AhoCorasick;
 use memchr::memmem;
 use simd_json::prelude::*;
@@ -40,9 +41,44 @@ const NEEDLES: [&str; 8] = [
     "\"AwsCloudTrailInsight\"",
 ];
 
+/// The multi-needle search behind [`Prefilter::is_candidate`]. Every needle starts with `"`,
+/// the commonest byte in JSON, so the automaton's usual prefilter (skip to a possible first
+/// byte) stops at almost every byte: measured on the 500 MB benchmark tree, that made this
+/// one check a third of the scan's CPU. The packed SIMD searcher (Teddy) looks at several
+/// bytes at once instead; where the CPU has no SIMD it is not built and the automaton is used.
+enum Needles {
+    Packed(packed::Searcher),
+    Automaton(AhoCorasick),
+}
+
+impl Needles {
+    fn new() -> Self {
+        let packed = packed::Config::new()
+            .match_kind(packed::MatchKind::LeftmostFirst)
+            .builder()
+            .extend(NEEDLES)
+            .build();
+        match packed {
+            Some(s) => Needles::Packed(s),
+            // Built from constant, valid patterns: cannot fail.
+            None => {
+                Needles::Automaton(AhoCorasick::new(NEEDLES).unwrap_or_else(|_| unreachable!()))
+            }
+        }
+    }
+
+    #[inline]
+    fn is_match(&self, haystack: &[u8]) -> bool {
+        match self {
+            Needles::Packed(s) => s.find(haystack).is_some(),
+            Needles::Automaton(a) => a.is_match(haystack),
+        }
+    }
+}
+
 /// The byte pre-filter, built once and shared by every thread.
 pub struct Prefilter {
-    needles: AhoCorasick,
+    needles: Needles,
     event_source: memmem::Finder<'static>,
     record_keys: AhoCorasick,
 }
@@ -52,7 +88,7 @@ impl Prefilter {
         static P: OnceLock<Prefilter> = OnceLock::new();
         P.get_or_init(|| Prefilter {
             // Built from constant, valid patterns: cannot fail.
-            needles: AhoCorasick::new(NEEDLES).unwrap_or_else(|_| unreachable!()),
+            needles: Needles::new(),
             event_source: memmem::Finder::new(b"\"eventSource\""),
             record_keys: AhoCorasick::new(["\"eventVersion\"", "\"eventSource\"", "\"eventTime\""])
                 .unwrap_or_else(|_| unreachable!()),

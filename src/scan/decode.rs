@@ -4,6 +4,7 @@
 //! corrupt stream, what was inflated before the damage is returned with the error so the
 //! records in it are still kept.
 
+use super::libdeflate::{Gunzip, Member};
 use flate2::read::MultiGzDecoder;
 use std::io::{self, Read};
 
@@ -39,6 +40,8 @@ pub enum Inflated {
 pub struct InflateBuf {
     buf: Vec<u8>,
     filled: usize,
+    /// Created on first use (one per worker thread).
+    gunzip: Option<Gunzip>,
 }
 
 impl InflateBuf {
@@ -49,18 +52,56 @@ impl InflateBuf {
 
     /// Inflates the gzip `input` (all members) into the buffer, up to `cap` bytes.
     pub fn inflate(&mut self, input: &[u8], cap: usize) -> Inflated {
+        if self.inflate_whole(input, cap) {
+            return Inflated::Complete;
+        }
+        self.inflate_stream(input, cap)
+    }
+
+    /// The fast path: libdeflate, member after member, each into the rest of the buffer in
+    /// one call. False on anything unusual (damage, trailing garbage, output over the cap):
+    /// the streaming path then starts again from the first byte and says what went wrong,
+    /// keeping what came before the damage.
+    fn inflate_whole(&mut self, input: &[u8], cap: usize) -> bool {
         self.filled = 0;
-        // ISIZE (the last 4 bytes) is the size mod 2^32 of the last member only, and garbage
-        // in a truncated file: a hint for the first allocation, bounded by a generous ratio
-        // to the input so a damaged trailer cannot make us allocate the cap.
-        let hint = input
-            .len()
-            .checked_sub(4)
-            .and_then(|at| input.get(at..))
-            .and_then(|b| <[u8; 4]>::try_from(b).ok())
-            .map_or(0, |b| u32::from_le_bytes(b) as usize)
-            .min(input.len().saturating_mul(MAX_HINT_RATIO))
-            .min(cap);
+        if self.gunzip.is_none() {
+            self.gunzip = Gunzip::new();
+        }
+        let Some(gz) = self.gunzip.as_mut() else {
+            return false;
+        };
+        let hint = size_hint(input, cap);
+        if self.buf.len() < hint {
+            self.buf.resize(hint, 0);
+        }
+        let mut pos = 0;
+        while let Some(rest) = input.get(pos..).filter(|r| !r.is_empty()) {
+            loop {
+                let end = self.buf.len().min(cap);
+                match gz.member(rest, &mut self.buf[self.filled.min(end)..end]) {
+                    Member::Done { written, read } if read > 0 => {
+                        self.filled += written;
+                        pos += read;
+                        break;
+                    }
+                    Member::NoSpace if self.buf.len() < cap => {
+                        // Only a member that is not the last one can be bigger than the
+                        // hint: grow geometrically and inflate that member again.
+                        let grow = (self.buf.len() * 2).max(self.filled + READ_CHUNK).min(cap);
+                        self.buf.resize(grow, 0);
+                    }
+                    _ => return false,
+                }
+            }
+        }
+        true
+    }
+
+    /// The streaming path (flate2): slower, but it keeps the output that came before damage
+    /// and stops exactly at the cap.
+    fn inflate_stream(&mut self, input: &[u8], cap: usize) -> Inflated {
+        self.filled = 0;
+        let hint = size_hint(input, cap);
         if self.buf.len() < hint {
             self.buf.resize(hint, 0);
         }
@@ -99,6 +140,21 @@ impl InflateBuf {
         }
         self.filled = self.filled.min(self.buf.len());
     }
+}
+
+/// How much output to make room for first. ISIZE (the last 4 bytes) is the size mod 2^32 of
+/// the last member only (exact for CloudTrail's single-member files), and garbage in a
+/// truncated file: bounded by a generous ratio to the input so that a damaged trailer cannot
+/// make us allocate the cap.
+fn size_hint(input: &[u8], cap: usize) -> usize {
+    input
+        .len()
+        .checked_sub(4)
+        .and_then(|at| input.get(at..))
+        .and_then(|b| <[u8; 4]>::try_from(b).ok())
+        .map_or(0, |b| u32::from_le_bytes(b) as usize)
+        .min(input.len().saturating_mul(MAX_HINT_RATIO))
+        .min(cap)
 }
 
 fn describe(e: &io::Error) -> String {
@@ -152,6 +208,31 @@ mod tests {
             "{}",
             b.buf.len()
         );
+    }
+
+    #[test]
+    fn a_first_member_bigger_than_the_last_is_read_whole() {
+        // The buffer is first sized from the last member's trailer, so the first member
+        // does not fit and the buffer must grow.
+        let big: Vec<u8> = (0..300_000u32).flat_map(|i| i.to_le_bytes()).collect();
+        let mut two = gz(&big);
+        two.extend(gz(b"tail"));
+        let mut b = InflateBuf::default();
+        assert!(matches!(b.inflate(&two, 1 << 24), Inflated::Complete));
+        assert_eq!(b.doc().len(), big.len() + 4);
+        assert!(b.doc().starts_with(&big) && b.doc().ends_with(b"tail"));
+    }
+
+    #[test]
+    fn a_file_concatenated_with_itself_keeps_both_copies() {
+        // Both members have the same size: a whole-buffer inflate that stopped after the
+        // first member would look complete by size alone.
+        let one = gz(b"{\"Records\":[]}");
+        let mut two = one.clone();
+        two.extend(&one);
+        let mut b = InflateBuf::default();
+        assert!(matches!(b.inflate(&two, 1 << 20), Inflated::Complete));
+        assert_eq!(b.doc(), b"{\"Records\":[]}{\"Records\":[]}");
     }
 
     #[test]

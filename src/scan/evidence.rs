@@ -14,7 +14,9 @@
 
 use crate::record::Event;
 use crate::source::Origin;
-use std::collections::HashMap;
+// foldhash: std's SipHash showed up at 3% of the scan's CPU on these maps (keys are bucket and
+// object names); foldhash is seeded per process, so crafted keys cannot force collisions.
+use foldhash::HashMap;
 
 /// Caps on each kind of evidence. At about 200 bytes per entry (2 KB per KMS event) the
 /// defaults bound evidence to roughly 120 MB in the worst case; a real trail rarely comes
@@ -202,10 +204,15 @@ impl Evidence {
     }
 
     /// Adds `other` into `self`, applying `self`'s caps; overflow counts add up.
+    ///
+    /// The smaller map is folded into the larger: workers fold one object's evidence at a
+    /// time and rayon's reduce then merges the workers' results pairwise, so re-inserting
+    /// the larger side would re-hash every entry at every level (measured: a tenth of the
+    /// scan's CPU on the 500 MB tree, most of it in deletions).
     pub fn merge(&mut self, other: Evidence) {
         let Evidence {
             caps: _,
-            kms_denials,
+            mut kms_denials,
             session_policies,
             foreign_writes,
             deletions,
@@ -215,18 +222,51 @@ impl Evidence {
         self.overflow.session_policies += overflow.session_policies;
         self.overflow.foreign_writes += overflow.foreign_writes;
         self.overflow.deletions += overflow.deletions;
-        for d in kms_denials {
-            self.add_kms_denial(d);
+        let room = self.caps.kms_denials.saturating_sub(self.kms_denials.len());
+        if kms_denials.len() > room {
+            self.overflow.kms_denials += (kms_denials.len() - room) as u64;
+            kms_denials.truncate(room);
         }
-        for (_, p) in session_policies {
-            self.add_session_policy(p);
-        }
-        for (_, w) in foreign_writes {
-            self.add_foreign_write(w);
-        }
-        for (_, d) in deletions {
-            self.add_deletion(d);
-        }
+        self.kms_denials.append(&mut kms_denials);
+        merge_latest(
+            &mut self.session_policies,
+            session_policies,
+            self.caps.session_policies,
+            &mut self.overflow.session_policies,
+            |a, b| later(&a.event_time, &a.origin, &b.event_time, &b.origin),
+        );
+        merge_latest(
+            &mut self.foreign_writes,
+            foreign_writes,
+            self.caps.foreign_writes,
+            &mut self.overflow.foreign_writes,
+            |a, b| later(&a.event_time, &a.origin, &b.event_time, &b.origin),
+        );
+        merge_latest(
+            &mut self.deletions,
+            deletions,
+            self.caps.deletions,
+            &mut self.overflow.deletions,
+            |a, b| later(&a.event_time, &a.origin, &b.event_time, &b.origin),
+        );
+    }
+}
+
+/// Folds `from` into `into` (the latest value per key wins, new keys up to `cap`), walking
+/// whichever of the two is smaller.
+fn merge_latest<K: std::hash::Hash + Eq, V>(
+    into: &mut HashMap<K, V>,
+    mut from: HashMap<K, V>,
+    cap: usize,
+    overflow: &mut u64,
+    is_later: impl Fn(&V, &V) -> bool + Copy,
+) {
+    if from.len() > into.len() && from.len() <= cap {
+        std::mem::swap(into, &mut from);
+    }
+    into.reserve(from.len().min(cap.saturating_sub(into.len())));
+    for (k, v) in from {
+        insert_latest(into, k, v, cap, overflow, is_later);
     }
 }
 

@@ -14,6 +14,7 @@
 pub mod classify;
 pub mod decode;
 pub mod evidence;
+mod libdeflate;
 pub mod object;
 pub mod split;
 pub mod stats;
@@ -54,18 +55,30 @@ pub struct ScanConfig {
     /// `--account`: objects filed under another account's `AWSLogs/<account>/` folder are
     /// skipped before they are opened (empty: every account).
     pub accounts: Vec<String>,
+    /// `--region`: objects filed under another region's `CloudTrail/<region>/` folder are
+    /// skipped before they are opened (empty: every region).
+    pub regions: Vec<String>,
     pub evidence_caps: EvidenceCaps,
     pub max_object_bytes: usize,
     pub max_record_bytes: usize,
 }
 
 impl ScanConfig {
-    /// False when `name` is filed under an account `--account` did not ask for. Sources that
-    /// list and fetch themselves (then call [`scan_fetched`]) should ask before fetching and
-    /// count a refusal as [`Skip::OutsideAccount`].
-    pub fn wants_account_of(&self, name: &str) -> bool {
-        self.accounts.is_empty()
-            || crate::source::key_account(name).is_none_or(|a| self.accounts.iter().any(|x| x == a))
+    /// Why `name` is not wanted: filed under an account `--account` or a region `--region`
+    /// did not ask for (`None`: read it; a name outside CloudTrail's layout is always read).
+    /// Sources that list and fetch themselves (then call [`scan_fetched`]) should ask before
+    /// fetching and count the refusal.
+    pub fn refuses(&self, name: &str) -> Option<Skip> {
+        let wanted = |asked: &[String], got: Option<&str>| {
+            asked.is_empty() || got.is_none_or(|g| asked.iter().any(|x| x == g))
+        };
+        if !wanted(&self.accounts, crate::source::key_account(name)) {
+            Some(Skip::OutsideAccount)
+        } else if !wanted(&self.regions, crate::source::key_region(name)) {
+            Some(Skip::OutsideRegion)
+        } else {
+            None
+        }
     }
 }
 
@@ -74,6 +87,7 @@ impl Default for ScanConfig {
         ScanConfig {
             window: TimeWindow::default(),
             accounts: Vec::new(),
+            regions: Vec::new(),
             evidence_caps: EvidenceCaps::default(),
             max_object_bytes: MAX_OBJECT_BYTES,
             max_record_bytes: MAX_RECORD_BYTES,
@@ -188,8 +202,8 @@ impl Run<'_> {
     fn listed(&self, acc: &mut Acc, item: &Listed) -> Option<LogObject> {
         match item {
             Listed::Object(o) => {
-                if !self.cfg.wants_account_of(&o.name) {
-                    acc.stats.objects_skipped.add(Skip::OutsideAccount, 1);
+                if let Some(skip) = self.cfg.refuses(&o.name) {
+                    acc.stats.objects_skipped.add(skip, 1);
                     return None;
                 }
                 Some(o.clone())

@@ -27,6 +27,9 @@ pub enum Skip {
     /// Filed under `AWSLogs/<account>/` of an account `--account` did not ask for. Unit:
     /// object.
     OutsideAccount,
+    /// Filed under `CloudTrail/<region>/` of a region `--region` did not ask for. Unit:
+    /// object.
+    OutsideRegion,
     // --- unintentional: input was lost
     /// The gzip stream ends early or is corrupt; records decoded before that point were kept.
     TruncatedGzip,
@@ -45,7 +48,7 @@ pub enum Skip {
 }
 
 impl Skip {
-    pub const ALL: [Skip; 14] = [
+    pub const ALL: [Skip; 15] = [
         Skip::DigestFile,
         Skip::InsightsEvent,
         Skip::NotS3,
@@ -53,6 +56,7 @@ impl Skip {
         Skip::OutsideWindow,
         Skip::SnapshotFolder,
         Skip::OutsideAccount,
+        Skip::OutsideRegion,
         Skip::TruncatedGzip,
         Skip::MalformedJson,
         Skip::NotCloudtrail,
@@ -74,6 +78,7 @@ impl Skip {
                 | Skip::OutsideWindow
                 | Skip::SnapshotFolder
                 | Skip::OutsideAccount
+                | Skip::OutsideRegion
         )
     }
 
@@ -86,6 +91,7 @@ impl Skip {
             Skip::OutsideWindow => "outside_window",
             Skip::SnapshotFolder => "snapshot_folder",
             Skip::OutsideAccount => "outside_account",
+            Skip::OutsideRegion => "outside_region",
             Skip::TruncatedGzip => "truncated_gzip",
             Skip::MalformedJson => "malformed_json",
             Skip::NotCloudtrail => "not_cloudtrail",
@@ -116,7 +122,8 @@ impl Skip {
             | Skip::Not403
             | Skip::OutsideWindow
             | Skip::SnapshotFolder
-            | Skip::OutsideAccount => "skipped on purpose",
+            | Skip::OutsideAccount
+            | Skip::OutsideRegion => "skipped on purpose",
         }
     }
 
@@ -240,7 +247,8 @@ mod tests {
                 "not_403",
                 "outside_window",
                 "snapshot_folder",
-                "outside_account"
+                "outside_account",
+                "outside_region",
             ]
         );
     }

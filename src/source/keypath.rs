@@ -8,13 +8,7 @@ use chrono::NaiveDate;
 /// components after `CloudTrail/<region>/` (also `CloudTrail-Insight`, `CloudTrail-Digest`).
 /// Works on `/`- or `\\`-separated paths; anything else gives `None` (never pruned).
 pub fn key_date(path: &str) -> Option<NaiveDate> {
-    let parts: Vec<&str> = path.split(['/', '\\']).collect();
-    let at = parts.iter().rposition(|p| {
-        matches!(
-            *p,
-            "CloudTrail" | "CloudTrail-Insight" | "CloudTrail-Digest"
-        )
-    })?;
+    let (parts, at) = layout(path)?;
     let rest = parts.get(at + 2..at + 5)?;
     let num = |s: &str, len: usize| (s.len() == len).then(|| s.parse::<u32>().ok()).flatten();
     let y = num(rest[0], 4)?;
@@ -27,6 +21,25 @@ pub fn key_date(path: &str) -> Option<NaiveDate> {
 /// `CloudTrail/` (`AWSLogs/ACCOUNT/CloudTrail/...`, `AWSLogs/o-org/ACCOUNT/CloudTrail/...`).
 /// `None` outside that layout (never pruned).
 pub fn key_account(path: &str) -> Option<&str> {
+    let (parts, at) = layout(path)?;
+    let account = *parts.get(at.checked_sub(1)?)?;
+    (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())).then_some(account)
+}
+
+/// The region whose trail filed a key or path: the component just after `CloudTrail/`
+/// (`us-east-1`, `eu-west-3`, `us-gov-west-1`). `None` outside that layout (never pruned).
+pub fn key_region(path: &str) -> Option<&str> {
+    let (parts, at) = layout(path)?;
+    let region = *parts.get(at + 1)?;
+    let looks_like_region = region.contains('-')
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    looks_like_region.then_some(region)
+}
+
+/// A path's components and the index of its last `CloudTrail*` folder.
+fn layout(path: &str) -> Option<(Vec<&str>, usize)> {
     let parts: Vec<&str> = path.split(['/', '\\']).collect();
     let at = parts.iter().rposition(|p| {
         matches!(
@@ -34,13 +47,26 @@ pub fn key_account(path: &str) -> Option<&str> {
             "CloudTrail" | "CloudTrail-Insight" | "CloudTrail-Digest"
         )
     })?;
-    let account = *parts.get(at.checked_sub(1)?)?;
-    (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())).then_some(account)
+    Some((parts, at))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn region_of_account_and_organization_layouts() {
+        assert_eq!(
+            key_region("t/AWSLogs/111111111111/CloudTrail/eu-central-1/2017/12/11/x.json.gz"),
+            Some("eu-central-1")
+        );
+        assert_eq!(
+            key_region("s3://b/AWSLogs/o-abc123/222222222222/CloudTrail/us-gov-west-1/2017/1/x"),
+            Some("us-gov-west-1")
+        );
+        assert_eq!(key_region("AWSLogs/1/CloudTrail/2017/12/11/x"), None);
+        assert_eq!(key_region("logs/us-east-1/x.json"), None);
+    }
 
     #[test]
     fn account_of_account_and_organization_layouts() {

@@ -19,7 +19,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use thiserror::Error;
 
-pub use keypath::{key_account, key_date};
+pub use keypath::{key_account, key_date, key_region};
 pub use local::LocalSource;
 
 /// Where a record came from: the object's display name (a path, or `s3://bucket/key`) and the

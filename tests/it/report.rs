@@ -414,3 +414,60 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+#[test]
+fn region_flag_prunes_other_regions_log_folders_on_local_paths_too() {
+    // `--region` already limits an s3:// listing to that region's folders; on local paths it
+    // must read exactly the same files: those under `CloudTrail/eu-west-1/`.
+    let root = crate::util::repo_root().join("sample-logs/AWSLogs");
+    let accounts: Vec<PathBuf> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    let eu: Vec<PathBuf> = accounts
+        .iter()
+        .map(|a| a.join("CloudTrail/eu-west-1"))
+        .filter(|p| p.is_dir())
+        .collect();
+    assert!(eu.len() >= 2, "sample-logs has eu-west-1 trails");
+    let jsonl_ids = |c: &mut std::process::Command| {
+        c.args(["--format", "jsonl"]);
+        let (out, stdout, stderr) = run(std::mem::replace(c, denytrail()));
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+        let mut ids: Vec<String> = stdout
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["event_id"].to_string())
+            .collect();
+        ids.sort();
+        ids
+    };
+    let mut only_eu = denytrail();
+    only_eu.arg("analyze").args(&eu);
+    let expected = jsonl_ids(&mut only_eu);
+    let mut pruned = denytrail();
+    pruned
+        .arg("analyze")
+        .arg(&root)
+        .args(["--region", "eu-west-1"]);
+    let got = jsonl_ids(&mut pruned);
+    let mut all = denytrail();
+    all.arg("analyze").arg(&root);
+    let everything = jsonl_ids(&mut all);
+    assert!(!expected.is_empty() && expected.len() < everything.len());
+    assert_eq!(got, expected);
+
+    // The scan summary counts the files it did not open.
+    let mut c = denytrail();
+    c.arg("analyze").arg(&root).args(["--region", "eu-west-1"]);
+    let (_, table, _) = run(c);
+    // Digest files under `CloudTrail-Digest/us-east-1/` are pruned with the rest.
+    let other_files = walk(&root)
+        .iter()
+        .filter(|p| p.components().any(|c| c.as_os_str() == "us-east-1"))
+        .count();
+    let line = table
+        .lines()
+        .find(|l| l.trim_start().starts_with("outside_region"))
+        .unwrap_or_else(|| panic!("{table}"));
+    assert!(line.contains(&format!("{other_files} objects")), "{line}");
+}
