@@ -91,7 +91,12 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let sink = scan::CollectSink::default();
     let out = super::live::scan_inputs(&roots, &args.live, &cfg, &sink, &progress)?;
     progress.finish();
-    let denials = sink.into_inner();
+    let mut denials = sink.into_inner();
+    // Workers hand in objects as they finish them; put them back in listing order (path,
+    // then record) so that the same logs always give the same output, byte for byte.
+    denials.sort_by(|a, b| {
+        (&a.origin.object, a.origin.record_index).cmp(&(&b.origin.object, b.origin.record_index))
+    });
     let diag = Diagnoser::new(snapshot.as_ref(), &out.evidence);
     let findings = diagnose_all(&diag, &denials, &filter);
     let (stats, piped_away) = if streaming {

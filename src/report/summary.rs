@@ -4,7 +4,7 @@
 //! findings frame ([`super::aggregate`]); the renderers (table, markdown, html, json) only
 //! format this struct, so they cannot disagree with each other.
 
-use super::aggregate::{out, Aggregates, Dimension};
+use super::aggregate::{collect_all, out, Aggregates, Dimension};
 use super::err::Result;
 use super::frame::{col_name as c, FOLDED_CLASSES, LEAD_CLASSES};
 use crate::findings::{CallerClass, RootCause};
@@ -192,15 +192,16 @@ fn class_filter(classes: &[CallerClass]) -> Expr {
 }
 
 fn window(frame: &DataFrame, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<DataFrame> {
-    Ok(frame
-        .clone()
-        .lazy()
-        .filter(
-            col(c::TS)
-                .gt_eq(ms_lit(from))
-                .and(col(c::TS).lt(ms_lit(to))),
-        )
-        .collect()?)
+    Ok(window_query(frame, from, to).collect()?)
+}
+
+/// The findings with `ts` in `[from, to)`, as a query.
+fn window_query(frame: &DataFrame, from: DateTime<Utc>, to: DateTime<Utc>) -> LazyFrame {
+    frame.clone().lazy().filter(
+        col(c::TS)
+            .gt_eq(ms_lit(from))
+            .and(col(c::TS).lt(ms_lit(to))),
+    )
 }
 
 /// Earliest and latest `ts` of a frame.
@@ -264,57 +265,72 @@ pub fn read_groups(df: &DataFrame, dim: Dimension) -> Result<Vec<Group>> {
     Ok(groups)
 }
 
-/// The earliest events of every group of `dim` (own workloads), for the drill-down: one
-/// group-by over the frame, each group's rows sorted by time and cut to `limit`.
-fn group_events(
-    frame: &DataFrame,
-    dim: Dimension,
-    limit: usize,
-) -> Result<HashMap<Vec<Option<String>>, Vec<EventRow>>> {
-    const COLS: [&str; 8] = [
-        c::EVENT_ID,
-        c::EVENT_TIME,
-        c::PRINCIPAL_ARN,
-        c::ACTION,
-        c::RESOURCE_ARN,
-        c::SOURCE_IP,
-        c::ROOT_CAUSE,
-        c::REASON,
-    ];
-    let order = SortMultipleOptions::default().with_nulls_last(true);
-    let aggs: Vec<Expr> = COLS
-        .iter()
-        .map(|name| {
-            col(*name)
-                .sort_by([col(c::TS), col(c::EVENT_ID)], order.clone())
-                .head(Some(limit))
-                // Prefixed: a key column (root_cause, principal_arn) is also listed.
-                .alias(format!("ev_{name}"))
-        })
-        .collect();
-    let df = frame
+/// The columns of a drill-down event row, in [`EventRow`]'s order.
+const EVENT_COLS: [&str; 8] = [
+    c::EVENT_ID,
+    c::EVENT_TIME,
+    c::PRINCIPAL_ARN,
+    c::ACTION,
+    c::RESOURCE_ARN,
+    c::SOURCE_IP,
+    c::ROOT_CAUSE,
+    c::REASON,
+];
+
+/// The own-workload findings in time order (then event id), sorted once for every
+/// dimension's drill-down.
+fn lead_in_time_order(frame: &DataFrame) -> LazyFrame {
+    frame
         .clone()
         .lazy()
         .filter(class_filter(&LEAD_CLASSES))
+        .sort_by_exprs(
+            [col(c::TS), col(c::EVENT_ID)],
+            SortMultipleOptions::default()
+                .with_nulls_last(true)
+                .with_maintain_order(true),
+        )
+}
+
+/// The earliest `limit` events of every group of `dim`: one group-by over the time-ordered
+/// frame (polars keeps the rows' order within a group), each group cut to `limit`.
+fn events_query(in_time_order: &DataFrame, dim: Dimension, limit: usize) -> LazyFrame {
+    let aggs: Vec<Expr> = EVENT_COLS
+        .iter()
+        // Prefixed: a key column (root_cause, principal_arn) is also listed.
+        .map(|name| col(*name).head(Some(limit)).alias(format!("ev_{name}")))
+        .collect();
+    in_time_order
+        .clone()
+        .lazy()
         .group_by(dim.keys().iter().map(|k| col(*k)).collect::<Vec<_>>())
         .agg(aggs)
-        .collect()?;
+}
+
+/// Fills each group's `events` from an [`events_query`] result. Only the groups shown are
+/// read out of polars: a dimension such as the source IP has thousands of groups.
+fn attach_events(df: &DataFrame, dim: Dimension, groups: &mut [Group]) -> Result<()> {
     let keys: Vec<&StringChunked> = dim
         .keys()
         .iter()
         .map(|k| df.column(k).and_then(|c| c.str()))
         .collect::<PolarsResult<_>>()?;
-    let lists: Vec<&ListChunked> = COLS
+    let lists: Vec<&ListChunked> = EVENT_COLS
         .iter()
         .map(|name| df.column(&format!("ev_{name}")).and_then(|c| c.list()))
         .collect::<PolarsResult<_>>()?;
-    let mut out = HashMap::with_capacity(df.height());
+    let shown: HashMap<Vec<Option<&str>>, usize> = groups
+        .iter()
+        .enumerate()
+        .map(|(i, g)| (g.keys.iter().map(Option::as_deref).collect(), i))
+        .collect();
+    let mut found: Vec<(usize, Vec<EventRow>)> = Vec::with_capacity(shown.len());
     for row in 0..df.height() {
-        let key: Vec<Option<String>> = keys
-            .iter()
-            .map(|k| k.get(row).map(str::to_string))
-            .collect();
-        let mut cols: Vec<Vec<Option<String>>> = Vec::with_capacity(COLS.len());
+        let key: Vec<Option<&str>> = keys.iter().map(|k| k.get(row)).collect();
+        let Some(&at) = shown.get(&key) else {
+            continue;
+        };
+        let mut cols: Vec<Vec<Option<String>>> = Vec::with_capacity(EVENT_COLS.len());
         for list in &lists {
             let values = match list.get_as_series(row) {
                 Some(s) => s.str()?.iter().map(|v| v.map(str::to_string)).collect(),
@@ -323,22 +339,27 @@ fn group_events(
             cols.push(values);
         }
         let n = cols.first().map_or(0, Vec::len);
-        let at = |c: usize, i: usize| cols.get(c).and_then(|v| v.get(i)).cloned().flatten();
+        let at_col = |c: usize, i: usize| cols.get(c).and_then(|v| v.get(i)).cloned().flatten();
         let events = (0..n)
             .map(|i| EventRow {
-                event_id: at(0, i).unwrap_or_default(),
-                event_time: at(1, i),
-                principal_arn: at(2, i),
-                action: at(3, i),
-                resource_arn: at(4, i),
-                source_ip: at(5, i),
-                root_cause: at(6, i),
-                reason: at(7, i),
+                event_id: at_col(0, i).unwrap_or_default(),
+                event_time: at_col(1, i),
+                principal_arn: at_col(2, i),
+                action: at_col(3, i),
+                resource_arn: at_col(4, i),
+                source_ip: at_col(5, i),
+                root_cause: at_col(6, i),
+                reason: at_col(7, i),
             })
             .collect();
-        out.insert(key, events);
+        found.push((at, events));
     }
-    Ok(out)
+    for (at, events) in found {
+        if let Some(g) = groups.get_mut(at) {
+            g.events = events;
+        }
+    }
+    Ok(())
 }
 
 fn sum_counts(groups: &[Group]) -> u64 {
@@ -370,12 +391,98 @@ pub fn summarize(frame: &DataFrame, opts: &SummaryOptions) -> Result<Summary> {
         // No timed event at all: the report is over every (untimed) finding.
         _ => frame.clone(),
     };
-    let agg = Aggregates::from_frame(&current)?;
+    // The previous period of the same length, when compared.
+    let previous = match (opts.compare_previous, from, to) {
+        (true, Some(a), Some(b)) => Some((a - (b - a), a)),
+        _ => None,
+    };
+    const BEFORE_DIMS: [Dimension; 2] = [Dimension::RootCause, Dimension::Principal];
 
-    let by_class = read_groups(
-        &agg.groups(Dimension::CallerClass, None, None)?,
-        Dimension::CallerClass,
+    // The report's queries run in two batches (see `collect_all`): first the partial
+    // aggregates and the time-ordered events, then everything read from them.
+    let mut first = Aggregates::partial_queries(current.clone().lazy(), &Dimension::ALL);
+    if let Some((a, b)) = previous {
+        first.extend(Aggregates::partial_queries(
+            window_query(frame, a, b),
+            &BEFORE_DIMS,
+        ));
+    }
+    if opts.events_per_group > 0 {
+        first.push(lead_in_time_order(&current));
+    }
+    let mut results = collect_all(first)?.into_iter();
+    let agg = Aggregates::from_partials(
+        &Dimension::ALL,
+        results.by_ref().take(Dimension::ALL.len()).collect(),
     )?;
+    let before = match previous {
+        Some(_) => Some(Aggregates::from_partials(
+            &BEFORE_DIMS,
+            results.by_ref().take(BEFORE_DIMS.len()).collect(),
+        )?),
+        None => None,
+    };
+    let in_time_order = results.next();
+    let lead = Some(&LEAD_CLASSES[..]);
+
+    // Every query of the report, run as one batch (see `collect_all`); read back in the
+    // same order.
+    let mut queries = vec![agg.groups_query(Dimension::CallerClass, None, None)];
+    for dim in SECTION_DIMENSIONS {
+        queries.push(agg.groups_query(dim, lead, Some(opts.top)));
+    }
+    if let Some(sorted) = &in_time_order {
+        for dim in SECTION_DIMENSIONS {
+            queries.push(events_query(sorted, dim, opts.events_per_group));
+        }
+    }
+    for class in FOLDED_CLASSES {
+        queries.push(agg.groups_query(Dimension::RootCause, Some(&[class]), Some(3)));
+    }
+    queries.push(agg.groups_query(Dimension::DayCause, lead, None));
+    queries.push(
+        current
+            .clone()
+            .lazy()
+            .filter(class_filter(&LEAD_CLASSES))
+            .select([
+                col(c::PRINCIPAL_ARN)
+                    .drop_nulls()
+                    .n_unique()
+                    .cast(DataType::UInt64)
+                    .alias("p"),
+                col(c::BUCKET)
+                    .drop_nulls()
+                    .n_unique()
+                    .cast(DataType::UInt64)
+                    .alias("b"),
+            ]),
+    );
+    queries.push(
+        current.clone().lazy().select([
+            col(c::DISAGREES_WITH_AWS)
+                .eq(lit(true))
+                .sum()
+                .cast(DataType::UInt64)
+                .alias("d"),
+            col(c::ROOT_CAUSE)
+                .eq(lit(RootCause::Unknown.as_str()))
+                .sum()
+                .cast(DataType::UInt64)
+                .alias("u"),
+        ]),
+    );
+    if let Some(before) = &before {
+        queries.extend(comparison_queries(&agg, before));
+    }
+    let mut results = collect_all(queries)?.into_iter();
+    let mut next = || {
+        results
+            .next()
+            .ok_or_else(|| PolarsError::NoData("a report query".into()))
+    };
+
+    let by_class = read_groups(&next()?, Dimension::CallerClass)?;
     let total = sum_counts(&by_class);
     let own = by_class
         .iter()
@@ -388,15 +495,14 @@ pub fn summarize(frame: &DataFrame, opts: &SummaryOptions) -> Result<Summary> {
         .map(|g| g.count)
         .sum();
 
-    let lead = Some(&LEAD_CLASSES[..]);
-    let mut sections = Vec::new();
+    let mut section_groups = Vec::with_capacity(SECTION_DIMENSIONS.len());
     for dim in SECTION_DIMENSIONS {
-        let mut groups = read_groups(&agg.groups(dim, lead, Some(opts.top))?, dim)?;
-        if opts.events_per_group > 0 && !groups.is_empty() {
-            let mut events = group_events(&current, dim, opts.events_per_group)?;
-            for g in &mut groups {
-                g.events = events.remove(&g.keys).unwrap_or_default();
-            }
+        section_groups.push(read_groups(&next()?, dim)?);
+    }
+    let mut sections = Vec::new();
+    for (dim, mut groups) in SECTION_DIMENSIONS.into_iter().zip(section_groups) {
+        if in_time_order.is_some() {
+            attach_events(&next()?, dim, &mut groups)?;
         }
         // A VPC endpoint or source IP table of "(none)" alone says nothing.
         if matches!(dim, Dimension::VpcEndpoint) {
@@ -409,55 +515,15 @@ pub fn summarize(frame: &DataFrame, opts: &SummaryOptions) -> Result<Summary> {
         });
     }
 
-    let own_stats = current
-        .clone()
-        .lazy()
-        .filter(class_filter(&LEAD_CLASSES))
-        .select([
-            col(c::PRINCIPAL_ARN)
-                .drop_nulls()
-                .n_unique()
-                .cast(DataType::UInt64)
-                .alias("p"),
-            col(c::BUCKET)
-                .drop_nulls()
-                .n_unique()
-                .cast(DataType::UInt64)
-                .alias("b"),
-        ])
-        .collect()?;
-    let all_stats = current
-        .clone()
-        .lazy()
-        .select([
-            col(c::DISAGREES_WITH_AWS)
-                .eq(lit(true))
-                .sum()
-                .cast(DataType::UInt64)
-                .alias("d"),
-            col(c::ROOT_CAUSE)
-                .eq(lit(RootCause::Unknown.as_str()))
-                .sum()
-                .cast(DataType::UInt64)
-                .alias("u"),
-        ])
-        .collect()?;
-    let first_u64 = |df: &DataFrame, name: &str| -> Result<u64> {
-        Ok(df.column(name)?.u64()?.get(0).unwrap_or(0))
-    };
-
     let mut folded = Vec::new();
     for class in FOLDED_CLASSES {
+        let top_causes = read_groups(&next()?, Dimension::RootCause)?;
         let Some(g) = by_class
             .iter()
             .find(|g| g.keys.first().cloned().flatten().as_deref() == Some(class.as_str()))
         else {
             continue;
         };
-        let top_causes = read_groups(
-            &agg.groups(Dimension::RootCause, Some(&[class]), Some(3))?,
-            Dimension::RootCause,
-        )?;
         folded.push(Folded {
             caller_class: class.as_str().to_string(),
             count: g.count,
@@ -466,27 +532,29 @@ pub fn summarize(frame: &DataFrame, opts: &SummaryOptions) -> Result<Summary> {
         });
     }
 
-    let mut daily: Vec<DayCount> = read_groups(
-        &agg.groups(Dimension::DayCause, lead, None)?,
-        Dimension::DayCause,
-    )?
-    .into_iter()
-    .filter_map(|g| {
-        let mut k = g.keys.into_iter();
-        let day = k.next().flatten()?;
-        let cause = k.next().flatten().unwrap_or_else(|| "unknown".into());
-        Some(DayCount {
-            day,
-            root_cause: cause,
-            count: g.count,
+    let mut daily: Vec<DayCount> = read_groups(&next()?, Dimension::DayCause)?
+        .into_iter()
+        .filter_map(|g| {
+            let mut k = g.keys.into_iter();
+            let day = k.next().flatten()?;
+            let cause = k.next().flatten().unwrap_or_else(|| "unknown".into());
+            Some(DayCount {
+                day,
+                root_cause: cause,
+                count: g.count,
+            })
         })
-    })
-    .collect();
+        .collect();
     daily.sort_by(|a, b| (&a.day, &a.root_cause).cmp(&(&b.day, &b.root_cause)));
+    let own_stats = next()?;
+    let all_stats = next()?;
+    let first_u64 = |df: &DataFrame, name: &str| -> Result<u64> {
+        Ok(df.column(name)?.u64()?.get(0).unwrap_or(0))
+    };
 
-    let comparison = match (opts.compare_previous, from, to) {
-        (true, Some(a), Some(b)) => Some(compare(frame, &agg, a, b)?),
-        _ => None,
+    let comparison = match previous {
+        Some(period) => Some(compare(period, [next()?, next()?, next()?, next()?])?),
+        None => None,
     };
 
     Ok(Summary {
@@ -512,38 +580,30 @@ pub fn summarize(frame: &DataFrame, opts: &SummaryOptions) -> Result<Summary> {
     })
 }
 
-fn compare(
-    frame: &DataFrame,
-    now: &Aggregates,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> Result<Comparison> {
-    let len = to - from;
-    let (pfrom, pto) = (from - len, from);
-    let before = Aggregates::from_frame_for(
-        &window(frame, pfrom, pto)?,
-        &[Dimension::RootCause, Dimension::Principal],
-    )?;
+/// The four queries [`compare`] reads: causes now and before, principals now and before.
+fn comparison_queries(now: &Aggregates, before: &Aggregates) -> [LazyFrame; 4] {
     let lead = Some(&LEAD_CLASSES[..]);
-    let causes_now = read_groups(
-        &now.groups(Dimension::RootCause, lead, None)?,
-        Dimension::RootCause,
-    )?;
-    let causes_before = read_groups(
-        &before.groups(Dimension::RootCause, lead, None)?,
-        Dimension::RootCause,
-    )?;
-    let principals_now = read_groups(
-        &now.groups(Dimension::Principal, lead, None)?,
-        Dimension::Principal,
-    )?;
-    let principals_before: BTreeSet<Option<String>> = read_groups(
-        &before.groups(Dimension::Principal, lead, None)?,
-        Dimension::Principal,
-    )?
-    .into_iter()
-    .map(|g| g.keys.into_iter().next().flatten())
-    .collect();
+    [
+        now.groups_query(Dimension::RootCause, lead, None),
+        before.groups_query(Dimension::RootCause, lead, None),
+        now.groups_query(Dimension::Principal, lead, None),
+        before.groups_query(Dimension::Principal, lead, None),
+    ]
+}
+
+/// This period against the previous one, from the results of [`comparison_queries`].
+fn compare(
+    (pfrom, pto): (DateTime<Utc>, DateTime<Utc>),
+    [causes_now, causes_before, principals_now, principals_before]: [DataFrame; 4],
+) -> Result<Comparison> {
+    let causes_now = read_groups(&causes_now, Dimension::RootCause)?;
+    let causes_before = read_groups(&causes_before, Dimension::RootCause)?;
+    let principals_now = read_groups(&principals_now, Dimension::Principal)?;
+    let principals_before: BTreeSet<Option<String>> =
+        read_groups(&principals_before, Dimension::Principal)?
+            .into_iter()
+            .map(|g| g.keys.into_iter().next().flatten())
+            .collect();
 
     let key = |g: &Group| g.keys.first().cloned().flatten();
     let before_by_cause: BTreeMap<Option<String>, u64> =
