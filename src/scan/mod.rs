@@ -102,14 +102,15 @@ pub trait Sink: Sync {
     fn accept(&self, denials: Vec<Denial>) -> bool;
 }
 
-/// A sink that keeps everything (tests, small inputs).
+/// A sink that keeps everything, handed back in listing order (object name, then record):
+/// workers finish objects in any order, and the same logs must give the same output.
 #[derive(Debug, Default)]
-pub struct CollectSink(pub std::sync::Mutex<Vec<Denial>>);
+pub struct CollectSink(pub std::sync::Mutex<Vec<Vec<Denial>>>);
 
 impl Sink for CollectSink {
-    fn accept(&self, mut denials: Vec<Denial>) -> bool {
+    fn accept(&self, denials: Vec<Denial>) -> bool {
         if let Ok(mut all) = self.0.lock() {
-            all.append(&mut denials);
+            all.push(denials);
         }
         true
     }
@@ -117,7 +118,14 @@ impl Sink for CollectSink {
 
 impl CollectSink {
     pub fn into_inner(self) -> Vec<Denial> {
-        self.0.into_inner().unwrap_or_else(|e| e.into_inner())
+        let mut objects = self.0.into_inner().unwrap_or_else(|e| e.into_inner());
+        // One object's records arrive together and in order: sorting the objects (a few
+        // hundred names, not thousands of records) restores the whole order.
+        objects.sort_by(|a, b| {
+            let first = |v: &[Denial]| v.first().map(|d| d.origin.object.clone());
+            first(a).cmp(&first(b))
+        });
+        objects.into_iter().flatten().collect()
     }
 }
 
