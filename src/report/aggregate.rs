@@ -115,6 +115,19 @@ fn explode() -> ExplodeOptions {
     }
 }
 
+/// A partial's rows of the given caller classes (all rows when `None`).
+fn of_classes(partial: &DataFrame, classes: Option<&[CallerClass]>) -> LazyFrame {
+    let lf = partial.clone().lazy();
+    let Some(classes) = classes else {
+        return lf;
+    };
+    let mut pred = lit(false);
+    for class in classes {
+        pred = pred.or(col(c::CALLER_CLASS).eq(lit(class.as_str())));
+    }
+    lf.filter(pred)
+}
+
 /// How groups are ranked: by count (descending), then by key (nulls last).
 fn rank_exprs(keys: &[&str]) -> Vec<Expr> {
     std::iter::once(col(out::COUNT))
@@ -279,14 +292,7 @@ impl Aggregates {
         let Some(partial) = self.partials.get(&dim) else {
             return DataFrame::empty().lazy();
         };
-        let mut lf = partial.clone().lazy();
-        if let Some(classes) = classes {
-            let mut pred = lit(false);
-            for class in classes {
-                pred = pred.or(col(c::CALLER_CLASS).eq(lit(class.as_str())));
-            }
-            lf = lf.filter(pred);
-        }
+        let mut lf = of_classes(partial, classes);
         let keys = dim.keys();
         if let Some(top) = top {
             // Narrow to the top groups before the list work (distinct principals, sample
@@ -355,6 +361,19 @@ impl Aggregates {
             grouped = grouped.limit(top as IdxSize);
         }
         grouped
+    }
+
+    /// The keys and `count` of every group of `dim` (classes as in [`Aggregates::groups`]),
+    /// ranked the same way: what a comparison between periods needs, without the list work.
+    pub fn counts_query(&self, dim: Dimension, classes: Option<&[CallerClass]>) -> LazyFrame {
+        let Some(partial) = self.partials.get(&dim) else {
+            return DataFrame::empty().lazy();
+        };
+        let keys = dim.keys();
+        of_classes(partial, classes)
+            .group_by(key_exprs(keys))
+            .agg([col(out::COUNT).sum().alias(out::COUNT)])
+            .sort_by_exprs(rank_exprs(keys), rank_order(keys))
     }
 
     /// The partial frame of one dimension (for shards that ship partials elsewhere).

@@ -580,14 +580,28 @@ pub fn summarize(frame: &DataFrame, opts: &SummaryOptions) -> Result<Summary> {
     })
 }
 
+/// Reads a [`Aggregates::counts_query`] result of a one-key dimension: (key, count) rows.
+fn read_counts(df: &DataFrame, dim: Dimension) -> Result<Vec<(Option<String>, u64)>> {
+    let Some(key) = dim.keys().first().filter(|_| df.height() > 0) else {
+        return Ok(Vec::new());
+    };
+    let keys = df.column(key)?.str()?;
+    let counts = df.column(out::COUNT)?.u64()?;
+    Ok(keys
+        .iter()
+        .zip(counts.iter())
+        .map(|(k, n)| (k.map(str::to_string), n.unwrap_or(0)))
+        .collect())
+}
+
 /// The four queries [`compare`] reads: causes now and before, principals now and before.
 fn comparison_queries(now: &Aggregates, before: &Aggregates) -> [LazyFrame; 4] {
     let lead = Some(&LEAD_CLASSES[..]);
     [
-        now.groups_query(Dimension::RootCause, lead, None),
-        before.groups_query(Dimension::RootCause, lead, None),
-        now.groups_query(Dimension::Principal, lead, None),
-        before.groups_query(Dimension::Principal, lead, None),
+        now.counts_query(Dimension::RootCause, lead),
+        before.counts_query(Dimension::RootCause, lead),
+        now.counts_query(Dimension::Principal, lead),
+        before.counts_query(Dimension::Principal, lead),
     ]
 }
 
@@ -596,22 +610,19 @@ fn compare(
     (pfrom, pto): (DateTime<Utc>, DateTime<Utc>),
     [causes_now, causes_before, principals_now, principals_before]: [DataFrame; 4],
 ) -> Result<Comparison> {
-    let causes_now = read_groups(&causes_now, Dimension::RootCause)?;
-    let causes_before = read_groups(&causes_before, Dimension::RootCause)?;
-    let principals_now = read_groups(&principals_now, Dimension::Principal)?;
+    let causes_now = read_counts(&causes_now, Dimension::RootCause)?;
+    let causes_before = read_counts(&causes_before, Dimension::RootCause)?;
+    let principals_now = read_counts(&principals_now, Dimension::Principal)?;
     let principals_before: BTreeSet<Option<String>> =
-        read_groups(&principals_before, Dimension::Principal)?
+        read_counts(&principals_before, Dimension::Principal)?
             .into_iter()
-            .map(|g| g.keys.into_iter().next().flatten())
+            .map(|(k, _)| k)
             .collect();
 
-    let key = |g: &Group| g.keys.first().cloned().flatten();
-    let before_by_cause: BTreeMap<Option<String>, u64> =
-        causes_before.iter().map(|g| (key(g), g.count)).collect();
+    let before_by_cause: BTreeMap<Option<String>, u64> = causes_before.iter().cloned().collect();
     let mut names: BTreeSet<Option<String>> = before_by_cause.keys().cloned().collect();
-    names.extend(causes_now.iter().map(key));
-    let now_by_cause: BTreeMap<Option<String>, u64> =
-        causes_now.iter().map(|g| (key(g), g.count)).collect();
+    names.extend(causes_now.iter().map(|(k, _)| k.clone()));
+    let now_by_cause: BTreeMap<Option<String>, u64> = causes_now.iter().cloned().collect();
     let mut causes: Vec<CauseChange> = names
         .into_iter()
         .map(|n| CauseChange {
@@ -621,8 +632,8 @@ fn compare(
         })
         .collect();
     causes.sort_by(|a, b| b.now.cmp(&a.now).then(a.root_cause.cmp(&b.root_cause)));
-    let now_total = sum_counts(&causes_now);
-    let before_total = sum_counts(&causes_before);
+    let now_total: u64 = causes_now.iter().map(|(_, n)| n).sum();
+    let before_total: u64 = causes_before.iter().map(|(_, n)| n).sum();
     Ok(Comparison {
         previous: Period {
             from: Some(pfrom.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
@@ -633,9 +644,9 @@ fn compare(
         growth_pct: (before_total > 0)
             .then(|| (now_total as f64 - before_total as f64) * 100.0 / before_total as f64),
         new_principals: principals_now
-            .iter()
-            .filter(|g| !principals_before.contains(&key(g)))
-            .filter_map(|g| key(g).map(|k| (k, g.count)))
+            .into_iter()
+            .filter(|(k, _)| !principals_before.contains(k))
+            .filter_map(|(k, n)| k.map(|k| (k, n)))
             .collect(),
         new_causes: causes
             .iter()
