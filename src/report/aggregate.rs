@@ -115,17 +115,22 @@ fn explode() -> ExplodeOptions {
     }
 }
 
-/// A partial's rows of the given caller classes (all rows when `None`).
-fn of_classes(partial: &DataFrame, classes: Option<&[CallerClass]>) -> LazyFrame {
-    let lf = partial.clone().lazy();
-    let Some(classes) = classes else {
-        return lf;
-    };
+/// Rows whose caller class is one of `classes`.
+pub fn class_filter(classes: &[CallerClass]) -> Expr {
     let mut pred = lit(false);
     for class in classes {
         pred = pred.or(col(c::CALLER_CLASS).eq(lit(class.as_str())));
     }
-    lf.filter(pred)
+    pred
+}
+
+/// A partial's rows of the given caller classes (all rows when `None`).
+fn of_classes(partial: &DataFrame, classes: Option<&[CallerClass]>) -> LazyFrame {
+    let lf = partial.clone().lazy();
+    match classes {
+        Some(classes) => lf.filter(class_filter(classes)),
+        None => lf,
+    }
 }
 
 /// How groups are ranked: by count (descending), then by key (nulls last).

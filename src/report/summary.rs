@@ -4,10 +4,10 @@
 //! findings frame ([`super::aggregate`]); the renderers (table, markdown, html, json) only
 //! format this struct, so they cannot disagree with each other.
 
-use super::aggregate::{collect_all, out, Aggregates, Dimension};
+use super::aggregate::{class_filter, collect_all, out, Aggregates, Dimension};
 use super::err::Result;
 use super::frame::{col_name as c, FOLDED_CLASSES, LEAD_CLASSES};
-use crate::findings::{CallerClass, RootCause};
+use crate::findings::RootCause;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use polars::prelude::*;
 use serde::Serialize;
@@ -181,14 +181,6 @@ fn ms_to_rfc3339(ms: i64) -> Option<String> {
 fn next_midnight(t: DateTime<Utc>) -> DateTime<Utc> {
     let day = t.date_naive() + Duration::days(1);
     day.and_time(chrono::NaiveTime::MIN).and_utc()
-}
-
-fn class_filter(classes: &[CallerClass]) -> Expr {
-    let mut pred = lit(false);
-    for class in classes {
-        pred = pred.or(col(c::CALLER_CLASS).eq(lit(class.as_str())));
-    }
-    pred
 }
 
 fn window(frame: &DataFrame, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<DataFrame> {
@@ -660,6 +652,7 @@ fn compare(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::findings::CallerClass;
     use crate::findings::Finding;
     use crate::report::frame::findings_frame;
 

@@ -87,9 +87,9 @@ impl Prefilter {
     pub fn get() -> &'static Prefilter {
         static P: OnceLock<Prefilter> = OnceLock::new();
         P.get_or_init(|| Prefilter {
-            // Built from constant, valid patterns: cannot fail.
             needles: Needles::new(),
             event_source: memmem::Finder::new(b"\"eventSource\""),
+            // Built from constant, valid patterns: cannot fail.
             record_keys: AhoCorasick::new(["\"eventVersion\"", "\"eventSource\"", "\"eventTime\""])
                 .unwrap_or_else(|_| unreachable!()),
         })

@@ -63,17 +63,13 @@ impl InflateBuf {
     /// the streaming path then starts again from the first byte and says what went wrong,
     /// keeping what came before the damage.
     fn inflate_whole(&mut self, input: &[u8], cap: usize) -> bool {
-        self.filled = 0;
+        self.start(input, cap);
         if self.gunzip.is_none() {
             self.gunzip = Gunzip::new();
         }
         let Some(gz) = self.gunzip.as_mut() else {
             return false;
         };
-        let hint = size_hint(input, cap);
-        if self.buf.len() < hint {
-            self.buf.resize(hint, 0);
-        }
         let mut pos = 0;
         while let Some(rest) = input.get(pos..).filter(|r| !r.is_empty()) {
             loop {
@@ -100,11 +96,7 @@ impl InflateBuf {
     /// The streaming path (flate2): slower, but it keeps the output that came before damage
     /// and stops exactly at the cap.
     fn inflate_stream(&mut self, input: &[u8], cap: usize) -> Inflated {
-        self.filled = 0;
-        let hint = size_hint(input, cap);
-        if self.buf.len() < hint {
-            self.buf.resize(hint, 0);
-        }
+        self.start(input, cap);
         let mut dec = MultiGzDecoder::new(input);
         loop {
             if self.filled >= cap {
@@ -128,6 +120,15 @@ impl InflateBuf {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Inflated::Damaged(describe(&e)),
             }
+        }
+    }
+
+    /// Empties the document and makes room for the size the gzip trailer announces.
+    fn start(&mut self, input: &[u8], cap: usize) {
+        self.filled = 0;
+        let hint = size_hint(input, cap);
+        if self.buf.len() < hint {
+            self.buf.resize(hint, 0);
         }
     }
 

@@ -132,16 +132,32 @@ pub struct Evidence {
     pub overflow: Overflow,
 }
 
-/// The later of two records by `eventTime`, ties broken by origin (deterministic merges).
-fn later(
-    a_time: &Option<String>,
-    a_origin: &Origin,
-    b_time: &Option<String>,
-    b_origin: &Origin,
-) -> bool {
-    (a_time, a_origin.object.as_ref(), a_origin.record_index)
-        > (b_time, b_origin.object.as_ref(), b_origin.record_index)
+/// Evidence of which only the latest record per key is kept.
+trait Dated {
+    fn event_time(&self) -> &Option<String>;
+    fn origin(&self) -> &Origin;
+
+    /// Later by `eventTime`, ties broken by origin (deterministic merges).
+    fn is_later_than(&self, other: &Self) -> bool {
+        let (a, b) = (self.origin(), other.origin());
+        (self.event_time(), a.object.as_ref(), a.record_index)
+            > (other.event_time(), b.object.as_ref(), b.record_index)
+    }
 }
+
+macro_rules! dated {
+    ($($t:ty),*) => {$(
+        impl Dated for $t {
+            fn event_time(&self) -> &Option<String> {
+                &self.event_time
+            }
+            fn origin(&self) -> &Origin {
+                &self.origin
+            }
+        }
+    )*};
+}
+dated!(SessionPolicy, ForeignWrite, Deletion);
 
 impl Evidence {
     pub fn with_caps(caps: EvidenceCaps) -> Self {
@@ -175,7 +191,6 @@ impl Evidence {
             p,
             cap,
             &mut self.overflow.session_policies,
-            |a, b| later(&a.event_time, &a.origin, &b.event_time, &b.origin),
         );
     }
 
@@ -187,7 +202,6 @@ impl Evidence {
             w,
             cap,
             &mut self.overflow.foreign_writes,
-            |a, b| later(&a.event_time, &a.origin, &b.event_time, &b.origin),
         );
     }
 
@@ -199,7 +213,6 @@ impl Evidence {
             d,
             cap,
             &mut self.overflow.deletions,
-            |a, b| later(&a.event_time, &a.origin, &b.event_time, &b.origin),
         );
     }
 
@@ -233,55 +246,50 @@ impl Evidence {
             session_policies,
             self.caps.session_policies,
             &mut self.overflow.session_policies,
-            |a, b| later(&a.event_time, &a.origin, &b.event_time, &b.origin),
         );
         merge_latest(
             &mut self.foreign_writes,
             foreign_writes,
             self.caps.foreign_writes,
             &mut self.overflow.foreign_writes,
-            |a, b| later(&a.event_time, &a.origin, &b.event_time, &b.origin),
         );
         merge_latest(
             &mut self.deletions,
             deletions,
             self.caps.deletions,
             &mut self.overflow.deletions,
-            |a, b| later(&a.event_time, &a.origin, &b.event_time, &b.origin),
         );
     }
 }
 
 /// Folds `from` into `into` (the latest value per key wins, new keys up to `cap`), walking
 /// whichever of the two is smaller.
-fn merge_latest<K: std::hash::Hash + Eq, V>(
+fn merge_latest<K: std::hash::Hash + Eq, V: Dated>(
     into: &mut HashMap<K, V>,
     mut from: HashMap<K, V>,
     cap: usize,
     overflow: &mut u64,
-    is_later: impl Fn(&V, &V) -> bool + Copy,
 ) {
     if from.len() > into.len() && from.len() <= cap {
         std::mem::swap(into, &mut from);
     }
     into.reserve(from.len().min(cap.saturating_sub(into.len())));
     for (k, v) in from {
-        insert_latest(into, k, v, cap, overflow, is_later);
+        insert_latest(into, k, v, cap, overflow);
     }
 }
 
-fn insert_latest<K: std::hash::Hash + Eq, V>(
+fn insert_latest<K: std::hash::Hash + Eq, V: Dated>(
     map: &mut HashMap<K, V>,
     key: K,
     value: V,
     cap: usize,
     overflow: &mut u64,
-    is_later: impl Fn(&V, &V) -> bool,
 ) {
     let len = map.len();
     match map.entry(key) {
         std::collections::hash_map::Entry::Occupied(mut e) => {
-            if is_later(&value, e.get()) {
+            if value.is_later_than(e.get()) {
                 e.insert(value);
             }
         }

@@ -121,10 +121,8 @@ impl CollectSink {
         let mut objects = self.0.into_inner().unwrap_or_else(|e| e.into_inner());
         // One object's records arrive together and in order: sorting the objects (a few
         // hundred names, not thousands of records) restores the whole order.
-        objects.sort_by(|a, b| {
-            let first = |v: &[Denial]| v.first().map(|d| d.origin.object.clone());
-            first(a).cmp(&first(b))
-        });
+        let name = |v: &Vec<Denial>| v.first().map(|d| d.origin.object.clone());
+        objects.sort_by_cached_key(name);
         objects.into_iter().flatten().collect()
     }
 }
