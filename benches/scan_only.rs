@@ -40,4 +40,16 @@ fn main() {
         let _ = o.flush();
     }
     eprintln!("{:?}", out.stats);
+    // The side evidence kept in memory (this tool does not use the on-disk evidence log):
+    // how much a trail of this size asks of it.
+    let e = &out.evidence;
+    eprintln!(
+        "evidence: {} KMS denials, {} session policies, {} foreign writes, {} deletions; \
+         over the caps: {:?}",
+        e.kms_denials.len(),
+        e.session_policies.len(),
+        e.foreign_writes.len(),
+        e.deletions.len(),
+        e.overflow
+    );
 }

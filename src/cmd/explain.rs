@@ -9,12 +9,12 @@ use crate::diagnose::diagnoser::Diagnoser;
 use crate::diagnose::trace;
 use crate::messages::Progress;
 use crate::record::Event;
-use crate::scan::{self, Evidence, ScanConfig};
+use crate::scan::{self, Denial, Evidence, ScanConfig, Sink, Wanted};
 use crate::source::{LocalSource, Origin};
 use anyhow::{bail, Context};
 use std::io::{Read, Write};
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// Explain one denied event.
 #[derive(Debug, clap::Args)]
@@ -64,6 +64,22 @@ fn event_from_stdin() -> anyhow::Result<Event> {
     serde_json::from_value(record).context("stdin: not a CloudTrail record")
 }
 
+/// Keeps the kept events with one `eventID`.
+struct FindSink {
+    id: String,
+    found: Mutex<Vec<Denial>>,
+}
+
+impl Sink for FindSink {
+    fn accept(&self, denials: Vec<Denial>) -> bool {
+        let mine = denials.into_iter().filter(|d| d.event.id() == self.id);
+        if let Ok(mut found) = self.found.lock() {
+            found.extend(mine);
+        }
+        true
+    }
+}
+
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let from_stdin = args.event == "-";
     let use_sample = args.paths.is_empty();
@@ -74,13 +90,21 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     };
     let (snapshot, _problems) = args.snapshot.load(use_sample)?;
 
-    let (mut denials, evidence) = if roots.is_empty() {
-        (Vec::new(), Evidence::default())
+    // The scan keeps only the asked-for event and writes the side evidence to disk, loading
+    // back what that one event names: memory stays flat however large the folder.
+    let sink = FindSink {
+        id: args.event.clone(),
+        found: Mutex::new(Vec::new()),
+    };
+    let log = if roots.is_empty() {
+        None
     } else {
         let source = LocalSource::new(roots.clone());
-        let sink = scan::CollectSink::default();
-        let out = scan::scan_source(&source, &ScanConfig::default(), &sink, &Progress::hidden());
-        (sink.into_inner(), out.evidence)
+        let cfg = ScanConfig {
+            evidence_to_disk: true,
+            ..ScanConfig::default()
+        };
+        scan::scan_source(&source, &cfg, &sink, &Progress::hidden()).evidence_log
     };
     let (event, origin) = if from_stdin {
         let e = event_from_stdin()?;
@@ -92,15 +116,28 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             },
         )
     } else {
-        let Some(i) = denials.iter().position(|d| d.event.id() == args.event) else {
+        let found = sink.found.into_inner().unwrap_or_else(|e| e.into_inner());
+        // The same id twice (a file given twice, a copied log): the first in listing order.
+        let Some(d) = found
+            .into_iter()
+            .min_by(|a, b| a.origin.object.cmp(&b.origin.object))
+        else {
             bail!(
                 "event `{}` is not among the S3 403 events of {}; check the id, or pipe the record: ... | denytrail explain - [PATH...]",
                 args.event,
                 roots.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
             );
         };
-        let d = denials.swap_remove(i);
         (d.event, d.origin)
+    };
+    let evidence = match log {
+        Some(log) => {
+            let mut wanted = Wanted::default();
+            Diagnoser::note_wanted(&event, &mut wanted);
+            log.load(&wanted)
+                .context("reading back the side evidence from the temporary file")?
+        }
+        None => Evidence::default(),
     };
 
     let diag = Diagnoser::new(snapshot.as_ref(), &evidence);

@@ -114,6 +114,24 @@ impl OutputArgs {
         findings: &[crate::findings::Finding],
         summary: SummaryOptions,
     ) -> anyhow::Result<()> {
+        self.emit(summary, |opts, w| self.write_to(findings, opts, w))
+    }
+
+    /// Writes the report over findings gathered batch by batch (`analyze`).
+    pub fn write_collected(
+        &self,
+        collected: report::Collected,
+        summary: SummaryOptions,
+    ) -> anyhow::Result<()> {
+        self.emit(summary, |opts, w| collected.write(opts, w))
+    }
+
+    /// Opens where the report goes (`--output` or standard output) and runs `body` on it.
+    fn emit(
+        &self,
+        summary: SummaryOptions,
+        body: impl FnOnce(&WriteOptions, &mut dyn Write) -> report::Result<()>,
+    ) -> anyhow::Result<()> {
         let format = self.resolved_format()?;
         let stdout = std::io::stdout();
         let to_terminal = self.output.is_none() && stdout.is_terminal();
@@ -131,21 +149,17 @@ impl OutputArgs {
             },
             colour: to_terminal && std::env::var_os("NO_COLOR").is_none(),
         };
-        let result = match &self.output {
+        match &self.output {
             Some(path) => {
-                let file = std::fs::File::create(path).with_context(|| {
-                    format!("{}: cannot create the output file", path.display())
-                })?;
-                let mut w = std::io::BufWriter::new(file);
-                self.write_to(findings, &opts, &mut w)
+                let mut w = self.create_output()?;
+                body(&opts, &mut w)
                     .and_then(|()| w.flush().map_err(report::ReportError::from))
                     .with_context(|| format!("{}", path.display()))
             }
             None => {
                 let mut w = std::io::BufWriter::new(stdout.lock());
-                let r = self
-                    .write_to(findings, &opts, &mut w)
-                    .and_then(|()| w.flush().map_err(report::ReportError::from));
+                let r =
+                    body(&opts, &mut w).and_then(|()| w.flush().map_err(report::ReportError::from));
                 match r {
                     // `denytrail report ... | head` is not an error.
                     Err(report::ReportError::Write(e))
@@ -156,8 +170,15 @@ impl OutputArgs {
                     r => r.map_err(anyhow::Error::from),
                 }
             }
-        };
-        result
+        }
+    }
+
+    /// The `--output` file, created (or emptied) and buffered.
+    pub fn create_output(&self) -> anyhow::Result<std::io::BufWriter<std::fs::File>> {
+        let path = self.output.as_ref().context("no --output file was given")?;
+        let file = std::fs::File::create(path)
+            .with_context(|| format!("{}: cannot create the output file", path.display()))?;
+        Ok(std::io::BufWriter::new(file))
     }
 }
 

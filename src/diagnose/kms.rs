@@ -134,49 +134,8 @@ pub fn kms_call(
     })
 }
 
-/// A KMS AccessDenied record of the same logs, reduced to the join keys.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KmsDenial {
-    pub event_id: String,
-    pub event_time: Option<String>,
-    /// `Decrypt`, `GenerateDataKey`.
-    pub event_name: String,
-    /// `encryptionContext.aws:s3:arn`.
-    pub s3_arn: String,
-    pub principal_arn: Option<String>,
-    pub key_arn: Option<String>,
-    pub error_message: Option<String>,
-}
-
-/// Reads a KMS denial with an `aws:s3:arn` encryption context; `None` for anything else.
-pub fn denial_from_event(event: &Event) -> Option<KmsDenial> {
-    if event.event_source.as_deref() != Some("kms.amazonaws.com") {
-        return None;
-    }
-    let code = event.error_code.as_deref()?;
-    if !code.starts_with("AccessDenied") {
-        return None;
-    }
-    let s3_arn = event
-        .request_parameters
-        .as_ref()?
-        .get("encryptionContext")?
-        .get("aws:s3:arn")?
-        .as_str()?
-        .to_owned();
-    Some(KmsDenial {
-        event_id: event.id().to_owned(),
-        event_time: event.event_time.clone(),
-        event_name: event.event_name.clone().unwrap_or_default(),
-        s3_arn,
-        principal_arn: event.user_identity.as_ref().and_then(|i| i.arn.clone()),
-        key_arn: event
-            .resources
-            .iter()
-            .find_map(|r| r.arn.clone().filter(|a| a.starts_with("arn:aws:kms:"))),
-        error_message: event.error_message.clone(),
-    })
-}
+/// A KMS AccessDenied record of the same logs, reduced by the scan to the join keys.
+pub use crate::scan::evidence::KmsDenial;
 
 /// Whether a KMS denial belongs to this S3 request: same caller, the context names the object
 /// or its bucket, within `window_secs` of the S3 event.
@@ -485,12 +444,19 @@ mod tests {
 
     #[test]
     fn logged_kms_denial_correlates_on_context_and_caller() {
-        let e = ev(
-            json!({"eventID": "k1", "eventSource": "kms.amazonaws.com", "eventName": "Decrypt", "eventTime": "2026-11-20T09:00:02Z",
-            "errorCode": "AccessDenied", "userIdentity": {"arn": "arn:aws:iam::1:user/a"},
-            "requestParameters": {"encryptionContext": {"aws:s3:arn": "arn:aws:s3:::b"}}}),
-        );
-        let d = denial_from_event(&e).unwrap();
+        let d = KmsDenial {
+            s3_arn: "arn:aws:s3:::b".into(),
+            event_id: "k1".into(),
+            event_time: Some("2026-11-20T09:00:02Z".into()),
+            event_name: "Decrypt".into(),
+            principal_arn: Some("arn:aws:iam::1:user/a".into()),
+            key_arn: None,
+            error_message: None,
+            origin: crate::source::Origin {
+                object: "f".into(),
+                record_index: Some(0),
+            },
+        };
         assert!(correlates(
             &d,
             Some("arn:aws:iam::1:user/a"),

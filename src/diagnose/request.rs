@@ -317,6 +317,53 @@ struct Located {
     account: Option<String>,
 }
 
+/// The bucket a record names: `requestParameters.bucketName`, else the `AWS::S3::Bucket`
+/// entry of `resources[]`.
+pub fn bucket_of(event: &Event) -> Option<String> {
+    param(event, "bucketName").map(str::to_owned).or_else(|| {
+        event
+            .resources
+            .iter()
+            .find(|r| r.kind.as_deref() == Some("AWS::S3::Bucket"))
+            .and_then(|r| r.arn.as_deref())
+            .and_then(|a| a.rsplit(":::").next())
+            .map(str::to_owned)
+    })
+}
+
+/// The object key a record names: `requestParameters.key`, else an `AWS::S3::Object` entry
+/// of `resources[]` in `bucket`.
+pub fn key_of(event: &Event, bucket: &str) -> Option<String> {
+    param(event, "key").map(str::to_owned).or_else(|| {
+        event
+            .resources
+            .iter()
+            .filter(|r| r.kind.as_deref() == Some("AWS::S3::Object"))
+            .find_map(|r| {
+                r.arn
+                    .as_deref()?
+                    .split_once(&format!(":::{bucket}/"))
+                    .map(|(_, k)| k.to_owned())
+            })
+    })
+}
+
+/// Every object (or bucket, key `None`) whose side evidence a diagnosis of this record may
+/// look up: the target, and the copy source of CopyObject / UploadPartCopy. `analyze` loads
+/// only the evidence these name (see `scan::evidence_log`), so this must cover every place
+/// [`requests`] takes a bucket or key from.
+pub fn named_objects(event: &Event) -> Vec<(String, Option<String>)> {
+    let mut out = Vec::new();
+    if let Some(bucket) = bucket_of(event) {
+        let key = key_of(event, &bucket);
+        out.push((bucket, key));
+    }
+    if let Some((b, k, _)) = header(event, "x-amz-copy-source").and_then(copy_source) {
+        out.push((b, Some(k)));
+    }
+    out
+}
+
 fn locate(
     event: &Event,
     m: S3Action,
@@ -334,15 +381,7 @@ fn locate(
         .resources
         .iter()
         .find(|r| r.kind.as_deref() == Some("AWS::S3::Bucket"));
-    let bucket = param(event, "bucketName")
-        .map(str::to_owned)
-        .or_else(|| {
-            bucket_res
-                .and_then(|r| r.arn.as_deref())
-                .and_then(|a| a.rsplit(":::").next())
-                .map(str::to_owned)
-        })
-        .ok_or(RequestError::NoBucket)?;
+    let bucket = bucket_of(event).ok_or(RequestError::NoBucket)?;
     // The owner: the snapshot's bucket folder first (the requester's copy of a denied
     // cross-account call redacts the owner), then resources[].accountId.
     let account = snapshot
@@ -353,24 +392,10 @@ fn locate(
         .or_else(|| bucket_res.and_then(|r| r.account_id.clone()));
     let arn = match m.target {
         Target::Bucket | Target::Any => format!("arn:{partition}:s3:::{bucket}"),
-        Target::Object => {
-            let key = param(event, "key").map(str::to_owned).or_else(|| {
-                event
-                    .resources
-                    .iter()
-                    .filter(|r| r.kind.as_deref() == Some("AWS::S3::Object"))
-                    .find_map(|r| {
-                        r.arn
-                            .as_deref()?
-                            .split_once(&format!(":::{bucket}/"))
-                            .map(|(_, k)| k.to_owned())
-                    })
-            });
-            format!(
-                "arn:{partition}:s3:::{bucket}/{}",
-                key.as_deref().unwrap_or("*")
-            )
-        }
+        Target::Object => format!(
+            "arn:{partition}:s3:::{bucket}/{}",
+            key_of(event, &bucket).as_deref().unwrap_or("*")
+        ),
     };
     Ok(Located {
         bucket: Some(bucket),

@@ -219,17 +219,25 @@ pub fn write_jsonl(findings: &[Finding], out: &mut dyn Write) -> Result<()> {
 
 /// Writes the findings as CSV with a header row.
 pub fn write_csv(findings: &[Finding], out: &mut dyn Write) -> Result<()> {
-    let mut df = export_frame(findings)?;
-    CsvWriter::new(out).include_header(true).finish(&mut df)?;
+    write_csv_frame(&mut export_frame(findings)?, out)
+}
+
+/// Writes an [`export_frame`] as CSV with a header row.
+pub fn write_csv_frame(df: &mut DataFrame, out: &mut dyn Write) -> Result<()> {
+    CsvWriter::new(out).include_header(true).finish(df)?;
     Ok(())
 }
 
 /// Writes the findings as one Parquet file (zstd-compressed).
 pub fn write_parquet(findings: &[Finding], out: &mut dyn Write) -> Result<()> {
-    let mut df = export_frame(findings)?;
+    write_parquet_frame(&mut export_frame(findings)?, out)
+}
+
+/// Writes an [`export_frame`] as one Parquet file (zstd-compressed).
+pub fn write_parquet_frame(df: &mut DataFrame, out: &mut dyn Write) -> Result<()> {
     // Parquet needs to seek back for its footer only through its own buffer: polars writes
     // sequentially, so any `Write` works.
-    ParquetWriter::new(out).finish(&mut df)?;
+    ParquetWriter::new(out).finish(df)?;
     Ok(())
 }
 

@@ -29,6 +29,7 @@ pub use format::Format;
 pub use summary::{Summary, SummaryOptions};
 
 use crate::findings::Finding;
+use polars::prelude::DataFrame;
 use std::io::Write;
 
 /// How to write a report.
@@ -40,17 +41,86 @@ pub struct WriteOptions {
     pub colour: bool,
 }
 
+/// Findings gathered batch by batch for one report, held as polars columns (a few hundred
+/// bytes a finding) rather than as [`Finding`]s (several KB each, mostly small strings): what
+/// keeps `analyze --format html` over a large trail within memory. Each batch becomes the
+/// frame the output needs (the analysis frame, or the export columns for csv and parquet) and
+/// is appended; the rows stay in the order they were added.
+#[derive(Debug, Clone)]
+pub struct Collected {
+    format: Format,
+    timeline: bool,
+    frame: Option<DataFrame>,
+}
+
+impl Collected {
+    /// For a report in `format` (`timeline`: the `--timeline` listing instead). JSON Lines
+    /// rows are written from the findings themselves ([`export::write_jsonl`]), not gathered.
+    pub fn new(format: Format, timeline: bool) -> Self {
+        Collected {
+            format,
+            timeline,
+            frame: None,
+        }
+    }
+
+    fn is_export(&self) -> bool {
+        !self.timeline && matches!(self.format, Format::Csv | Format::Parquet)
+    }
+
+    fn frame_of(&self, batch: &[Finding]) -> Result<DataFrame> {
+        if self.is_export() {
+            frame::export_frame(batch)
+        } else {
+            frame::findings_frame(batch)
+        }
+    }
+
+    /// Appends one batch of findings.
+    pub fn add(&mut self, batch: &[Finding]) -> Result<()> {
+        let df = self.frame_of(batch)?;
+        match &mut self.frame {
+            Some(f) => {
+                f.vstack_mut(&df)?;
+            }
+            None => self.frame = Some(df),
+        }
+        Ok(())
+    }
+
+    /// Writes the report over everything added.
+    pub fn write(self, opts: &WriteOptions, out: &mut dyn Write) -> Result<()> {
+        let mut frame = match self.frame {
+            Some(f) => f,
+            None => self.frame_of(&[])?,
+        };
+        // One chunk per column again: the queries run faster than over one chunk per batch.
+        frame.rechunk_mut_par();
+        if self.timeline {
+            return write_timeline_frame(&frame, opts, out);
+        }
+        match opts.format {
+            Format::Csv => export::write_csv_frame(&mut frame, out),
+            Format::Parquet => export::write_parquet_frame(&mut frame, out),
+            _ => write_summary(&frame, opts, out),
+        }
+    }
+}
+
 /// Builds the report over `findings` and writes it in the chosen format. Row formats
 /// (jsonl, csv, parquet) write the findings themselves; the others the aggregated report.
 pub fn write_report(findings: &[Finding], opts: &WriteOptions, out: &mut dyn Write) -> Result<()> {
-    match opts.format {
-        Format::Jsonl => return export::write_jsonl(findings, out),
-        Format::Csv => return export::write_csv(findings, out),
-        Format::Parquet => return export::write_parquet(findings, out),
-        Format::Table | Format::Markdown | Format::Html | Format::Json => {}
+    if opts.format == Format::Jsonl {
+        return export::write_jsonl(findings, out);
     }
-    let frame = frame::findings_frame(findings)?;
-    let summary = summary::summarize(&frame, &opts.summary)?;
+    let mut c = Collected::new(opts.format, false);
+    c.add(findings)?;
+    c.write(opts, out)
+}
+
+/// The aggregated report (table, markdown, json, html) over an analysis frame.
+fn write_summary(frame: &DataFrame, opts: &WriteOptions, out: &mut dyn Write) -> Result<()> {
+    let summary = summary::summarize(frame, &opts.summary)?;
     match opts.format {
         Format::Table => out.write_all(render::table::render(&summary, opts.colour).as_bytes())?,
         Format::Markdown => out.write_all(render::markdown::render(&summary).as_bytes())?,
@@ -72,8 +142,13 @@ pub fn write_timeline(
     opts: &WriteOptions,
     out: &mut dyn Write,
 ) -> Result<()> {
-    let frame = frame::findings_frame(findings)?;
-    let entries = timeline::timeline(&frame, opts.summary.since, opts.summary.until)?;
+    let mut c = Collected::new(opts.format, true);
+    c.add(findings)?;
+    c.write(opts, out)
+}
+
+fn write_timeline_frame(frame: &DataFrame, opts: &WriteOptions, out: &mut dyn Write) -> Result<()> {
+    let entries = timeline::timeline(frame, opts.summary.since, opts.summary.until)?;
     match opts.format {
         Format::Jsonl => {
             for e in &entries {

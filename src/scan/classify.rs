@@ -9,7 +9,7 @@
 //! spelled with `\u` escapes of plain letters would not match; no CloudTrail producer writes
 //! keys that way.
 
-use super::evidence::{Deletion, ForeignWrite, SessionPolicy};
+use super::evidence::{Deletion, ForeignWrite, KmsDenial, ObjectKey, SessionPolicy};
 use crate::source::Origin;
 use aho_corasick::packed;
 use aho_corasick::AhoCorasick;
@@ -128,10 +128,10 @@ pub enum Class {
     /// An S3 403: decode the whole record into an `Event`.
     Denial,
     /// A KMS AccessDenied naming an S3 ARN in its encryption context.
-    KmsDenial(String),
+    KmsDenial(KmsDenial),
     SessionPolicy(SessionPolicy),
-    ForeignWrite(ForeignWrite),
-    Deletion(Deletion),
+    ForeignWrite(ObjectKey, ForeignWrite),
+    Deletion(ObjectKey, Deletion),
     InsightsEvent,
     /// An S3 record that is none of the above.
     OtherS3,
@@ -181,18 +181,15 @@ pub fn classify(v: TapeValue<'_, '_>, origin: &Origin) -> Class {
                 return Class::OtherS3;
             }
             match name {
-                "PutObject" | "CopyObject" | "CompleteMultipartUpload" => {
-                    foreign_write(v, name, origin).map_or(Class::OtherS3, Class::ForeignWrite)
-                }
-                "DeleteObject" => deletion(v, origin).map_or(Class::OtherS3, Class::Deletion),
+                "PutObject" => foreign_write(v, "PutObject"),
+                "CopyObject" => foreign_write(v, "CopyObject"),
+                "CompleteMultipartUpload" => foreign_write(v, "CompleteMultipartUpload"),
+                "DeleteObject" => deletion(v),
                 _ => Class::OtherS3,
             }
         }
         "kms.amazonaws.com" if code == Some("AccessDenied") => {
-            match owned(v, &["requestParameters", "encryptionContext", "aws:s3:arn"]) {
-                Some(arn) => Class::KmsDenial(arn),
-                None => Class::Other,
-            }
+            kms_denial(v, origin).map_or(Class::Other, Class::KmsDenial)
         }
         "sts.amazonaws.com"
             if succeeded(v) && (name.starts_with("AssumeRole") || name == "GetFederationToken") =>
@@ -237,7 +234,45 @@ fn session_policy(v: TapeValue<'_, '_>, name: &str, origin: &Origin) -> Option<S
 /// The canned ACL that hands the bucket owner control of a new object.
 const OWNER_FULL_CONTROL: &str = "bucket-owner-full-control";
 
-fn foreign_write(v: TapeValue<'_, '_>, name: &str, origin: &Origin) -> Option<ForeignWrite> {
+fn kms_denial(v: TapeValue<'_, '_>, origin: &Origin) -> Option<KmsDenial> {
+    let key_arn = v
+        .get("resources")
+        .and_then(|r| r.as_array())
+        .and_then(|rs| {
+            rs.iter()
+                .filter_map(|r| r.get("ARN").and_then(|a| a.into_string()))
+                .find(|a| a.starts_with("arn:aws:kms:"))
+                .map(str::to_owned)
+        });
+    Some(KmsDenial {
+        s3_arn: owned(v, &["requestParameters", "encryptionContext", "aws:s3:arn"])?,
+        event_id: owned(v, &["eventID"]).unwrap_or_default(),
+        event_time: owned(v, &["eventTime"]),
+        event_name: owned(v, &["eventName"]).unwrap_or_default(),
+        principal_arn: owned(v, &["userIdentity", "arn"]),
+        key_arn,
+        error_message: owned(v, &["errorMessage"]),
+        origin: origin.clone(),
+    })
+}
+
+fn boxed(v: TapeValue<'_, '_>, path: &[&str]) -> Option<Box<str>> {
+    str_at(v, path).map(Box::from)
+}
+
+/// The object a write or delete names (`requestParameters.bucketName` and `key`).
+fn object_key(params: TapeValue<'_, '_>) -> Option<ObjectKey> {
+    Some(ObjectKey::new(
+        str_at(params, &["bucketName"])?,
+        str_at(params, &["key"])?,
+    ))
+}
+
+fn foreign_write(v: TapeValue<'_, '_>, name: &'static str) -> Class {
+    foreign_write_of(v, name).map_or(Class::OtherS3, |(k, w)| Class::ForeignWrite(k, w))
+}
+
+fn foreign_write_of(v: TapeValue<'_, '_>, name: &'static str) -> Option<(ObjectKey, ForeignWrite)> {
     let params = v.get("requestParameters")?;
     let acl = params.get("x-amz-acl");
     let full_control = acl.is_some_and(|a| {
@@ -262,27 +297,26 @@ fn foreign_write(v: TapeValue<'_, '_>, name: &str, origin: &Origin) -> Option<Fo
     if owner == writer {
         return None;
     }
-    Some(ForeignWrite {
-        bucket: owned(params, &["bucketName"])?,
-        key: owned(params, &["key"])?,
-        writer_account: writer.to_owned(),
-        bucket_owner: owner.to_owned(),
-        event_name: name.to_owned(),
-        event_time: owned(v, &["eventTime"]),
-        event_id: owned(v, &["eventID"]),
-        origin: origin.clone(),
-    })
+    let write = ForeignWrite {
+        writer_account: writer.into(),
+        event_name: name.into(),
+        event_time: boxed(v, &["eventTime"]),
+        event_id: boxed(v, &["eventID"]),
+    };
+    Some((object_key(params)?, write))
 }
 
-fn deletion(v: TapeValue<'_, '_>, origin: &Origin) -> Option<Deletion> {
-    let params = v.get("requestParameters")?;
-    Some(Deletion {
-        bucket: owned(params, &["bucketName"])?,
-        key: owned(params, &["key"])?,
-        event_time: owned(v, &["eventTime"]),
-        event_id: owned(v, &["eventID"]),
-        origin: origin.clone(),
-    })
+fn deletion(v: TapeValue<'_, '_>) -> Class {
+    let Some(object) = v.get("requestParameters").and_then(object_key) else {
+        return Class::OtherS3;
+    };
+    Class::Deletion(
+        object,
+        Deletion {
+            event_time: boxed(v, &["eventTime"]),
+            event_id: boxed(v, &["eventID"]),
+        },
+    )
 }
 
 #[cfg(test)]
@@ -333,7 +367,7 @@ mod tests {
     fn side_evidence() {
         let kms = r#"{"eventSource":"kms.amazonaws.com","errorCode":"AccessDenied",
             "requestParameters":{"encryptionContext":{"aws:s3:arn":"arn:aws:s3:::b/k"}}}"#;
-        assert!(matches!(class_of(kms), Class::KmsDenial(a) if a == "arn:aws:s3:::b/k"));
+        assert!(matches!(class_of(kms), Class::KmsDenial(d) if d.s3_arn == "arn:aws:s3:::b/k"));
 
         let sts = r#"{"eventSource":"sts.amazonaws.com","eventName":"AssumeRole",
             "requestParameters":{"roleArn":"arn:aws:iam::1:role/r","policy":"{\"Version\":\"2012-10-17\"}",
@@ -359,11 +393,9 @@ mod tests {
             )
         };
         match class_of(&put("", "111")) {
-            Class::ForeignWrite(w) => {
-                assert_eq!(
-                    (w.writer_account.as_str(), w.bucket_owner.as_str()),
-                    ("222", "111")
-                )
+            Class::ForeignWrite(k, w) => {
+                assert_eq!((k.bucket(), k.key()), ("b", "k"));
+                assert_eq!(&*w.writer_account, "222");
             }
             c => panic!("{c:?}"),
         }
@@ -376,7 +408,7 @@ mod tests {
 
         let del = r#"{"eventSource":"s3.amazonaws.com","eventName":"DeleteObject",
             "requestParameters":{"bucketName":"b","key":"k"}}"#;
-        assert!(matches!(class_of(del), Class::Deletion(d) if d.key == "k"));
+        assert!(matches!(class_of(del), Class::Deletion(k, _) if k.key() == "k"));
         let failed = r#"{"eventSource":"s3.amazonaws.com","eventName":"DeleteObject","errorCode":"NoSuchBucket",
             "requestParameters":{"bucketName":"b","key":"k"}}"#;
         assert!(matches!(class_of(failed), Class::OtherS3));

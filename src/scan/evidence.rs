@@ -10,17 +10,19 @@
 //!
 //! `Evidence` is mergeable ([`Evidence::merge`]) like `ScanStats`: workers and shards each
 //! build one and they combine. For a key seen several times the latest record (by
-//! `eventTime`, then origin) wins, so merge order does not change the result.
+//! `eventTime`, then `eventID`) wins, so merge order does not change the result.
 
-use crate::record::Event;
 use crate::source::Origin;
+use serde::{Deserialize, Serialize};
 // foldhash: std's SipHash showed up at 3% of the scan's CPU on these maps (keys are bucket and
 // object names); foldhash is seeded per process, so crafted keys cannot force collisions.
 use foldhash::HashMap;
 
-/// Caps on each kind of evidence. At about 200 bytes per entry (2 KB per KMS event) the
-/// defaults bound evidence to roughly 120 MB in the worst case; a real trail rarely comes
-/// near them.
+/// Caps on each kind of evidence kept in memory. Entries are kept small (one allocation per
+/// string, no whole records): measured on the `gen_corpus` trees, about 250 bytes per deletion
+/// or foreign write and 500 per KMS denial or session policy, so the defaults bound evidence
+/// to roughly 130 MB in the worst case. `analyze` writes evidence to disk and loads only what
+/// its kept events name ([`super::EvidenceLog`]), so there the caps are all but never reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EvidenceCaps {
     pub kms_denials: usize,
@@ -40,22 +42,71 @@ impl Default for EvidenceCaps {
     }
 }
 
+/// An S3 object's name as one string, `bucket/key`. Bucket names cannot contain `/`, so the
+/// split is unambiguous, and one allocation replaces a `(String, String)` pair: the evidence
+/// maps hold up to hundreds of thousands of these.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ObjectKey(Box<str>);
+
+impl ObjectKey {
+    pub fn new(bucket: &str, key: &str) -> Self {
+        let mut s = String::with_capacity(bucket.len() + 1 + key.len());
+        s.push_str(bucket);
+        s.push('/');
+        s.push_str(key);
+        ObjectKey(s.into_boxed_str())
+    }
+
+    /// From `bucket/key` as [`ObjectKey::as_str`] gives it.
+    pub fn from_joined(joined: String) -> Self {
+        ObjectKey(joined.into_boxed_str())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn bucket(&self) -> &str {
+        self.0.split_once('/').map_or(&self.0, |(b, _)| b)
+    }
+
+    pub fn key(&self) -> &str {
+        self.0.split_once('/').map_or("", |(_, k)| k)
+    }
+}
+
+/// Looked up by `bucket/key` without building one (the evidence log filters on its keys).
+impl std::borrow::Borrow<str> for ObjectKey {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
 /// A KMS `AccessDenied` whose encryption context names an S3 object or bucket
 /// (`requestParameters.encryptionContext."aws:s3:arn"`): S3 calls KMS on the caller's behalf,
 /// so this record is the KMS half of an S3 403 (cause `kms`). With S3 Bucket Keys the ARN is
-/// the bucket's, not the object's.
-#[derive(Debug, Clone, PartialEq)]
+/// the bucket's, not the object's. Only the join keys and what a finding cites are kept, not
+/// the whole record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KmsDenial {
     /// The `aws:s3:arn` value (`arn:aws:s3:::bucket/key` or `arn:aws:s3:::bucket`).
     pub s3_arn: String,
-    pub event: Event,
+    pub event_id: String,
+    pub event_time: Option<String>,
+    /// `Decrypt`, `GenerateDataKey`.
+    pub event_name: String,
+    /// `userIdentity.arn` of the caller S3 acted for.
+    pub principal_arn: Option<String>,
+    /// The key's ARN from `resources[]`.
+    pub key_arn: Option<String>,
+    pub error_message: Option<String>,
     pub origin: Origin,
 }
 
 /// A session policy recovered from the successful `AssumeRole*` / `GetFederationToken`
 /// record that issued the session's access key (cause `session_policy`): join a denied
 /// event's `userIdentity.accessKeyId` with [`Evidence::session_policies`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionPolicy {
     /// `responseElements.credentials.accessKeyId` of the issuing call.
     pub access_key_id: String,
@@ -73,34 +124,26 @@ pub struct SessionPolicy {
     pub origin: Origin,
 }
 
-/// A successful object write by an account other than the bucket owner, without the
-/// `bucket-owner-full-control` canned ACL: the object belongs to the writer (cause
-/// `object_ownership`, when the bucket's ACLs are enabled).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A successful object write by an account other than the bucket owner (the bucket's
+/// `resources[]` account, else `recipientAccountId`), without the `bucket-owner-full-control`
+/// canned ACL: the object belongs to the writer (cause `object_ownership`, when the bucket's
+/// ACLs are enabled). Filed under its [`ObjectKey`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ForeignWrite {
-    pub bucket: String,
-    pub key: String,
     /// `userIdentity.accountId` of the writer: the object's owner.
-    pub writer_account: String,
-    /// The bucket owner as the record shows it (`resources[]` bucket `accountId`, else
-    /// `recipientAccountId` when that differs from the writer).
-    pub bucket_owner: String,
+    pub writer_account: Box<str>,
     /// `PutObject`, `CopyObject` or `CompleteMultipartUpload`.
-    pub event_name: String,
-    pub event_time: Option<String>,
-    pub event_id: Option<String>,
-    pub origin: Origin,
+    pub event_name: Box<str>,
+    pub event_time: Option<Box<str>>,
+    pub event_id: Option<Box<str>>,
 }
 
 /// A successful `DeleteObject` (cause `object_not_found`: a later GetObject of that key by a
-/// caller without `s3:ListBucket` is answered 403).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// caller without `s3:ListBucket` is answered 403). Filed under its [`ObjectKey`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Deletion {
-    pub bucket: String,
-    pub key: String,
-    pub event_time: Option<String>,
-    pub event_id: Option<String>,
-    pub origin: Origin,
+    pub event_time: Option<Box<str>>,
+    pub event_id: Option<Box<str>>,
 }
 
 /// How many items of each kind did not fit under [`EvidenceCaps`].
@@ -113,6 +156,13 @@ pub struct Overflow {
 }
 
 impl Overflow {
+    pub fn add(&mut self, o: &Overflow) {
+        self.kms_denials += o.kms_denials;
+        self.session_policies += o.session_policies;
+        self.foreign_writes += o.foreign_writes;
+        self.deletions += o.deletions;
+    }
+
     pub fn total(&self) -> u64 {
         self.kms_denials + self.session_policies + self.foreign_writes + self.deletions
     }
@@ -125,34 +175,33 @@ pub struct Evidence {
     pub kms_denials: Vec<KmsDenial>,
     /// By access key id.
     pub session_policies: HashMap<String, SessionPolicy>,
-    /// By (bucket, key): the latest foreign write.
-    pub foreign_writes: HashMap<(String, String), ForeignWrite>,
-    /// By (bucket, key): the latest deletion.
-    pub deletions: HashMap<(String, String), Deletion>,
+    /// By object: the latest foreign write.
+    pub foreign_writes: HashMap<ObjectKey, ForeignWrite>,
+    /// By object: the latest deletion.
+    pub deletions: HashMap<ObjectKey, Deletion>,
     pub overflow: Overflow,
 }
 
 /// Evidence of which only the latest record per key is kept.
 trait Dated {
-    fn event_time(&self) -> &Option<String>;
-    fn origin(&self) -> &Origin;
+    fn event_time(&self) -> Option<&str>;
+    fn event_id(&self) -> Option<&str>;
 
-    /// Later by `eventTime`, ties broken by origin (deterministic merges).
+    /// Later by `eventTime`, ties broken by `eventID` (deterministic merges; the same id at
+    /// the same time is the same record delivered twice).
     fn is_later_than(&self, other: &Self) -> bool {
-        let (a, b) = (self.origin(), other.origin());
-        (self.event_time(), a.object.as_ref(), a.record_index)
-            > (other.event_time(), b.object.as_ref(), b.record_index)
+        (self.event_time(), self.event_id()) > (other.event_time(), other.event_id())
     }
 }
 
 macro_rules! dated {
     ($($t:ty),*) => {$(
         impl Dated for $t {
-            fn event_time(&self) -> &Option<String> {
-                &self.event_time
+            fn event_time(&self) -> Option<&str> {
+                self.event_time.as_deref()
             }
-            fn origin(&self) -> &Origin {
-                &self.origin
+            fn event_id(&self) -> Option<&str> {
+                self.event_id.as_deref()
             }
         }
     )*};
@@ -194,22 +243,22 @@ impl Evidence {
         );
     }
 
-    pub fn add_foreign_write(&mut self, w: ForeignWrite) {
+    pub fn add_foreign_write(&mut self, object: ObjectKey, w: ForeignWrite) {
         let cap = self.caps.foreign_writes;
         insert_latest(
             &mut self.foreign_writes,
-            (w.bucket.clone(), w.key.clone()),
+            object,
             w,
             cap,
             &mut self.overflow.foreign_writes,
         );
     }
 
-    pub fn add_deletion(&mut self, d: Deletion) {
+    pub fn add_deletion(&mut self, object: ObjectKey, d: Deletion) {
         let cap = self.caps.deletions;
         insert_latest(
             &mut self.deletions,
-            (d.bucket.clone(), d.key.clone()),
+            object,
             d,
             cap,
             &mut self.overflow.deletions,
@@ -231,10 +280,7 @@ impl Evidence {
             deletions,
             overflow,
         } = other;
-        self.overflow.kms_denials += overflow.kms_denials;
-        self.overflow.session_policies += overflow.session_policies;
-        self.overflow.foreign_writes += overflow.foreign_writes;
-        self.overflow.deletions += overflow.deletions;
+        self.overflow.add(&overflow);
         let room = self.caps.kms_denials.saturating_sub(self.kms_denials.len());
         if kms_denials.len() > room {
             self.overflow.kms_denials += (kms_denials.len() - room) as u64;
@@ -306,18 +352,11 @@ fn insert_latest<K: std::hash::Hash + Eq, V: Dated>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Arc;
 
-    fn del(key: &str, time: &str, idx: u64) -> Deletion {
+    fn del(time: &str, idx: u64) -> Deletion {
         Deletion {
-            bucket: "b".into(),
-            key: key.into(),
             event_time: Some(time.into()),
-            event_id: None,
-            origin: Origin {
-                object: Arc::from("f"),
-                record_index: Some(idx),
-            },
+            event_id: Some(format!("id-{idx}").into()),
         }
     }
 
@@ -328,11 +367,11 @@ mod tests {
             ..Default::default()
         };
         let mut a = Evidence::with_caps(caps);
-        a.add_deletion(del("k1", "2026-11-16T00:00:00Z", 1));
+        a.add_deletion(ObjectKey::new("b", "k1"), del("2026-11-16T00:00:00Z", 1));
         let mut b = Evidence::with_caps(caps);
-        b.add_deletion(del("k1", "2026-11-17T00:00:00Z", 2));
-        b.add_deletion(del("k2", "2026-11-16T00:00:00Z", 3));
-        b.add_deletion(del("k3", "2026-11-16T00:00:00Z", 4));
+        b.add_deletion(ObjectKey::new("b", "k1"), del("2026-11-17T00:00:00Z", 2));
+        b.add_deletion(ObjectKey::new("b", "k2"), del("2026-11-16T00:00:00Z", 3));
+        b.add_deletion(ObjectKey::new("b", "k3"), del("2026-11-16T00:00:00Z", 4));
         assert_eq!(b.overflow.deletions, 1, "third key over a cap of 2");
 
         let mut ab = a.clone();
@@ -340,10 +379,18 @@ mod tests {
         let mut ba = b;
         ba.merge(a);
         for m in [&ab, &ba] {
-            let k1 = &m.deletions[&("b".to_string(), "k1".to_string())];
+            let k1 = &m.deletions[&ObjectKey::new("b", "k1")];
             assert_eq!(k1.event_time.as_deref(), Some("2026-11-17T00:00:00Z"));
             assert_eq!(m.deletions.len(), 2);
             assert_eq!(m.overflow.deletions, 1);
         }
+    }
+
+    #[test]
+    fn object_key_splits_at_the_first_slash() {
+        let k = ObjectKey::new("b", "a/b//c");
+        assert_eq!((k.bucket(), k.key()), ("b", "a/b//c"));
+        let top = ObjectKey::new("b", "");
+        assert_eq!((top.bucket(), top.key()), ("b", ""));
     }
 }

@@ -14,14 +14,18 @@
 pub mod classify;
 pub mod decode;
 pub mod evidence;
+pub mod evidence_log;
 mod libdeflate;
 pub mod object;
+pub mod spill;
 pub mod split;
 pub mod stats;
 pub mod table;
 pub mod window;
 
 pub use evidence::{Evidence, EvidenceCaps};
+use evidence_log::EvidenceStore;
+pub use evidence_log::{EvidenceLog, Wanted};
 pub use object::{scan_object, Issue, ObjectScan, WorkBufs};
 pub use stats::{ScanStats, Skip, SkipCounts};
 pub use window::TimeWindow;
@@ -32,6 +36,7 @@ use crate::source::{FetchError, Listed, LogObject, Origin, Source};
 use rayon::prelude::*;
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 
 /// Cap on one object once decompressed. CloudTrail delivers files of a few MB at most; a
 /// bigger object is refused with [`Skip::TooLarge`] rather than growing a worker's memory
@@ -59,6 +64,9 @@ pub struct ScanConfig {
     /// skipped before they are opened (empty: every region).
     pub regions: Vec<String>,
     pub evidence_caps: EvidenceCaps,
+    /// Write side evidence to a temporary file for [`EvidenceLog::load`] instead of keeping
+    /// it in memory ([`ScanOutput::evidence_log`]): what keeps `analyze` flat.
+    pub evidence_to_disk: bool,
     pub max_object_bytes: usize,
     pub max_record_bytes: usize,
 }
@@ -89,6 +97,7 @@ impl Default for ScanConfig {
             accounts: Vec::new(),
             regions: Vec::new(),
             evidence_caps: EvidenceCaps::default(),
+            evidence_to_disk: false,
             max_object_bytes: MAX_OBJECT_BYTES,
             max_record_bytes: MAX_RECORD_BYTES,
         }
@@ -131,7 +140,10 @@ impl CollectSink {
 #[derive(Debug, Default)]
 pub struct ScanOutput {
     pub stats: ScanStats,
+    /// The side evidence, unless it went to `evidence_log`.
     pub evidence: Evidence,
+    /// With [`ScanConfig::evidence_to_disk`]: the evidence, to load for the kept events.
+    pub evidence_log: Option<EvidenceLog>,
     /// The sink asked to stop before every object was read.
     pub stopped: bool,
 }
@@ -141,21 +153,14 @@ thread_local! {
 }
 
 /// Per-thread accumulator of the parallel fold.
+#[derive(Default)]
 struct Acc {
     stats: ScanStats,
-    evidence: Evidence,
 }
 
 impl Acc {
-    fn new(cfg: &ScanConfig) -> Self {
-        Acc {
-            stats: ScanStats::default(),
-            evidence: Evidence::with_caps(cfg.evidence_caps),
-        }
-    }
     fn merge(mut self, other: Acc) -> Acc {
         self.stats.merge(&other.stats);
-        self.evidence.merge(other.evidence);
         self
     }
 }
@@ -166,6 +171,22 @@ struct Run<'a> {
     sink: &'a dyn Sink,
     progress: &'a Progress,
     stop: AtomicBool,
+    /// One evidence store for the whole scan, each object's few entries folded in as it
+    /// finishes. Per-worker maps merged at the end held two large tables at once (and a
+    /// third while one grew): 20 MB of the peak on a 2 GB trail.
+    evidence: Mutex<EvidenceStore>,
+}
+
+impl<'a> Run<'a> {
+    fn new(cfg: &'a ScanConfig, sink: &'a dyn Sink, progress: &'a Progress) -> Self {
+        Run {
+            cfg,
+            sink,
+            progress,
+            stop: AtomicBool::new(false),
+            evidence: Mutex::new(EvidenceStore::new(cfg.evidence_caps, cfg.evidence_to_disk)),
+        }
+    }
 }
 
 impl Run<'_> {
@@ -198,7 +219,11 @@ impl Run<'_> {
             messages::issue(issue);
         }
         acc.stats.merge(&out.stats);
-        acc.evidence.merge(out.evidence);
+        if !out.evidence.is_empty() {
+            if let Ok(mut e) = self.evidence.lock() {
+                e.add(out.evidence);
+            }
+        }
         self.progress.object_done(bytes.len() as u64);
         if !out.denials.is_empty() && !self.sink.accept(out.denials) {
             self.stop.store(true, Ordering::Relaxed);
@@ -232,16 +257,29 @@ impl Run<'_> {
     }
 
     fn finish(self, acc: Acc) -> ScanOutput {
-        report_overflow(&acc.evidence);
+        let store = self
+            .evidence
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner());
+        let (evidence, evidence_log) = match store {
+            EvidenceStore::Memory(e) => {
+                report_overflow(&e);
+                (e, None)
+            }
+            // Reported once loaded: only what the kept events need counts.
+            EvidenceStore::Log(log) => (Evidence::with_caps(self.cfg.evidence_caps), Some(log)),
+        };
         ScanOutput {
             stats: acc.stats,
-            evidence: acc.evidence,
+            evidence,
+            evidence_log,
             stopped: self.stop.into_inner(),
         }
     }
 }
 
-fn report_overflow(e: &Evidence) {
+/// Says (once, on stderr) how much evidence did not fit under its caps.
+pub fn report_overflow(e: &Evidence) {
     let o = e.overflow;
     for (n, what, cap) in [
         (o.kms_denials, "KMS denials", e.caps.kms_denials),
@@ -274,13 +312,8 @@ pub fn scan_source(
     sink: &dyn Sink,
     progress: &Progress,
 ) -> ScanOutput {
-    let run = Run {
-        cfg,
-        sink,
-        progress,
-        stop: AtomicBool::new(false),
-    };
-    let mut head = Acc::new(cfg);
+    let run = Run::new(cfg, sink, progress);
+    let mut head = Acc::default();
     let listed: Vec<Listed> = source.list(&cfg.window).collect();
     let objects: Vec<LogObject> = listed
         .iter()
@@ -293,26 +326,23 @@ pub fn scan_source(
     let acc = objects
         .par_iter()
         .with_max_len(1)
-        .fold(
-            || Acc::new(cfg),
-            |mut acc, object| {
-                BUFS.with(|b| {
-                    let mut b = b.borrow_mut();
-                    let mut raw = std::mem::take(&mut b.raw);
-                    let fetched = source.fetch(object, &mut raw);
-                    run.object(
-                        &mut acc,
-                        object,
-                        fetched.as_ref().map(|()| raw.as_slice()),
-                        &mut b,
-                    );
-                    b.raw = raw;
-                    b.trim();
-                });
-                acc
-            },
-        )
-        .reduce(|| Acc::new(cfg), Acc::merge);
+        .fold(Acc::default, |mut acc, object| {
+            BUFS.with(|b| {
+                let mut b = b.borrow_mut();
+                let mut raw = std::mem::take(&mut b.raw);
+                let fetched = source.fetch(object, &mut raw);
+                run.object(
+                    &mut acc,
+                    object,
+                    fetched.as_ref().map(|()| raw.as_slice()),
+                    &mut b,
+                );
+                b.raw = raw;
+                b.trim();
+            });
+            acc
+        })
+        .reduce(Acc::default, Acc::merge);
     let acc = head.merge(acc);
     run.finish(acc)
 }
@@ -329,26 +359,18 @@ pub fn scan_fetched<I>(
 where
     I: Iterator<Item = (LogObject, Result<Vec<u8>, FetchError>)> + Send,
 {
-    let run = Run {
-        cfg,
-        sink,
-        progress,
-        stop: AtomicBool::new(false),
-    };
+    let run = Run::new(cfg, sink, progress);
     let acc = items
         .par_bridge()
-        .fold(
-            || Acc::new(cfg),
-            |mut acc, (object, bytes)| {
-                BUFS.with(|b| {
-                    let mut b = b.borrow_mut();
-                    run.object(&mut acc, &object, bytes.as_deref(), &mut b);
-                    b.trim();
-                });
-                acc
-            },
-        )
-        .reduce(|| Acc::new(cfg), Acc::merge);
+        .fold(Acc::default, |mut acc, (object, bytes)| {
+            BUFS.with(|b| {
+                let mut b = b.borrow_mut();
+                run.object(&mut acc, &object, bytes.as_deref(), &mut b);
+                b.trim();
+            });
+            acc
+        })
+        .reduce(Acc::default, Acc::merge);
     run.finish(acc)
 }
 

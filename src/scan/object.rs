@@ -4,7 +4,7 @@
 
 use super::classify::{classify, Class, Prefilter};
 use super::decode::{is_gzip, InflateBuf, Inflated};
-use super::evidence::{Evidence, KmsDenial};
+use super::evidence::Evidence;
 use super::split::{is_delivery, split_delivery, split_general, Fallback, Item, Problem, Shape};
 use super::stats::{ScanStats, Skip};
 use super::{Denial, ScanConfig};
@@ -176,27 +176,21 @@ impl Visit<'_> {
                     self.record_problem(index, Skip::MalformedJson, format!("malformed JSON: {e}"))
                 }
             },
-            Class::KmsDenial(s3_arn) => {
+            Class::KmsDenial(d) => {
                 stats.records_skipped.add(Skip::NotS3, 1);
-                if let Ok(event) = serde_json::from_slice::<Event>(bytes) {
-                    self.out.evidence.add_kms_denial(KmsDenial {
-                        s3_arn,
-                        event,
-                        origin,
-                    });
-                }
+                self.out.evidence.add_kms_denial(d);
             }
             Class::SessionPolicy(p) => {
                 stats.records_skipped.add(Skip::NotS3, 1);
                 self.out.evidence.add_session_policy(p);
             }
-            Class::ForeignWrite(w) => {
+            Class::ForeignWrite(k, w) => {
                 stats.records_skipped.add(Skip::Not403, 1);
-                self.out.evidence.add_foreign_write(w);
+                self.out.evidence.add_foreign_write(k, w);
             }
-            Class::Deletion(d) => {
+            Class::Deletion(k, d) => {
                 stats.records_skipped.add(Skip::Not403, 1);
-                self.out.evidence.add_deletion(d);
+                self.out.evidence.add_deletion(k, d);
             }
             Class::InsightsEvent => stats.records_skipped.add(Skip::InsightsEvent, 1),
             Class::OtherS3 => stats.records_skipped.add(Skip::Not403, 1),

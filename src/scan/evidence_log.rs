@@ -1,0 +1,387 @@
+//! Side evidence written to disk during the scan and loaded back only where a kept event
+//! needs it: what keeps `analyze`'s memory flat however large the trail.
+//!
+//! A trail holds far more deletions and cross-account writes than denials (95,000 deletions
+//! against 13,000 denials in a 2 GB `gen_corpus` tree), and any of them may explain a denial
+//! found later in the listing, so the scan cannot tell which to keep. Held in memory they grew
+//! with the input until [`EvidenceCaps`](super::EvidenceCaps) stopped them (and then a late
+//! denial could lose its evidence). Instead each object's evidence is appended to an unnamed
+//! temporary file as JSON lines ([`EvidenceLog`]); when the scan ends, the kept events say
+//! which objects, S3 ARNs and access keys they name ([`Wanted`]), and [`EvidenceLog::load`]
+//! reads the file once, keeping only those: a hash join whose memory is the size of its
+//! answer. The file is deleted by the OS when the process ends.
+//!
+//! If the file cannot be written, evidence is kept in memory as before (a notice says so).
+
+use super::evidence::{Evidence, EvidenceCaps, ObjectKey, Overflow};
+use crate::messages;
+use foldhash::HashSet;
+use serde::Serialize;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read, Seek, Write};
+
+/// The kind of an item, first byte of its line.
+const KMS: u8 = b'K';
+const SESSION: u8 = b'S';
+const WRITE: u8 = b'W';
+const DELETE: u8 = b'D';
+
+/// What the kept events may look up: the join keys of [`Evidence`] (objects for deletions and
+/// foreign writes, S3 ARNs for KMS denials, access keys for session policies), each kept as a
+/// 64-bit hash, about 40 bytes a kept event whatever its names. A collision only loads an item
+/// nobody asks for (the diagnosis looks evidence up by the exact key), never loses one.
+#[derive(Debug, Default, Clone)]
+pub struct Wanted {
+    hashes: HashSet<u64>,
+}
+
+/// Which join key a hash is of (the same text can be an object in one and an ARN in another).
+#[derive(Hash)]
+enum Join {
+    Object,
+    S3Arn,
+    AccessKey,
+}
+
+fn join_hash(join: Join, key: &str) -> u64 {
+    use std::hash::BuildHasher;
+    // Fixed, so that the sets of several workers (or machines) agree.
+    foldhash::fast::FixedState::with_seed(0x64656e7974726169).hash_one((join, key))
+}
+
+impl Wanted {
+    /// Adds one object (or a bucket, `key` `None`) a kept event names.
+    pub fn add_object(&mut self, bucket: &str, key: Option<&str>) {
+        let arn = format!("arn:aws:s3:::{bucket}");
+        self.hashes.insert(join_hash(Join::S3Arn, &arn));
+        if let Some(key) = key {
+            let object = ObjectKey::new(bucket, key);
+            self.hashes.insert(join_hash(Join::Object, object.as_str()));
+            let arn = format!("{arn}/{key}");
+            self.hashes.insert(join_hash(Join::S3Arn, &arn));
+        }
+    }
+
+    /// Adds the access key a kept event was signed with.
+    pub fn add_access_key(&mut self, key: &str) {
+        self.hashes.insert(join_hash(Join::AccessKey, key));
+    }
+
+    pub fn merge(&mut self, other: Wanted) {
+        self.hashes.extend(other.hashes);
+    }
+
+    /// Whether an item of `kind` filed under `key` is wanted.
+    fn wants(&self, kind: u8, key: &str) -> bool {
+        let join = match kind {
+            KMS => Join::S3Arn,
+            SESSION => Join::AccessKey,
+            _ => Join::Object,
+        };
+        self.hashes.contains(&join_hash(join, key))
+    }
+}
+
+/// Where the scan puts evidence: maps in memory (the default), or a log on disk for
+/// [`EvidenceLog::load`].
+#[derive(Debug)]
+pub enum EvidenceStore {
+    Memory(Evidence),
+    Log(EvidenceLog),
+}
+
+impl EvidenceStore {
+    pub fn new(caps: EvidenceCaps, to_disk: bool) -> Self {
+        if to_disk {
+            EvidenceStore::Log(EvidenceLog {
+                caps,
+                file: None,
+                written: 0,
+                overflow: Overflow::default(),
+                failed: false,
+                memory: Evidence::with_caps(caps),
+            })
+        } else {
+            EvidenceStore::Memory(Evidence::with_caps(caps))
+        }
+    }
+
+    /// Adds one object's evidence.
+    pub fn add(&mut self, e: Evidence) {
+        if e.is_empty() {
+            return;
+        }
+        match self {
+            EvidenceStore::Memory(m) => m.merge(e),
+            EvidenceStore::Log(log) => log.add(e),
+        }
+    }
+}
+
+/// Evidence on disk, one JSON line per item.
+#[derive(Debug)]
+pub struct EvidenceLog {
+    caps: EvidenceCaps,
+    /// Created on first use.
+    file: Option<File>,
+    /// Bytes written whole: a failed write leaves nothing half-read behind this.
+    written: u64,
+    /// Overflow counted by the objects' own scans (their per-object caps).
+    overflow: Overflow,
+    /// A write failed: what comes after stays in `memory`.
+    failed: bool,
+    memory: Evidence,
+}
+
+impl EvidenceLog {
+    fn add(&mut self, e: Evidence) {
+        if !self.failed {
+            match self.append(&e) {
+                Ok(()) => return,
+                Err(err) => {
+                    self.failed = true;
+                    messages::notice(&format!(
+                        "denytrail: could not write side evidence to a temporary file ({err}); \
+                         keeping the rest in memory (set TMPDIR to a folder with free space to \
+                         bound memory)"
+                    ));
+                }
+            }
+        }
+        self.memory.merge(e);
+    }
+
+    fn append(&mut self, e: &Evidence) -> io::Result<()> {
+        let mut buf = Vec::with_capacity(256);
+        for d in &e.kms_denials {
+            line(&mut buf, KMS, &d.s3_arn, d);
+        }
+        for p in e.session_policies.values() {
+            line(&mut buf, SESSION, &p.access_key_id, p);
+        }
+        for (k, w) in &e.foreign_writes {
+            line(&mut buf, WRITE, k.as_str(), w);
+        }
+        for (k, d) in &e.deletions {
+            line(&mut buf, DELETE, k.as_str(), d);
+        }
+        if self.file.is_none() {
+            self.file = Some(tempfile::tempfile()?);
+        }
+        if let Some(f) = self.file.as_mut() {
+            f.write_all(&buf)?;
+        }
+        self.written += buf.len() as u64;
+        self.overflow.add(&e.overflow);
+        Ok(())
+    }
+
+    /// The evidence the kept events name, under the caps (the latest item per key wins, as
+    /// in memory). One sequential read of the log; only wanted items are parsed past their key.
+    pub fn load(self, wanted: &Wanted) -> io::Result<Evidence> {
+        let EvidenceLog {
+            caps,
+            file,
+            written,
+            overflow,
+            memory,
+            ..
+        } = self;
+        let mut out = Evidence::with_caps(caps);
+        out.overflow = overflow;
+        if let Some(mut file) = file {
+            file.rewind()?;
+            for (n, line) in BufReader::with_capacity(1 << 20, file.take(written))
+                .split(b'\n')
+                .enumerate()
+            {
+                let line = line?;
+                read_line(&line, wanted, &mut out)
+                    .map_err(|e| io::Error::other(format!("line {}: {e}", n + 1)))?;
+            }
+        }
+        // What stayed in memory after a failed write: the same filter.
+        let mut memory = memory;
+        memory.kms_denials.retain(|d| wanted.wants(KMS, &d.s3_arn));
+        memory
+            .session_policies
+            .retain(|k, _| wanted.wants(SESSION, k));
+        memory
+            .foreign_writes
+            .retain(|k, _| wanted.wants(WRITE, k.as_str()));
+        memory
+            .deletions
+            .retain(|k, _| wanted.wants(DELETE, k.as_str()));
+        out.merge(memory);
+        Ok(out)
+    }
+}
+
+/// Writes one item: `kind TAB key TAB value`, key and value as JSON (JSON text never holds a
+/// raw tab or newline, so the line splits without parsing).
+fn line<V: Serialize>(buf: &mut Vec<u8>, kind: u8, key: &str, value: &V) {
+    let start = buf.len();
+    buf.push(kind);
+    buf.push(b'\t');
+    // Plain data: serializing into a Vec cannot fail; if it did, the line is taken back.
+    let ok = serde_json::to_writer(&mut *buf, key).is_ok() && {
+        buf.push(b'\t');
+        serde_json::to_writer(&mut *buf, value).is_ok()
+    };
+    if ok {
+        buf.push(b'\n');
+    } else {
+        buf.truncate(start);
+    }
+}
+
+/// Adds the item of one line to `out` if it is wanted.
+fn read_line(line: &[u8], wanted: &Wanted, out: &mut Evidence) -> Result<(), String> {
+    if line.is_empty() {
+        return Ok(());
+    }
+    let mut fields = line.splitn(3, |&b| b == b'\t');
+    let (Some(&[kind]), Some(key), Some(value)) = (fields.next(), fields.next(), fields.next())
+    else {
+        return Err("not an evidence line".into());
+    };
+    let key: std::borrow::Cow<'_, str> = match serde_json::from_slice::<&str>(key) {
+        Ok(k) => k.into(),
+        // Escapes in the key (a quote, a control character): decode into a String.
+        Err(_) => serde_json::from_slice::<String>(key)
+            .map_err(|e| e.to_string())?
+            .into(),
+    };
+    if !wanted.wants(kind, &key) {
+        return Ok(());
+    }
+    let err = |e: serde_json::Error| e.to_string();
+    match kind {
+        KMS => out.add_kms_denial(serde_json::from_slice(value).map_err(err)?),
+        SESSION => out.add_session_policy(serde_json::from_slice(value).map_err(err)?),
+        WRITE => out.add_foreign_write(
+            ObjectKey::from_joined(key.into_owned()),
+            serde_json::from_slice(value).map_err(err)?,
+        ),
+        DELETE => out.add_deletion(
+            ObjectKey::from_joined(key.into_owned()),
+            serde_json::from_slice(value).map_err(err)?,
+        ),
+        k => return Err(format!("unknown evidence kind {k}")),
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scan::evidence::{Deletion, ForeignWrite, KmsDenial, SessionPolicy};
+    use crate::source::Origin;
+
+    fn origin() -> Origin {
+        Origin {
+            object: "f".into(),
+            record_index: Some(3),
+        }
+    }
+
+    fn del(time: &str) -> Deletion {
+        Deletion {
+            event_time: Some(time.into()),
+            event_id: Some(format!("id-{time}").into()),
+        }
+    }
+
+    /// One object's evidence as the scan gives it.
+    fn object(keys: &[(&str, &str)], time: &str) -> Evidence {
+        let mut e = Evidence::default();
+        for (b, k) in keys {
+            e.add_deletion(ObjectKey::new(b, k), del(time));
+        }
+        e
+    }
+
+    #[test]
+    fn loads_only_what_the_kept_events_name_latest_first() {
+        let mut store = EvidenceStore::new(EvidenceCaps::default(), true);
+        // Keys S3 allows and a line format must survive: tabs, newlines, quotes, unicode.
+        let odd = "a\tb\nc\"d\\e/ü";
+        store.add(object(
+            &[("b", "k1"), ("b", odd), ("b", "other")],
+            "2026-11-16T00:00:00Z",
+        ));
+        store.add(object(&[("b", "k1")], "2026-11-17T00:00:00Z"));
+        let mut e = Evidence::default();
+        e.add_kms_denial(KmsDenial {
+            s3_arn: "arn:aws:s3:::b/k1".into(),
+            event_id: "kms-1".into(),
+            event_time: None,
+            event_name: "Decrypt".into(),
+            principal_arn: None,
+            key_arn: None,
+            error_message: None,
+            origin: origin(),
+        });
+        e.add_kms_denial(KmsDenial {
+            s3_arn: "arn:aws:s3:::elsewhere".into(),
+            ..e.kms_denials[0].clone()
+        });
+        e.add_session_policy(SessionPolicy {
+            access_key_id: "ASIAWANTED".into(),
+            issued_by: "AssumeRole".into(),
+            event_time: None,
+            event_id: None,
+            role_arn: None,
+            policy: Some("{\"Version\":\"2012-10-17\"}".into()),
+            policy_arns: vec![],
+            origin: origin(),
+        });
+        e.add_foreign_write(
+            ObjectKey::new("b", odd),
+            ForeignWrite {
+                writer_account: "222".into(),
+                event_name: "PutObject".into(),
+                event_time: None,
+                event_id: None,
+            },
+        );
+        store.add(e.clone());
+        let EvidenceStore::Log(log) = store else {
+            panic!("asked for a log")
+        };
+
+        let mut wanted = Wanted::default();
+        wanted.add_object("b", Some("k1"));
+        wanted.add_object("b", Some(odd));
+        wanted.add_access_key("ASIAWANTED");
+        let got = log.load(&wanted).expect("the log reads back");
+
+        assert_eq!(got.deletions.len(), 2, "{:?}", got.deletions);
+        let k1 = &got.deletions[&ObjectKey::new("b", "k1")];
+        assert_eq!(k1.event_time.as_deref(), Some("2026-11-17T00:00:00Z"));
+        assert!(got.deletions.contains_key(&ObjectKey::new("b", odd)));
+        assert_eq!(got.kms_denials, vec![e.kms_denials[0].clone()]);
+        assert_eq!(
+            got.session_policies["ASIAWANTED"],
+            e.session_policies["ASIAWANTED"]
+        );
+        assert_eq!(
+            got.foreign_writes[&ObjectKey::new("b", odd)],
+            e.foreign_writes[&ObjectKey::new("b", odd)]
+        );
+    }
+
+    #[test]
+    fn a_log_never_written_loads_empty_and_keeps_the_overflow_count() {
+        let mut store = EvidenceStore::new(EvidenceCaps::default(), true);
+        let mut e = Evidence::default();
+        e.overflow.deletions = 4;
+        store.add(e);
+        let EvidenceStore::Log(log) = store else {
+            panic!("asked for a log")
+        };
+        let got = log.load(&Wanted::default()).expect("nothing to read");
+        assert!(got.deletions.is_empty());
+        assert_eq!(got.overflow.deletions, 4);
+    }
+}
