@@ -90,12 +90,11 @@ impl Collected {
 
     /// Writes the report over everything added.
     pub fn write(self, opts: &WriteOptions, out: &mut dyn Write) -> Result<()> {
+        // Left in one chunk per batch: rechunking would hold the whole frame twice at once.
         let mut frame = match self.frame {
             Some(f) => f,
             None => self.frame_of(&[])?,
         };
-        // One chunk per column again: the queries run faster than over one chunk per batch.
-        frame.rechunk_mut_par();
         if self.timeline {
             return write_timeline_frame(&frame, opts, out);
         }
