@@ -164,3 +164,68 @@ fn write_timeline_frame(frame: &DataFrame, opts: &WriteOptions, out: &mut dyn Wr
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::findings::{CallerClass, RootCause};
+
+    fn findings() -> Vec<Finding> {
+        let causes = [
+            RootCause::Scp,
+            RootCause::MissingAllow,
+            RootCause::ExplicitDeny,
+        ];
+        let classes = [CallerClass::SameAccount, CallerClass::External];
+        (0..57)
+            .map(|i| Finding {
+                event_id: format!("e{i:03}"),
+                event_time: Some(format!("2026-11-{:02}T{:02}:00:00Z", 16 + i % 7, i % 24)),
+                principal_arn: Some(format!("arn:aws:iam::111122223333:user/u{}", i % 5)),
+                bucket: Some(format!("b{}", i % 3)),
+                action: Some("s3:GetObject".into()),
+                source_ip: Some(format!("10.0.0.{}", i % 9)),
+                root_cause: causes[i % 3],
+                caller_class: classes[i % 2],
+                reason: Some(format!("reason {i}")),
+                remediation: Some(format!("fix {}", i % 4)),
+                ..Default::default()
+            })
+            .collect()
+    }
+
+    /// `analyze` gathers findings batch by batch ([`Collected::add`]); whatever the cuts, the
+    /// output must be byte for byte the report over all of them at once.
+    #[test]
+    fn batches_give_the_same_output_as_one_frame() {
+        let all = findings();
+        for (format, timeline) in [
+            (Format::Table, false),
+            (Format::Markdown, false),
+            (Format::Html, false),
+            (Format::Json, false),
+            (Format::Csv, false),
+            (Format::Json, true),
+            (Format::Table, true),
+        ] {
+            let opts = WriteOptions {
+                format,
+                summary: SummaryOptions::default(),
+                colour: false,
+            };
+            let write = |batches: &[&[Finding]]| {
+                let mut c = Collected::new(format, timeline);
+                for b in batches {
+                    c.add(b).expect("a batch becomes columns");
+                }
+                let mut out = Vec::new();
+                c.write(&opts, &mut out).expect("the report is written");
+                String::from_utf8(out).expect("text formats")
+            };
+            let whole = write(&[&all]);
+            assert!(whole.contains("e00") || whole.contains("u1"), "{whole}");
+            let cut = write(&[&all[..10], &all[10..11], &all[11..40], &all[40..]]);
+            assert_eq!(cut, whole, "{format:?}, timeline {timeline}");
+        }
+    }
+}

@@ -522,3 +522,29 @@ fn spilled_events_give_the_same_output_as_events_kept_in_memory() {
         );
     }
 }
+
+/// When the temporary files cannot be created (a `TMPDIR` that does not exist), kept events and
+/// side evidence stay in memory: a notice says so, and the output is the same as ever.
+#[test]
+fn an_unwritable_tmpdir_keeps_everything_in_memory_and_says_so() {
+    let out = |tmpdir: Option<&str>| {
+        let mut c = denytrail();
+        c.args(["analyze", "--format", "jsonl"])
+            .env("DENYTRAIL_SPILL_AFTER", "0");
+        if let Some(t) = tmpdir {
+            c.env("TMPDIR", t);
+        }
+        let (o, stdout, stderr) = run(c);
+        assert_eq!(o.status.code(), Some(0), "{stderr}");
+        (stdout, stderr)
+    };
+    let (normal, quiet) = out(None);
+    assert!(!quiet.contains("temporary file"), "{quiet}");
+    let (fallback, notice) = out(Some("/nonexistent/denytrail-tmp"));
+    assert_eq!(fallback, normal);
+    assert!(
+        notice.contains("could not write kept events to a temporary file")
+            && notice.contains("could not write side evidence to a temporary file"),
+        "{notice}"
+    );
+}
