@@ -7,7 +7,7 @@ use crate::diagnose::diagnoser::Diagnoser;
 use crate::findings::Finding;
 use crate::messages::{self, Progress};
 use crate::report::{Collected, Filter, Format, SummaryOptions};
-use crate::scan::spill::{self, SpillSink};
+use crate::scan::spill::{self, SpillSink, Spilled};
 use crate::scan::table;
 use crate::scan::window::{parse_time, End};
 use crate::scan::{self, Denial, ScanConfig, ScanStats, Sink, TimeWindow, Wanted};
@@ -73,6 +73,64 @@ impl Sink for KeptSink {
     }
 }
 
+/// The second pass: the kept events come back in listing order, a batch at a time, and are
+/// diagnosed. JSON Lines rows go out as they are made (to --output or standard output); the
+/// other formats gather each batch as columns ([`Collected`]) and are written at the end.
+/// `Ok(true)`: the reader of standard output went away.
+fn write_findings(
+    output: &super::report::OutputArgs,
+    diag: &Diagnoser<'_>,
+    kept: &mut Spilled,
+    filter: &Filter,
+    stats: &ScanStats,
+    summary: SummaryOptions,
+) -> anyhow::Result<bool> {
+    let format = output.resolved_format()?;
+    let rows = format == Format::Jsonl && !output.timeline;
+    let mut file = match (&output.output, rows) {
+        (Some(path), true) => Some((output.create_output()?, path)),
+        _ => None,
+    };
+    let mut collected = Collected::new(format, output.timeline);
+    while let Some(denials) = kept
+        .next_batch(DIAGNOSE_BATCH)
+        .context("reading back the kept events from the temporary file")?
+    {
+        let batch = diagnose_all(diag, &denials, filter);
+        if !rows {
+            collected.add(&batch)?;
+            continue;
+        }
+        let lines = jsonl_lines(&batch);
+        match &mut file {
+            Some((f, path)) => f
+                .write_all(&lines)
+                .with_context(|| format!("{}: cannot write", path.display()))?,
+            None => {
+                if write_ignoring_closed_pipe(&lines)? {
+                    return Ok(true);
+                }
+            }
+        }
+    }
+    if let Some((mut f, path)) = file {
+        f.flush()
+            .with_context(|| format!("{}: cannot write", path.display()))?;
+    }
+    if rows {
+        return Ok(false);
+    }
+    release_freed_memory();
+    if format == Format::Table
+        && output.output.is_none()
+        && write_ignoring_closed_pipe(table::render(stats).as_bytes())?
+    {
+        return Ok(true);
+    }
+    output.write_collected(collected, summary)?;
+    Ok(false)
+}
+
 /// Kept events diagnosed (and, for JSON Lines, written) at a time: enough to keep both cores
 /// busy, small enough that memory does not grow with the input.
 const DIAGNOSE_BATCH: usize = 2048;
@@ -125,7 +183,8 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     } else {
         roots(&args.input)?
     };
-    let format = args.output.resolved_format()?;
+    // A format that cannot be told from --output fails now, not after a long scan.
+    args.output.resolved_format()?;
     let (snapshot, snapshot_problems) = args
         .snapshot
         .load(args.input.paths.is_empty() && !args.live.cloudtrail_api)?;
@@ -145,69 +204,19 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         None => out.evidence,
     };
     drop(wanted);
-    release_freed_memory();
     scan::report_overflow(&evidence);
     let diag = Diagnoser::new(snapshot.as_ref(), &evidence);
-    // The second pass: the kept events come back in listing order, a batch at a time. JSON
-    // Lines rows go out as they are diagnosed (to --output or standard output); the other
-    // formats gather each batch as columns (report::Collected) and are written at the end.
-    let rows = format == Format::Jsonl && !args.output.timeline;
-    let mut file = match (&args.output.output, rows) {
-        (Some(_), true) => Some(args.output.create_output()?),
-        _ => None,
+    let summary = SummaryOptions {
+        since: asked.since,
+        until: asked.until,
+        ..SummaryOptions::default()
     };
-    let mut collected = Collected::new(format, args.output.timeline);
-    let mut piped_away = false;
-    while let Some(denials) = kept
-        .next_batch(DIAGNOSE_BATCH)
-        .context("reading back the kept events from the temporary file")?
-    {
-        let batch = diagnose_all(&diag, &denials, &filter);
-        if !rows {
-            collected.add(&batch)?;
-            continue;
-        }
-        let lines = jsonl_lines(&batch);
-        match (&mut file, &args.output.output) {
-            (Some(f), Some(path)) => f
-                .write_all(&lines)
-                .with_context(|| format!("{}: cannot write", path.display()))?,
-            _ => {
-                piped_away = write_ignoring_closed_pipe(&lines)?;
-                if piped_away {
-                    break;
-                }
-            }
-        }
-    }
-    if let (Some(mut f), Some(path)) = (file, &args.output.output) {
-        f.flush()
-            .with_context(|| format!("{}: cannot write", path.display()))?;
-    }
-    release_freed_memory();
-    if !rows {
-        if format == Format::Table && args.output.output.is_none() {
-            piped_away = write_ignoring_closed_pipe(table::render(&out.stats).as_bytes())?;
-        }
-        if !piped_away {
-            let summary = SummaryOptions {
-                since: asked.since,
-                until: asked.until,
-                ..SummaryOptions::default()
-            };
-            args.output.write_collected(collected, summary)?;
-        }
-    }
-    let stats = out.stats;
-    // The side evidence (up to a few hundred thousand small strings) is given back by the
-    // process exiting rather than freed piece by piece.
-    drop(diag);
-    std::mem::forget(evidence);
+    let piped_away = write_findings(&args.output, &diag, &mut kept, &filter, &out.stats, summary)?;
     if piped_away {
         // `denytrail analyze | head`: the reader has what it wanted.
         return Ok(Outcome::Complete);
     }
-    let o = outcome(&stats, args.input.allow_skipped);
+    let o = outcome(&out.stats, args.input.allow_skipped);
     if snapshot_problems > 0 && !args.input.allow_skipped {
         messages::notice(&format!(
             "denytrail: {snapshot_problems} snapshot file(s) could not be read (named above); what they describe counted as unknown; exit status 2; pass --allow-skipped to exit 0 anyway"
