@@ -155,17 +155,9 @@ pub struct Summary {
     pub comparison: Option<Comparison>,
 }
 
-const SECTION_DIMENSIONS: [Dimension; 9] = [
-    Dimension::RootCause,
-    Dimension::Principal,
-    Dimension::Role,
-    Dimension::Bucket,
-    Dimension::Action,
-    Dimension::SourceIp,
-    Dimension::VpcEndpoint,
-    Dimension::Account,
-    Dimension::Day,
-];
+/// The report's sections, in order: every dimension but the last two of [`Dimension::ALL`]
+/// (day × cause feeds the chart, caller class the headline).
+const SECTION_DIMENSIONS: &[Dimension] = Dimension::ALL.split_at(Dimension::ALL.len() - 2).0;
 
 fn ms_lit(t: DateTime<Utc>) -> Expr {
     lit(t.timestamp_millis()).cast(DataType::Datetime(TimeUnit::Milliseconds, None))
@@ -420,11 +412,11 @@ pub fn summarize(frame: &DataFrame, opts: &SummaryOptions) -> Result<Summary> {
     // Every query of the report, run as one batch (see `collect_all`); read back in the
     // same order.
     let mut queries = vec![agg.groups_query(Dimension::CallerClass, None, None)];
-    for dim in SECTION_DIMENSIONS {
+    for &dim in SECTION_DIMENSIONS {
         queries.push(agg.groups_query(dim, lead, Some(opts.top)));
     }
     if let Some(sorted) = &in_time_order {
-        for dim in SECTION_DIMENSIONS {
+        for &dim in SECTION_DIMENSIONS {
             queries.push(events_query(sorted, dim, opts.events_per_group));
         }
     }
@@ -488,11 +480,11 @@ pub fn summarize(frame: &DataFrame, opts: &SummaryOptions) -> Result<Summary> {
         .sum();
 
     let mut section_groups = Vec::with_capacity(SECTION_DIMENSIONS.len());
-    for dim in SECTION_DIMENSIONS {
+    for &dim in SECTION_DIMENSIONS {
         section_groups.push(read_groups(&next()?, dim)?);
     }
     let mut sections = Vec::new();
-    for (dim, mut groups) in SECTION_DIMENSIONS.into_iter().zip(section_groups) {
+    for (&dim, mut groups) in SECTION_DIMENSIONS.iter().zip(section_groups) {
         if in_time_order.is_some() {
             attach_events(&next()?, dim, &mut groups)?;
         }

@@ -240,17 +240,7 @@ impl Run<'_> {
                 Some(o.clone())
             }
             Listed::Skipped(s) => {
-                acc.stats.objects_skipped.add(s.skip, 1);
-                if !s.skip.is_intentional() {
-                    messages::issue(&Issue {
-                        origin: Origin {
-                            object: s.name.clone(),
-                            record_index: None,
-                        },
-                        skip: s.skip,
-                        detail: s.detail.clone(),
-                    });
-                }
+                count_skipped(&mut acc.stats, s);
                 None
             }
         }
@@ -380,18 +370,24 @@ pub fn account_listing(items: &[Listed]) -> ScanStats {
     let mut stats = ScanStats::default();
     for item in items {
         if let Listed::Skipped(s) = item {
-            stats.objects_skipped.add(s.skip, 1);
-            if !s.skip.is_intentional() {
-                messages::issue(&Issue {
-                    origin: Origin {
-                        object: s.name.clone(),
-                        record_index: None,
-                    },
-                    skip: s.skip,
-                    detail: s.detail.clone(),
-                });
-            }
+            count_skipped(&mut stats, s);
         }
     }
     stats
+}
+
+/// Counts an object the listing skipped, and names it on stderr unless it was skipped on
+/// purpose (a digest file, a snapshot folder, another account's folder).
+fn count_skipped(stats: &mut ScanStats, s: &crate::source::Skipped) {
+    stats.objects_skipped.add(s.skip, 1);
+    if !s.skip.is_intentional() {
+        messages::issue(&Issue {
+            origin: Origin {
+                object: s.name.clone(),
+                record_index: None,
+            },
+            skip: s.skip,
+            detail: s.detail.clone(),
+        });
+    }
 }
