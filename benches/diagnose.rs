@@ -16,7 +16,8 @@
 
 use denytrail::diagnose::diagnoser::Diagnoser;
 use denytrail::messages::Progress;
-use denytrail::scan::{self, CollectSink, ScanConfig};
+use denytrail::scan::spill::SpillSink;
+use denytrail::scan::{self, ScanConfig};
 use denytrail::snapshot::Snapshot;
 use denytrail::source::LocalSource;
 use rayon::prelude::*;
@@ -51,11 +52,15 @@ fn main() {
     );
     for run in 0..runs {
         let source = LocalSource::new(vec![PathBuf::from(&tree)]);
-        let sink = CollectSink::default();
+        let sink = SpillSink::new(usize::MAX);
         let t = Instant::now();
         let out = scan::scan_source(&source, &ScanConfig::default(), &sink, &Progress::hidden());
         let scan_time = t.elapsed();
-        let denials = sink.into_inner();
+        let denials = sink
+            .finish()
+            .next_batch(usize::MAX)
+            .expect("a budget of usize::MAX never touches the disk")
+            .unwrap_or_default();
         let t = Instant::now();
         let diag = Diagnoser::new(Some(&snapshot), &out.evidence);
         let findings: Vec<_> = denials

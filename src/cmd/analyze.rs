@@ -6,11 +6,11 @@ use super::Outcome;
 use crate::diagnose::diagnoser::Diagnoser;
 use crate::findings::Finding;
 use crate::messages::{self, Progress};
-use crate::report::{Collected, Filter, Format, SummaryOptions};
+use crate::report::{export, Collected, Filter, Format, SummaryOptions};
 use crate::scan::spill::{self, SpillSink, Spilled};
 use crate::scan::table;
 use crate::scan::window::{parse_time, End};
-use crate::scan::{self, Denial, ScanConfig, ScanStats, Sink, TimeWindow, Wanted};
+use crate::scan::{Denial, ScanConfig, ScanStats, Sink, TimeWindow, Wanted};
 use anyhow::{bail, Context};
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -101,7 +101,7 @@ fn write_findings(
             collected.add(&batch)?;
             continue;
         }
-        let lines = jsonl_lines(&batch);
+        let lines = export::jsonl_lines(&batch);
         match &mut file {
             Some((f, path)) => f
                 .write_all(&lines)
@@ -148,25 +148,6 @@ fn diagnose_all(diag: &Diagnoser<'_>, denials: &[Denial], filter: &Filter) -> Ve
         .collect()
 }
 
-/// The findings as JSON Lines, serialized in parallel chunks (in order).
-fn jsonl_lines(findings: &[Finding]) -> Vec<u8> {
-    use rayon::prelude::*;
-    findings
-        .par_chunks(256)
-        .map(|chunk| {
-            let mut lines = Vec::with_capacity(chunk.len() * 1024);
-            for f in chunk {
-                // A Finding is plain data: serializing it cannot fail.
-                if serde_json::to_writer(&mut lines, f).is_ok() {
-                    lines.push(b'\n');
-                }
-            }
-            lines
-        })
-        .collect::<Vec<_>>()
-        .concat()
-}
-
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let asked = window(&args.input)?;
     let filter = args.filters.filter()?;
@@ -193,18 +174,14 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         spill: SpillSink::new(spill::budget_from_env()),
         wanted: Mutex::new(Wanted::default()),
     };
-    let out = super::live::scan_inputs(&roots, &args.live, &cfg, &sink, &progress)?;
+    let mut out = super::live::scan_inputs(&roots, &args.live, &cfg, &sink, &progress)?;
     progress.finish();
     let wanted = sink.wanted.into_inner().unwrap_or_else(|e| e.into_inner());
     let mut kept = sink.spill.finish();
-    let evidence = match out.evidence_log {
-        Some(log) => log
-            .load(&wanted)
-            .context("reading back the side evidence from the temporary file")?,
-        None => out.evidence,
-    };
+    let evidence = out
+        .take_evidence(&wanted)
+        .context("reading back the side evidence from the temporary file")?;
     drop(wanted);
-    scan::report_overflow(&evidence);
     let diag = Diagnoser::new(snapshot.as_ref(), &evidence);
     let summary = SummaryOptions {
         since: asked.since,

@@ -96,7 +96,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         id: args.event.clone(),
         found: Mutex::new(Vec::new()),
     };
-    let log = if roots.is_empty() {
+    let scanned = if roots.is_empty() {
         None
     } else {
         let source = LocalSource::new(roots.clone());
@@ -104,7 +104,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             evidence_to_disk: true,
             ..ScanConfig::default()
         };
-        scan::scan_source(&source, &cfg, &sink, &Progress::hidden()).evidence_log
+        Some(scan::scan_source(&source, &cfg, &sink, &Progress::hidden()))
     };
     let (event, origin) = if from_stdin {
         let e = event_from_stdin()?;
@@ -130,11 +130,11 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         };
         (d.event, d.origin)
     };
-    let evidence = match log {
-        Some(log) => {
+    let evidence = match scanned {
+        Some(mut out) => {
             let mut wanted = Wanted::default();
             Diagnoser::note_wanted(&event, &mut wanted);
-            log.load(&wanted)
+            out.take_evidence(&wanted)
                 .context("reading back the side evidence from the temporary file")?
         }
         None => Evidence::default(),

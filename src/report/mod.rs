@@ -48,7 +48,8 @@ pub struct WriteOptions {
 /// is appended; the rows stay in the order they were added.
 #[derive(Debug, Clone)]
 pub struct Collected {
-    format: Format,
+    /// The rows go out as they are (csv, parquet): the export columns, not the analysis frame.
+    export: bool,
     timeline: bool,
     frame: Option<DataFrame>,
 }
@@ -58,18 +59,14 @@ impl Collected {
     /// rows are written from the findings themselves ([`export::write_jsonl`]), not gathered.
     pub fn new(format: Format, timeline: bool) -> Self {
         Collected {
-            format,
+            export: !timeline && matches!(format, Format::Csv | Format::Parquet),
             timeline,
             frame: None,
         }
     }
 
-    fn is_export(&self) -> bool {
-        !self.timeline && matches!(self.format, Format::Csv | Format::Parquet)
-    }
-
     fn frame_of(&self, batch: &[Finding]) -> Result<DataFrame> {
-        if self.is_export() {
+        if self.export {
             frame::export_frame(batch)
         } else {
             frame::findings_frame(batch)

@@ -181,10 +181,11 @@ pub fn classify(v: TapeValue<'_, '_>, origin: &Origin) -> Class {
                 return Class::OtherS3;
             }
             match name {
-                "PutObject" => foreign_write(v, "PutObject"),
-                "CopyObject" => foreign_write(v, "CopyObject"),
-                "CompleteMultipartUpload" => foreign_write(v, "CompleteMultipartUpload"),
-                "DeleteObject" => deletion(v),
+                "PutObject" | "CopyObject" | "CompleteMultipartUpload" => foreign_write(v, name)
+                    .map_or(Class::OtherS3, |(k, w)| Class::ForeignWrite(k, w)),
+                "DeleteObject" => {
+                    deletion(v).map_or(Class::OtherS3, |(k, d)| Class::Deletion(k, d))
+                }
                 _ => Class::OtherS3,
             }
         }
@@ -268,11 +269,7 @@ fn object_key(params: TapeValue<'_, '_>) -> Option<ObjectKey> {
     ))
 }
 
-fn foreign_write(v: TapeValue<'_, '_>, name: &'static str) -> Class {
-    foreign_write_of(v, name).map_or(Class::OtherS3, |(k, w)| Class::ForeignWrite(k, w))
-}
-
-fn foreign_write_of(v: TapeValue<'_, '_>, name: &'static str) -> Option<(ObjectKey, ForeignWrite)> {
+fn foreign_write(v: TapeValue<'_, '_>, name: &str) -> Option<(ObjectKey, ForeignWrite)> {
     let params = v.get("requestParameters")?;
     let acl = params.get("x-amz-acl");
     let full_control = acl.is_some_and(|a| {
@@ -297,26 +294,23 @@ fn foreign_write_of(v: TapeValue<'_, '_>, name: &'static str) -> Option<(ObjectK
     if owner == writer {
         return None;
     }
+    let object = object_key(params)?;
     let write = ForeignWrite {
         writer_account: writer.into(),
         event_name: name.into(),
         event_time: boxed(v, &["eventTime"]),
         event_id: boxed(v, &["eventID"]),
     };
-    Some((object_key(params)?, write))
+    Some((object, write))
 }
 
-fn deletion(v: TapeValue<'_, '_>) -> Class {
-    let Some(object) = v.get("requestParameters").and_then(object_key) else {
-        return Class::OtherS3;
+fn deletion(v: TapeValue<'_, '_>) -> Option<(ObjectKey, Deletion)> {
+    let object = object_key(v.get("requestParameters")?)?;
+    let deletion = Deletion {
+        event_time: boxed(v, &["eventTime"]),
+        event_id: boxed(v, &["eventID"]),
     };
-    Class::Deletion(
-        object,
-        Deletion {
-            event_time: boxed(v, &["eventTime"]),
-            event_id: boxed(v, &["eventID"]),
-        },
-    )
+    Some((object, deletion))
 }
 
 #[cfg(test)]

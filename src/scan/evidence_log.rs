@@ -14,11 +14,11 @@
 //! If the file cannot be written, evidence is kept in memory as before (a notice says so).
 
 use super::evidence::{Evidence, EvidenceCaps, ObjectKey, Overflow};
+use super::scratch::Scratch;
 use crate::messages;
 use foldhash::HashSet;
 use serde::Serialize;
-use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read, Seek, Write};
+use std::io::{self, BufRead};
 
 /// The kind of an item, first byte of its line.
 const KMS: u8 = b'K';
@@ -95,10 +95,8 @@ impl EvidenceStore {
         if to_disk {
             EvidenceStore::Log(EvidenceLog {
                 caps,
-                file: None,
-                written: 0,
+                log: Scratch::default(),
                 overflow: Overflow::default(),
-                failed: false,
                 memory: Evidence::with_caps(caps),
             })
         } else {
@@ -122,24 +120,19 @@ impl EvidenceStore {
 #[derive(Debug)]
 pub struct EvidenceLog {
     caps: EvidenceCaps,
-    /// Created on first use.
-    file: Option<File>,
-    /// Bytes written whole: a failed write leaves nothing half-read behind this.
-    written: u64,
+    log: Scratch,
     /// Overflow counted by the objects' own scans (their per-object caps).
     overflow: Overflow,
-    /// A write failed: what comes after stays in `memory`.
-    failed: bool,
+    /// What came after a failed write to `log`.
     memory: Evidence,
 }
 
 impl EvidenceLog {
     fn add(&mut self, e: Evidence) {
-        if !self.failed {
+        if !self.log.failed() {
             match self.append(&e) {
                 Ok(()) => return,
                 Err(err) => {
-                    self.failed = true;
                     messages::notice(&format!(
                         "denytrail: could not write side evidence to a temporary file ({err}); \
                          keeping the rest in memory (set TMPDIR to a folder with free space to \
@@ -165,13 +158,7 @@ impl EvidenceLog {
         for (k, d) in &e.deletions {
             line(&mut buf, DELETE, k.as_str(), d);
         }
-        if self.file.is_none() {
-            self.file = Some(tempfile::tempfile()?);
-        }
-        if let Some(f) = self.file.as_mut() {
-            f.write_all(&buf)?;
-        }
-        self.written += buf.len() as u64;
+        self.log.append(&buf)?;
         self.overflow.add(&e.overflow);
         Ok(())
     }
@@ -181,20 +168,14 @@ impl EvidenceLog {
     pub fn load(self, wanted: &Wanted) -> io::Result<Evidence> {
         let EvidenceLog {
             caps,
-            file,
-            written,
+            log,
             overflow,
             memory,
-            ..
         } = self;
         let mut out = Evidence::with_caps(caps);
         out.overflow = overflow;
-        if let Some(mut file) = file {
-            file.rewind()?;
-            for (n, line) in BufReader::with_capacity(1 << 20, file.take(written))
-                .split(b'\n')
-                .enumerate()
-            {
+        if let Some(reader) = log.into_reader()? {
+            for (n, line) in reader.split(b'\n').enumerate() {
                 let line = line?;
                 read_line(&line, wanted, &mut out)
                     .map_err(|e| io::Error::other(format!("line {}: {e}", n + 1)))?;

@@ -17,6 +17,7 @@ pub mod evidence;
 pub mod evidence_log;
 mod libdeflate;
 pub mod object;
+mod scratch;
 pub mod spill;
 pub mod split;
 pub mod stats;
@@ -111,31 +112,6 @@ pub trait Sink: Sync {
     fn accept(&self, denials: Vec<Denial>) -> bool;
 }
 
-/// A sink that keeps everything, handed back in listing order (object name, then record):
-/// workers finish objects in any order, and the same logs must give the same output.
-#[derive(Debug, Default)]
-pub struct CollectSink(pub std::sync::Mutex<Vec<Vec<Denial>>>);
-
-impl Sink for CollectSink {
-    fn accept(&self, denials: Vec<Denial>) -> bool {
-        if let Ok(mut all) = self.0.lock() {
-            all.push(denials);
-        }
-        true
-    }
-}
-
-impl CollectSink {
-    pub fn into_inner(self) -> Vec<Denial> {
-        let mut objects = self.0.into_inner().unwrap_or_else(|e| e.into_inner());
-        // One object's records arrive together and in order: sorting the objects (a few
-        // hundred names, not thousands of records) restores the whole order.
-        let name = |v: &Vec<Denial>| v.first().map(|d| d.origin.object.clone());
-        objects.sort_by_cached_key(name);
-        objects.into_iter().flatten().collect()
-    }
-}
-
 /// The result of a whole scan (the denials went to the sink).
 #[derive(Debug, Default)]
 pub struct ScanOutput {
@@ -148,21 +124,27 @@ pub struct ScanOutput {
     pub stopped: bool,
 }
 
+impl ScanOutput {
+    /// The side evidence for kept events that name `wanted`: loaded from the evidence log when
+    /// the scan wrote one (its overflow is reported then), else what the scan kept in memory.
+    pub fn take_evidence(&mut self, wanted: &Wanted) -> std::io::Result<Evidence> {
+        let Some(log) = self.evidence_log.take() else {
+            return Ok(std::mem::take(&mut self.evidence));
+        };
+        let evidence = log.load(wanted)?;
+        report_overflow(&evidence);
+        Ok(evidence)
+    }
+}
+
 thread_local! {
     static BUFS: RefCell<WorkBufs> = RefCell::new(WorkBufs::default());
 }
 
-/// Per-thread accumulator of the parallel fold.
-#[derive(Default)]
-struct Acc {
-    stats: ScanStats,
-}
-
-impl Acc {
-    fn merge(mut self, other: Acc) -> Acc {
-        self.stats.merge(&other.stats);
-        self
-    }
+/// The reduce step of the parallel fold: each worker counts into its own stats.
+fn merged(mut a: ScanStats, b: ScanStats) -> ScanStats {
+    a.merge(&b);
+    a
 }
 
 /// Shared state of one scan.
@@ -190,10 +172,10 @@ impl<'a> Run<'a> {
 }
 
 impl Run<'_> {
-    /// Scans one object's bytes (or records its fetch failure) into `acc`.
+    /// Scans one object's bytes (or records its fetch failure), counting into `stats`.
     fn object(
         &self,
-        acc: &mut Acc,
+        stats: &mut ScanStats,
         object: &LogObject,
         bytes: Result<&[u8], &FetchError>,
         bufs: &mut WorkBufs,
@@ -204,7 +186,7 @@ impl Run<'_> {
         let bytes = match bytes {
             Ok(b) => b,
             Err(e) => {
-                acc.stats.objects_skipped.add(e.skip, 1);
+                stats.objects_skipped.add(e.skip, 1);
                 messages::issue(&Issue {
                     origin: object.origin(),
                     skip: e.skip,
@@ -218,11 +200,9 @@ impl Run<'_> {
         for issue in &out.issues {
             messages::issue(issue);
         }
-        acc.stats.merge(&out.stats);
-        if !out.evidence.is_empty() {
-            if let Ok(mut e) = self.evidence.lock() {
-                e.add(out.evidence);
-            }
+        stats.merge(&out.stats);
+        if let Ok(mut e) = self.evidence.lock() {
+            e.add(out.evidence);
         }
         self.progress.object_done(bytes.len() as u64);
         if !out.denials.is_empty() && !self.sink.accept(out.denials) {
@@ -230,23 +210,23 @@ impl Run<'_> {
         }
     }
 
-    fn listed(&self, acc: &mut Acc, item: &Listed) -> Option<LogObject> {
+    fn listed(&self, stats: &mut ScanStats, item: &Listed) -> Option<LogObject> {
         match item {
             Listed::Object(o) => {
                 if let Some(skip) = self.cfg.refuses(&o.name) {
-                    acc.stats.objects_skipped.add(skip, 1);
+                    stats.objects_skipped.add(skip, 1);
                     return None;
                 }
                 Some(o.clone())
             }
             Listed::Skipped(s) => {
-                count_skipped(&mut acc.stats, s);
+                count_skipped(stats, s);
                 None
             }
         }
     }
 
-    fn finish(self, acc: Acc) -> ScanOutput {
+    fn finish(self, stats: ScanStats) -> ScanOutput {
         let store = self
             .evidence
             .into_inner()
@@ -256,11 +236,11 @@ impl Run<'_> {
                 report_overflow(&e);
                 (e, None)
             }
-            // Reported once loaded: only what the kept events need counts.
+            // Reported once loaded (`take_evidence`): only what the kept events need counts.
             EvidenceStore::Log(log) => (Evidence::with_caps(self.cfg.evidence_caps), Some(log)),
         };
         ScanOutput {
-            stats: acc.stats,
+            stats,
             evidence,
             evidence_log,
             stopped: self.stop.into_inner(),
@@ -269,7 +249,7 @@ impl Run<'_> {
 }
 
 /// Says (once, on stderr) how much evidence did not fit under its caps.
-pub fn report_overflow(e: &Evidence) {
+fn report_overflow(e: &Evidence) {
     let o = e.overflow;
     for (n, what, cap) in [
         (o.kms_denials, "KMS denials", e.caps.kms_denials),
@@ -303,7 +283,7 @@ pub fn scan_source(
     progress: &Progress,
 ) -> ScanOutput {
     let run = Run::new(cfg, sink, progress);
-    let mut head = Acc::default();
+    let mut head = ScanStats::default();
     let listed: Vec<Listed> = source.list(&cfg.window).collect();
     let objects: Vec<LogObject> = listed
         .iter()
@@ -313,16 +293,16 @@ pub fn scan_source(
         objects.len() as u64,
         objects.iter().filter_map(|o| o.size).sum(),
     );
-    let acc = objects
+    let scanned = objects
         .par_iter()
         .with_max_len(1)
-        .fold(Acc::default, |mut acc, object| {
+        .fold(ScanStats::default, |mut stats, object| {
             BUFS.with(|b| {
                 let mut b = b.borrow_mut();
                 let mut raw = std::mem::take(&mut b.raw);
                 let fetched = source.fetch(object, &mut raw);
                 run.object(
-                    &mut acc,
+                    &mut stats,
                     object,
                     fetched.as_ref().map(|()| raw.as_slice()),
                     &mut b,
@@ -330,11 +310,10 @@ pub fn scan_source(
                 b.raw = raw;
                 b.trim();
             });
-            acc
+            stats
         })
-        .reduce(Acc::default, Acc::merge);
-    let acc = head.merge(acc);
-    run.finish(acc)
+        .reduce(ScanStats::default, merged);
+    run.finish(merged(head, scanned))
 }
 
 /// Scans objects already fetched by their source (e.g. concurrent S3 downloads feeding a
@@ -350,18 +329,18 @@ where
     I: Iterator<Item = (LogObject, Result<Vec<u8>, FetchError>)> + Send,
 {
     let run = Run::new(cfg, sink, progress);
-    let acc = items
+    let stats = items
         .par_bridge()
-        .fold(Acc::default, |mut acc, (object, bytes)| {
+        .fold(ScanStats::default, |mut stats, (object, bytes)| {
             BUFS.with(|b| {
                 let mut b = b.borrow_mut();
-                run.object(&mut acc, &object, bytes.as_deref(), &mut b);
+                run.object(&mut stats, &object, bytes.as_deref(), &mut b);
                 b.trim();
             });
-            acc
+            stats
         })
-        .reduce(Acc::default, Acc::merge);
-    run.finish(acc)
+        .reduce(ScanStats::default, merged);
+    run.finish(stats)
 }
 
 /// Counts what a listing skipped (for callers that list themselves before [`scan_fetched`]):

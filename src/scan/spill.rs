@@ -13,13 +13,13 @@
 //! If the temporary file cannot be created or written (no space, read-only `TMPDIR`), the
 //! denials stay in memory: a notice says so once, and nothing is lost.
 
+use super::scratch::Scratch;
 use super::{Denial, Sink};
 use crate::messages;
 use crate::record::Event;
 use crate::source::Origin;
 use rayon::prelude::*;
-use std::fs::File;
-use std::io::{self, Read, Seek, Write};
+use std::io;
 use std::sync::{Arc, Mutex};
 
 /// Denials kept in memory before the sink starts writing to disk: about 5 MB of parsed events
@@ -70,14 +70,12 @@ impl Part {
 struct State {
     parts: Vec<Part>,
     in_memory: usize,
-    /// `None` until the budget is first exceeded.
-    file: Option<File>,
-    written: u64,
-    /// The spill file failed once: everything stays in memory from then on.
-    failed: bool,
+    /// Written once the budget is exceeded; after a failed write everything stays in memory.
+    spill: Scratch,
 }
 
-/// Keeps up to `budget` denials in memory and spills the rest to a temporary file.
+/// Keeps up to `budget` denials in memory and spills the rest to a temporary file
+/// (`usize::MAX`: a sink that keeps everything in memory).
 #[derive(Debug)]
 pub struct SpillSink {
     budget: usize,
@@ -96,13 +94,14 @@ impl SpillSink {
     pub fn finish(self) -> Spilled {
         let mut state = self.state.into_inner().unwrap_or_else(|e| e.into_inner());
         // One object's records arrive together and in order: sorting the parts (objects,
-        // not records) restores the whole order, as `CollectSink` does.
+        // not records) restores the whole order. Workers finish objects in any order, and the
+        // same logs must give the same output.
         state
             .parts
             .sort_by(|a, b| a.object().unwrap_or("").cmp(b.object().unwrap_or("")));
         Spilled {
             parts: state.parts.into_iter(),
-            file: state.file,
+            spill: state.spill,
         }
     }
 }
@@ -150,7 +149,7 @@ impl Sink for SpillSink {
             let Ok(mut state) = self.state.lock() else {
                 return false;
             };
-            if state.failed || state.in_memory + denials.len() <= self.budget {
+            if state.spill.failed() || state.in_memory + denials.len() <= self.budget {
                 to_memory(&mut state, denials);
                 return true;
             }
@@ -160,7 +159,7 @@ impl Sink for SpillSink {
         let Ok(mut state) = self.state.lock() else {
             return false;
         };
-        match append(&mut state, &bytes) {
+        match state.spill.append(&bytes) {
             Ok(offset) => state.parts.push(Part::Disk {
                 object,
                 offset,
@@ -168,7 +167,6 @@ impl Sink for SpillSink {
                 count: denials.len(),
             }),
             Err(e) => {
-                state.failed = true;
                 messages::notice(&format!(
                     "denytrail: could not write kept events to a temporary file ({e}); keeping \
                      them in memory instead (set TMPDIR to a folder with free space to bound \
@@ -181,24 +179,11 @@ impl Sink for SpillSink {
     }
 }
 
-/// Appends to the spill file (created on first use); returns where the bytes start.
-fn append(state: &mut State, bytes: &[u8]) -> io::Result<u64> {
-    if state.file.is_none() {
-        state.file = Some(tempfile::tempfile()?);
-    }
-    let offset = state.written;
-    if let Some(f) = state.file.as_mut() {
-        f.write_all(bytes)?;
-    }
-    state.written += bytes.len() as u64;
-    Ok(offset)
-}
-
 /// The denials of a finished scan, read back in listing order.
 #[derive(Debug)]
 pub struct Spilled {
     parts: std::vec::IntoIter<Part>,
-    file: Option<File>,
+    spill: Scratch,
 }
 
 impl Spilled {
@@ -215,39 +200,34 @@ impl Spilled {
         if taken.is_empty() {
             return Ok(None);
         }
+        // Disk reads one after the other, then the parsing in parallel.
         let mut read = Vec::with_capacity(taken.len());
         for part in taken {
             read.push(match part {
-                Part::Memory(d) => Ok(d),
+                Part::Memory(d) => Read::Parsed(d),
                 Part::Disk {
                     object,
                     offset,
                     len,
                     ..
-                } => Err((object, self.read_at(offset, len)?)),
+                } => Read::Bytes(object, self.spill.read_at(offset, len)?),
             });
         }
         let batches: io::Result<Vec<Vec<Denial>>> = read
             .into_par_iter()
             .map(|r| match r {
-                Ok(d) => Ok(d),
-                Err((object, bytes)) => deserialize(&object, &bytes),
+                Read::Parsed(d) => Ok(d),
+                Read::Bytes(object, bytes) => deserialize(&object, &bytes),
             })
             .collect();
         Ok(Some(batches?.into_iter().flatten().collect()))
     }
+}
 
-    fn read_at(&self, offset: u64, len: usize) -> io::Result<Vec<u8>> {
-        let file = self
-            .file
-            .as_ref()
-            .ok_or_else(|| io::Error::other("spilled part without a spill file"))?;
-        let mut buf = vec![0; len];
-        let mut f = file;
-        f.seek(io::SeekFrom::Start(offset))?;
-        f.read_exact(&mut buf)?;
-        Ok(buf)
-    }
+/// A part of a batch once read: kept events as they were, or an object's spilled lines.
+enum Read {
+    Parsed(Vec<Denial>),
+    Bytes(Arc<str>, Vec<u8>),
 }
 
 #[cfg(test)]
@@ -307,7 +287,11 @@ mod tests {
         assert!(sink.accept(vec![denial("x", 1)]));
         assert!(sink.accept(Vec::new()));
         let s = sink.finish();
-        assert!(s.file.is_some(), "the one denial went to disk");
+        assert_eq!(s.parts.len(), 1);
+        assert!(
+            matches!(s.parts.as_slice(), [Part::Disk { count: 1, .. }]),
+            "the one denial went to disk"
+        );
         assert_eq!(drain(s, 10), vec![vec![denial("x", 1)]]);
         assert!(drain(SpillSink::new(0).finish(), 10).is_empty());
     }
