@@ -73,18 +73,24 @@ impl Sink for KeptSink {
     }
 }
 
+/// What the second pass leaves to do.
+enum Diagnosed {
+    /// The rows are out (JSON Lines); `true`: the reader of standard output went away.
+    Written(bool),
+    /// The report over these findings, written once the scan's and the diagnosis' memory
+    /// (evidence, verdict cache, snapshot) is gone.
+    Report(Collected),
+}
+
 /// The second pass: the kept events come back in listing order, a batch at a time, and are
 /// diagnosed. JSON Lines rows go out as they are made (to --output or standard output); the
-/// other formats gather each batch as columns ([`Collected`]) and are written at the end.
-/// `Ok(true)`: the reader of standard output went away.
-fn write_findings(
+/// other formats gather each batch as columns ([`Collected`]).
+fn diagnose_kept(
     output: &super::report::OutputArgs,
     diag: &Diagnoser<'_>,
     kept: &mut Spilled,
     filter: &Filter,
-    stats: &ScanStats,
-    summary: SummaryOptions,
-) -> anyhow::Result<bool> {
+) -> anyhow::Result<Diagnosed> {
     let format = output.resolved_format()?;
     let rows = format == Format::Jsonl && !output.timeline;
     let mut file = match (&output.output, rows) {
@@ -108,7 +114,7 @@ fn write_findings(
                 .with_context(|| format!("{}: cannot write", path.display()))?,
             None => {
                 if write_ignoring_closed_pipe(&lines)? {
-                    return Ok(true);
+                    return Ok(Diagnosed::Written(true));
                 }
             }
         }
@@ -117,11 +123,23 @@ fn write_findings(
         f.flush()
             .with_context(|| format!("{}: cannot write", path.display()))?;
     }
-    if rows {
-        return Ok(false);
-    }
-    release_freed_memory();
-    if format == Format::Table
+    Ok(if rows {
+        Diagnosed::Written(false)
+    } else {
+        Diagnosed::Report(collected)
+    })
+}
+
+/// Writes the report (with the scan's table first on a terminal). `Ok(true)`: the reader of
+/// standard output went away.
+fn write_report(
+    output: &super::report::OutputArgs,
+    collected: Collected,
+    stats: &ScanStats,
+    summary: SummaryOptions,
+) -> anyhow::Result<bool> {
+    crate::memory::release_freed_memory();
+    if output.resolved_format()? == Format::Table
         && output.output.is_none()
         && write_ignoring_closed_pipe(table::render(stats).as_bytes())?
     {
@@ -182,13 +200,22 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         .take_evidence(&wanted)
         .context("reading back the side evidence from the temporary file")?;
     drop(wanted);
-    let diag = Diagnoser::new(snapshot.as_ref(), &evidence);
+    let diagnosed = diagnose_kept(
+        &args.output,
+        &Diagnoser::new(snapshot.as_ref(), &evidence),
+        &mut kept,
+        &filter,
+    )?;
+    drop((kept, evidence, snapshot));
     let summary = SummaryOptions {
         since: asked.since,
         until: asked.until,
         ..SummaryOptions::default()
     };
-    let piped_away = write_findings(&args.output, &diag, &mut kept, &filter, &out.stats, summary)?;
+    let piped_away = match diagnosed {
+        Diagnosed::Written(piped_away) => piped_away,
+        Diagnosed::Report(collected) => write_report(&args.output, collected, &out.stats, summary)?,
+    };
     if piped_away {
         // `denytrail analyze | head`: the reader has what it wanted.
         return Ok(Outcome::Complete);
@@ -233,20 +260,6 @@ fn roots(a: &InputArgs) -> anyhow::Result<Vec<PathBuf>> {
         );
     }
     Ok(vec![default])
-}
-
-/// Hands memory freed by the scan and the diagnosis back to the OS before the report runs.
-/// glibc keeps freed memory in per-thread arenas, and the report's polars threads allocate in
-/// arenas of their own, so without this the peak RSS of a report is the scan's peak plus the
-/// report's (measured on the 2 GB tree with the benchmark snapshot, the table report: 160 MiB
-/// against 180 MiB).
-fn release_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only returns free pages of the allocator's own arenas to the OS; it
-    // touches no live allocation and is thread-safe (it takes each arena's lock).
-    unsafe {
-        libc::malloc_trim(0);
-    }
 }
 
 /// Exit status 2 when input was lost, unless the user said that is fine. A one-line account

@@ -195,7 +195,72 @@ fn merge_aggs() -> [Expr; 5] {
 #[derive(Debug, Clone)]
 pub struct Aggregates {
     partials: BTreeMap<Dimension, DataFrame>,
+    /// When the partials' `fix` is a number standing for a remediation text (see
+    /// [`FixTexts`]): the numbers and their texts.
+    fix_texts: Option<DataFrame>,
 }
+
+/// Remediation texts as numbers, for partials folded over many chunks. A remediation is a
+/// few hundred bytes and often names the object, so nearly every finding has its own; as a
+/// key of every dimension's partial it was most of the partials' memory. Numbered once here,
+/// the partials key on a `u32` and merge the same way (equal texts, equal numbers); the texts
+/// come back only for the groups a report shows ([`Aggregates::groups_query`]).
+#[derive(Debug, Default)]
+pub struct FixTexts {
+    numbers: std::collections::HashMap<String, u32>,
+    texts: Vec<String>,
+}
+
+impl FixTexts {
+    /// `frame` with its remediation column replaced by the texts' numbers (nulls stay null).
+    pub fn number(&mut self, mut frame: DataFrame) -> Result<DataFrame> {
+        let numbers: UInt32Chunked = frame
+            .column(c::REMEDIATION)?
+            .str()?
+            .iter()
+            .map(|fix| {
+                fix.map(|text| match self.numbers.get(text) {
+                    Some(&n) => n,
+                    None => {
+                        let n = self.texts.len() as u32;
+                        self.texts.push(text.to_string());
+                        self.numbers.insert(text.to_string(), n);
+                        n
+                    }
+                })
+            })
+            .collect();
+        frame.with_column(numbers.with_name(c::REMEDIATION.into()).into_column())?;
+        Ok(frame)
+    }
+
+    /// The numbers in the order of their texts (`ranks[n]`: where text `n` sorts), and the
+    /// sorted texts as a frame of `fix` (that rank) and `fix_text`.
+    fn into_ranks(self) -> Result<(Vec<u32>, DataFrame)> {
+        let mut order: Vec<u32> = (0..self.texts.len() as u32).collect();
+        order.sort_by(|&a, &b| self.texts[a as usize].cmp(&self.texts[b as usize]));
+        let mut ranks = vec![0; order.len()];
+        for (rank, &n) in order.iter().enumerate() {
+            ranks[n as usize] = rank as u32;
+        }
+        let mut texts: Vec<Option<String>> = self.texts.into_iter().map(Some).collect();
+        let sorted: Vec<String> = order
+            .iter()
+            .map(|&n| texts[n as usize].take().unwrap_or_default())
+            .collect();
+        let frame = DataFrame::new_infer_height(vec![
+            Column::new(
+                out::FIX.into(),
+                (0..sorted.len() as u32).collect::<Vec<_>>(),
+            ),
+            Column::new(FIX_TEXT.into(), sorted),
+        ])?;
+        Ok((ranks, frame))
+    }
+}
+
+/// The text column of a [`FixTexts`] frame.
+const FIX_TEXT: &str = "fix_text";
 
 impl Aggregates {
     /// Aggregates one findings frame (see [`super::frame::findings_frame`]).
@@ -249,13 +314,37 @@ impl Aggregates {
             return Err(PolarsError::NoData("a partial aggregate".into()).into());
         }
         let partials = dims.iter().copied().zip(results).collect();
-        Ok(Aggregates { partials })
+        Ok(Aggregates {
+            partials,
+            fix_texts: None,
+        })
+    }
+
+    /// Says that the partials' `fix` holds the numbers `texts` gave ([`FixTexts::number`]):
+    /// they are renumbered in the texts' order, so that ties between fixes break as they do
+    /// between texts, and the groups a report reads carry the texts again.
+    pub fn with_fix_texts(mut self, texts: FixTexts) -> Result<Aggregates> {
+        let (ranks, frame) = texts.into_ranks()?;
+        for partial in self.partials.values_mut() {
+            let renumbered: UInt32Chunked = partial
+                .column(out::FIX)?
+                .u32()?
+                .iter()
+                .map(|n| n.and_then(|n| ranks.get(n as usize).copied()))
+                .collect();
+            partial.with_column(renumbered.with_name(out::FIX.into()).into_column())?;
+        }
+        self.fix_texts = Some(frame);
+        Ok(self)
     }
 
     /// Combines two partial aggregates as if their findings had been aggregated together.
+    /// The dimensions' merges run as one batch ([`collect_all`]).
     pub fn merge(self, other: Aggregates) -> Result<Aggregates> {
-        let mut partials = BTreeMap::new();
         let mut other = other.partials;
+        let mut partials = BTreeMap::new();
+        let mut dims = Vec::new();
+        let mut queries = Vec::new();
         for (dim, a) in self.partials {
             let Some(b) = other.remove(&dim) else {
                 partials.insert(dim, a);
@@ -263,14 +352,19 @@ impl Aggregates {
             };
             let mut keys = dim.partial_keys();
             keys.push(out::FIX);
-            let merged = concat([a.lazy(), b.lazy()], UnionArgs::default())?
-                .group_by(key_exprs(&keys))
-                .agg(merge_aggs())
-                .collect()?;
-            partials.insert(dim, merged);
+            dims.push(dim);
+            queries.push(
+                concat([a.lazy(), b.lazy()], UnionArgs::default())?
+                    .group_by(key_exprs(&keys))
+                    .agg(merge_aggs()),
+            );
         }
+        partials.extend(dims.into_iter().zip(collect_all(queries)?));
         partials.extend(other);
-        Ok(Aggregates { partials })
+        Ok(Aggregates {
+            partials,
+            fix_texts: self.fix_texts,
+        })
     }
 
     /// The groups of `dim` among findings whose caller class is in `classes` (all classes
@@ -315,14 +409,40 @@ impl Aggregates {
             only_top.nulls_equal = true;
             lf = lf.join(top_keys, key_exprs(keys), key_exprs(keys), only_top);
         }
+
         let mut with_fix: Vec<&str> = keys.to_vec();
         with_fix.push(out::FIX);
-        // Fold the caller classes (and nothing else) first: one row per (keys, fix).
-        let per_fix = lf.group_by(key_exprs(&with_fix)).agg(merge_aggs());
         let fix_order = SortMultipleOptions::default()
             .with_order_descending_multi([false, true, false])
             .with_nulls_last(true);
-        let mut grouped = per_fix
+        // The most common fix of each group, from the counts per (keys, fix) alone: the
+        // lists need not be merged per fix (about as many rows as findings when every
+        // remediation names its object).
+        let top_fix = lf
+            .clone()
+            .group_by(key_exprs(&with_fix))
+            .agg([col(out::COUNT).sum().alias(out::COUNT)])
+            .group_by(key_exprs(keys))
+            .agg([
+                // Known fixes first, then by count, then by text; null only when the
+                // group has no fix at all. (Filtering nulls out instead would leave
+                // empty groups, which polars' group-wise sort trips on.)
+                col(out::FIX)
+                    .sort_by(
+                        [col(out::FIX).is_null(), col(out::COUNT), col(out::FIX)],
+                        fix_order,
+                    )
+                    .first()
+                    .alias(out::TOP_FIX),
+                when(col(out::FIX).is_not_null())
+                    .then(col(out::COUNT))
+                    .otherwise(lit(0u64))
+                    .max()
+                    .alias(out::TOP_FIX_COUNT),
+            ]);
+        let mut same_keys = JoinArgs::new(JoinType::Inner);
+        same_keys.nulls_equal = true;
+        let mut grouped = lf
             .group_by(key_exprs(keys))
             .agg([
                 col(out::COUNT).sum().alias(out::COUNT),
@@ -345,25 +465,36 @@ impl Aggregates {
                     .sort(sort_strings())
                     .head(Some(SAMPLE_IDS))
                     .alias(out::SAMPLE_IDS),
-                // Known fixes first, then by count, then by text; null only when the
-                // group has no fix at all. (Filtering nulls out instead would leave
-                // empty groups, which polars' group-wise sort trips on.)
-                col(out::FIX)
-                    .sort_by(
-                        [col(out::FIX).is_null(), col(out::COUNT), col(out::FIX)],
-                        fix_order.clone(),
-                    )
-                    .first()
-                    .alias(out::TOP_FIX),
-                when(col(out::FIX).is_not_null())
-                    .then(col(out::COUNT))
-                    .otherwise(lit(0u64))
-                    .max()
-                    .alias(out::TOP_FIX_COUNT),
             ])
+            .join(top_fix, key_exprs(keys), key_exprs(keys), same_keys)
             .sort_by_exprs(rank_exprs(keys), rank_order(keys));
         if let Some(top) = top {
             grouped = grouped.limit(top as IdxSize);
+        }
+        if let Some(texts) = &self.fix_texts {
+            // The top fix is a number (numbered in text order, so the tie-break above is
+            // the texts'): its text, for the rows shown only.
+            let mut columns = key_exprs(keys);
+            columns.extend(
+                [
+                    out::COUNT,
+                    out::DISTINCT_PRINCIPALS,
+                    out::FIRST_SEEN,
+                    out::LAST_SEEN,
+                    out::SAMPLE_IDS,
+                ]
+                .map(col),
+            );
+            columns.extend([col(FIX_TEXT).alias(out::TOP_FIX), col(out::TOP_FIX_COUNT)]);
+            grouped = grouped
+                .join(
+                    texts.clone().lazy(),
+                    [col(out::TOP_FIX)],
+                    [col(out::FIX)],
+                    JoinArgs::new(JoinType::Left),
+                )
+                .select(columns)
+                .sort_by_exprs(rank_exprs(keys), rank_order(keys));
         }
         grouped
     }

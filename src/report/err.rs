@@ -27,6 +27,8 @@ pub enum ReportError {
     Chart(String),
     #[error("--timeline is written as table, json or jsonl, not {0:?}")]
     TimelineFormat(super::Format),
+    #[error("reading back the report's rows from the temporary file: {0}")]
+    Scratch(#[source] std::io::Error),
     #[error("encoding JSON: {0}")]
     Json(#[from] serde_json::Error),
 }

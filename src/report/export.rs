@@ -6,6 +6,7 @@
 //! Reading is forgiving per row: a line or row that is not a finding is reported with its
 //! file and line/row number and skipped; the rest loads. The caller prints and counts them.
 
+use super::batches::FrameBatches;
 use super::err::{ReportError, Result};
 use super::frame::{col_name as c, export_frame, EXPORT_COLUMNS};
 use crate::findings::Finding;
@@ -241,6 +242,42 @@ pub fn write_csv(findings: &[Finding], out: &mut dyn Write) -> Result<()> {
 /// Writes an [`export_frame`] as CSV with a header row.
 pub fn write_csv_frame(df: &mut DataFrame, out: &mut dyn Write) -> Result<()> {
     CsvWriter::new(out).include_header(true).finish(df)?;
+    Ok(())
+}
+
+/// Writes export frames, a chunk at a time, as one CSV file with a header row.
+pub fn write_csv_batches(batches: &FrameBatches, out: &mut dyn Write) -> Result<()> {
+    let mut header = true;
+    for chunk in batches.chunks() {
+        CsvWriter::new(&mut *out)
+            .include_header(header)
+            .finish(&mut chunk?)?;
+        header = false;
+    }
+    Ok(())
+}
+
+/// Writes export frames, a chunk at a time (a row group each), as one Parquet file
+/// (zstd-compressed).
+pub fn write_parquet_batches(batches: &FrameBatches, out: &mut dyn Write) -> Result<()> {
+    // One row group per chunk, not one per batch the chunk was stacked from.
+    let aligned = |chunk: Result<DataFrame>| {
+        chunk.map(|mut c| {
+            c.rechunk_mut();
+            c
+        })
+    };
+    let mut chunks = batches.chunks().map(aligned);
+    let Some(first) = chunks.next() else {
+        return Ok(());
+    };
+    let first = first?;
+    let mut writer = ParquetWriter::new(out).batched(first.schema())?;
+    writer.write_batch(&first)?;
+    for chunk in chunks {
+        writer.write_batch(&chunk?)?;
+    }
+    writer.finish()?;
     Ok(())
 }
 

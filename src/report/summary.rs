@@ -1,17 +1,20 @@
 //! The weekly report as data: headline numbers, the top groups of each dimension for the
 //! organization's own workloads, the folded noise, denials per day by cause, and the
-//! comparison with the previous period. Every number comes from a polars query over the
-//! findings frame ([`super::aggregate`]); the renderers (table, markdown, html, json) only
-//! format this struct, so they cannot disagree with each other.
+//! comparison with the previous period. Every number comes from polars queries over the
+//! findings frames ([`super::aggregate`]), folded a chunk at a time into mergeable partial
+//! aggregates so that memory follows the number of groups, not of findings
+//! ([`summarize_batches`]); the renderers (table, markdown, html, json) only format this
+//! struct, so they cannot disagree with each other.
 
-use super::aggregate::{class_filter, collect_all, out, Aggregates, Dimension};
+use super::aggregate::{class_filter, collect_all, out, Aggregates, Dimension, FixTexts};
+use super::batches::FrameBatches;
 use super::err::Result;
 use super::frame::{col_name as c, FOLDED_CLASSES, LEAD_CLASSES};
 use crate::findings::RootCause;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use polars::prelude::*;
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// What to put in the report.
 #[derive(Debug, Clone)]
@@ -175,10 +178,6 @@ fn next_midnight(t: DateTime<Utc>) -> DateTime<Utc> {
     day.and_time(chrono::NaiveTime::MIN).and_utc()
 }
 
-fn window(frame: &DataFrame, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<DataFrame> {
-    Ok(window_query(frame, from, to).collect()?)
-}
-
 /// The findings with `ts` in `[from, to)`, as a query.
 fn window_query(frame: &DataFrame, from: DateTime<Utc>, to: DateTime<Utc>) -> LazyFrame {
     frame.clone().lazy().filter(
@@ -186,27 +185,6 @@ fn window_query(frame: &DataFrame, from: DateTime<Utc>, to: DateTime<Utc>) -> La
             .gt_eq(ms_lit(from))
             .and(col(c::TS).lt(ms_lit(to))),
     )
-}
-
-/// Earliest and latest `ts` of a frame.
-fn span(frame: &DataFrame) -> Result<Option<(DateTime<Utc>, DateTime<Utc>)>> {
-    let df = frame
-        .clone()
-        .lazy()
-        .select([
-            col(c::TS).min().cast(DataType::Int64).alias("min"),
-            col(c::TS).max().cast(DataType::Int64).alias("max"),
-        ])
-        .collect()?;
-    let min = df.column("min")?.i64()?.get(0);
-    let max = df.column("max")?.i64()?.get(0);
-    Ok(match (min, max) {
-        (Some(a), Some(b)) => Utc
-            .timestamp_millis_opt(a)
-            .single()
-            .zip(Utc.timestamp_millis_opt(b).single()),
-        _ => None,
-    })
 }
 
 /// Reads a `groups` frame into rows.
@@ -263,18 +241,17 @@ const EVENT_COLS: [&str; 8] = [
 
 /// The own-workload findings in time order (then event id), sorted once for every
 /// dimension's drill-down.
-fn lead_in_time_order(frame: &DataFrame) -> LazyFrame {
-    frame
-        .clone()
-        .lazy()
-        .filter(class_filter(&LEAD_CLASSES))
-        .sort_by_exprs(
-            [col(c::TS), col(c::EVENT_ID)],
-            SortMultipleOptions::default()
-                .with_nulls_last(true)
-                .with_maintain_order(true),
-        )
+fn lead_in_time_order(current: LazyFrame) -> LazyFrame {
+    current.filter(class_filter(&LEAD_CLASSES)).sort_by_exprs(
+        [col(c::TS), col(c::EVENT_ID)],
+        SortMultipleOptions::default()
+            .with_nulls_last(true)
+            .with_maintain_order(true),
+    )
 }
+
+/// The drill-down's `ts` list, beside the [`EVENT_COLS`] ones.
+const EV_TS: &str = "ev_ts";
 
 /// The earliest `limit` events of every group of `dim`: one group-by over the time-ordered
 /// frame (polars keeps the rows' order within a group), each group cut to `limit`.
@@ -283,6 +260,10 @@ fn events_query(in_time_order: &DataFrame, dim: Dimension, limit: usize) -> Lazy
         .iter()
         // Prefixed: a key column (root_cause, principal_arn) is also listed.
         .map(|name| col(*name).head(Some(limit)).alias(format!("ev_{name}")))
+        .chain([col(c::TS)
+            .cast(DataType::Int64)
+            .head(Some(limit))
+            .alias(EV_TS)])
         .collect();
     in_time_order
         .clone()
@@ -291,9 +272,22 @@ fn events_query(in_time_order: &DataFrame, dim: Dimension, limit: usize) -> Lazy
         .agg(aggs)
 }
 
-/// Fills each group's `events` from an [`events_query`] result. Only the groups shown are
-/// read out of polars: a dimension such as the source IP has thousands of groups.
-fn attach_events(df: &DataFrame, dim: Dimension, groups: &mut [Group]) -> Result<()> {
+/// A shown group's drill-down so far: its earliest events with their `ts` (ms), in time
+/// order, then event id, then the order the findings came in.
+type Drill = Vec<(Option<i64>, EventRow)>;
+
+/// Adds the events of one chunk's [`events_query`] result to the groups shown (`shown`: a
+/// group's keys → its place in `drills`). Only the groups shown are read out of polars: a
+/// dimension such as the source IP has thousands of groups. Each chunk's earliest `limit`
+/// per group, merged in chunk order and cut to `limit` again, are the earliest `limit` of
+/// the whole: the sort is stable and the chunks come in the findings' order.
+fn add_events(
+    df: &DataFrame,
+    dim: Dimension,
+    shown: &HashMap<Vec<Option<&str>>, usize>,
+    drills: &mut [Drill],
+    limit: usize,
+) -> Result<()> {
     let keys: Vec<&StringChunked> = dim
         .keys()
         .iter()
@@ -303,15 +297,10 @@ fn attach_events(df: &DataFrame, dim: Dimension, groups: &mut [Group]) -> Result
         .iter()
         .map(|name| df.column(&format!("ev_{name}")).and_then(|c| c.list()))
         .collect::<PolarsResult<_>>()?;
-    let shown: HashMap<Vec<Option<&str>>, usize> = groups
-        .iter()
-        .enumerate()
-        .map(|(i, g)| (g.keys.iter().map(Option::as_deref).collect(), i))
-        .collect();
-    let mut found: Vec<(usize, Vec<EventRow>)> = Vec::with_capacity(shown.len());
+    let ts_list = df.column(EV_TS)?.list()?;
     for row in 0..df.height() {
         let key: Vec<Option<&str>> = keys.iter().map(|k| k.get(row)).collect();
-        let Some(&at) = shown.get(&key) else {
+        let Some(drill) = shown.get(&key).and_then(|&at| drills.get_mut(at)) else {
             continue;
         };
         let mut cols: Vec<Vec<Option<String>>> = Vec::with_capacity(EVENT_COLS.len());
@@ -322,10 +311,13 @@ fn attach_events(df: &DataFrame, dim: Dimension, groups: &mut [Group]) -> Result
             };
             cols.push(values);
         }
-        let n = cols.first().map_or(0, Vec::len);
+        let ts: Vec<Option<i64>> = match ts_list.get_as_series(row) {
+            Some(s) => s.i64()?.iter().collect(),
+            None => Vec::new(),
+        };
         let at_col = |c: usize, i: usize| cols.get(c).and_then(|v| v.get(i)).cloned().flatten();
-        let events = (0..n)
-            .map(|i| EventRow {
+        drill.extend((0..ts.len()).map(|i| {
+            let event = EventRow {
                 event_id: at_col(0, i).unwrap_or_default(),
                 event_time: at_col(1, i),
                 principal_arn: at_col(2, i),
@@ -334,14 +326,20 @@ fn attach_events(df: &DataFrame, dim: Dimension, groups: &mut [Group]) -> Result
                 source_ip: at_col(5, i),
                 root_cause: at_col(6, i),
                 reason: at_col(7, i),
-            })
-            .collect();
-        found.push((at, events));
-    }
-    for (at, events) in found {
-        if let Some(g) = groups.get_mut(at) {
-            g.events = events;
-        }
+            };
+            (ts.get(i).copied().flatten(), event)
+        }));
+        // Stable: equal times and ids keep the order the findings came in.
+        drill.sort_by(|(ta, a), (tb, b)| {
+            let by_time = match (ta, tb) {
+                (Some(x), Some(y)) => x.cmp(y),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => std::cmp::Ordering::Equal,
+            };
+            by_time.then_with(|| a.event_id.cmp(&b.event_id))
+        });
+        drill.truncate(limit);
     }
     Ok(())
 }
@@ -350,12 +348,13 @@ fn sum_counts(groups: &[Group]) -> u64 {
     groups.iter().map(|g| g.count).sum()
 }
 
-/// Builds the report over a findings frame ([`super::frame::findings_frame`]).
-pub fn summarize(frame: &DataFrame, opts: &SummaryOptions) -> Result<Summary> {
-    let data_span = span(frame)?;
-    // The period: explicit ends win; otherwise the data's span, except that a comparison
-    // without `--since` means "the last week of the data against the week before".
-    let (from, to) = match (opts.since, opts.until, data_span) {
+/// The report period `[from, to)`: explicit ends win; otherwise the data's span, except that
+/// a comparison without `--since` means "the last week of the data against the week before".
+fn period(
+    opts: &SummaryOptions,
+    data_span: Option<(DateTime<Utc>, DateTime<Utc>)>,
+) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
+    match (opts.since, opts.until, data_span) {
         (Some(s), Some(u), _) => (Some(s), Some(u)),
         (Some(s), None, span) => (Some(s), span.map(|(_, b)| b + Duration::milliseconds(1))),
         (None, u, Some((a, b))) => {
@@ -368,95 +367,155 @@ pub fn summarize(frame: &DataFrame, opts: &SummaryOptions) -> Result<Summary> {
             }
         }
         (None, u, None) => (None, u),
-    };
-    let without_time = frame.column(c::TS)?.null_count() as u64;
-    let current = match (from, to) {
-        (Some(a), Some(b)) => window(frame, a, b)?,
-        // No timed event at all: the report is over every (untimed) finding.
-        _ => frame.clone(),
-    };
-    // The previous period of the same length, when compared.
-    let previous = match (opts.compare_previous, from, to) {
-        (true, Some(a), Some(b)) => Some((a - (b - a), a)),
-        _ => None,
-    };
-    const BEFORE_DIMS: [Dimension; 2] = [Dimension::RootCause, Dimension::Principal];
+    }
+}
 
-    // The report's queries run in two batches (see `collect_all`): first the partial
-    // aggregates and the time-ordered events, then everything read from them.
-    let mut first = Aggregates::partial_queries(current.clone().lazy(), &Dimension::ALL);
-    if let Some((a, b)) = previous {
-        first.extend(Aggregates::partial_queries(
-            window_query(frame, a, b),
-            &BEFORE_DIMS,
-        ));
+/// The dimensions the comparison with the previous period needs.
+const BEFORE_DIMS: [Dimension; 2] = [Dimension::RootCause, Dimension::Principal];
+
+/// Where the findings of a chunk fall: the report's period, and the previous one when
+/// compared.
+#[derive(Debug, Clone, Copy)]
+struct Windows {
+    /// `None`: no timed finding at all, and the report is over every (untimed) finding.
+    current: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    previous: Option<(DateTime<Utc>, DateTime<Utc>)>,
+}
+
+impl Windows {
+    fn current(&self, chunk: &DataFrame) -> LazyFrame {
+        match self.current {
+            Some((a, b)) => window_query(chunk, a, b),
+            None => chunk.clone().lazy(),
+        }
     }
-    if opts.events_per_group > 0 {
-        first.push(lead_in_time_order(&current));
+}
+
+/// Everything the report counts, folded chunk by chunk: partial aggregates (merged exactly,
+/// see [`Aggregates::merge`]), the distinct own principals and buckets, and plain sums. Its
+/// size follows the number of groups, not of findings.
+#[derive(Default)]
+struct Totals {
+    fixes: FixTexts,
+    now: Option<Aggregates>,
+    before: Option<Aggregates>,
+    own_principals: HashSet<String>,
+    own_buckets: HashSet<String>,
+    disagrees_with_aws: u64,
+    unknown_cause: u64,
+}
+
+impl Totals {
+    fn add(&mut self, chunk: DataFrame, w: &Windows) -> Result<()> {
+        let chunk = &self.fixes.number(chunk)?;
+        let current = w.current(chunk);
+        let mut queries = Aggregates::partial_queries(current.clone(), &Dimension::ALL);
+        if let Some((a, b)) = w.previous {
+            queries.extend(Aggregates::partial_queries(
+                window_query(chunk, a, b),
+                &BEFORE_DIMS,
+            ));
+        }
+        let own = current.clone().filter(class_filter(&LEAD_CLASSES));
+        for name in [c::PRINCIPAL_ARN, c::BUCKET] {
+            queries.push(own.clone().select([col(name).drop_nulls().unique()]));
+        }
+        queries.push(
+            current.select([
+                col(c::DISAGREES_WITH_AWS)
+                    .eq(lit(true))
+                    .sum()
+                    .cast(DataType::UInt64)
+                    .alias("d"),
+                col(c::ROOT_CAUSE)
+                    .eq(lit(RootCause::Unknown.as_str()))
+                    .sum()
+                    .cast(DataType::UInt64)
+                    .alias("u"),
+            ]),
+        );
+        let mut results = collect_all(queries)?.into_iter();
+        let now = Aggregates::from_partials(
+            &Dimension::ALL,
+            results.by_ref().take(Dimension::ALL.len()).collect(),
+        )?;
+        self.now = Some(match self.now.take() {
+            Some(sofar) => sofar.merge(now)?,
+            None => now,
+        });
+        if w.previous.is_some() {
+            let before = Aggregates::from_partials(
+                &BEFORE_DIMS,
+                results.by_ref().take(BEFORE_DIMS.len()).collect(),
+            )?;
+            self.before = Some(match self.before.take() {
+                Some(sofar) => sofar.merge(before)?,
+                None => before,
+            });
+        }
+        let mut next = || {
+            results
+                .next()
+                .ok_or_else(|| PolarsError::NoData("a report query".into()))
+        };
+        for (df, name, set) in [
+            (next()?, c::PRINCIPAL_ARN, &mut self.own_principals),
+            (next()?, c::BUCKET, &mut self.own_buckets),
+        ] {
+            set.extend(df.column(name)?.str()?.iter().flatten().map(str::to_string));
+        }
+        let sums = next()?;
+        let first_u64 =
+            |name: &str| -> Result<u64> { Ok(sums.column(name)?.u64()?.get(0).unwrap_or(0)) };
+        self.disagrees_with_aws += first_u64("d")?;
+        self.unknown_cause += first_u64("u")?;
+        Ok(())
     }
-    let mut results = collect_all(first)?.into_iter();
-    let agg = Aggregates::from_partials(
-        &Dimension::ALL,
-        results.by_ref().take(Dimension::ALL.len()).collect(),
-    )?;
-    let before = match previous {
-        Some(_) => Some(Aggregates::from_partials(
-            &BEFORE_DIMS,
-            results.by_ref().take(BEFORE_DIMS.len()).collect(),
-        )?),
-        None => None,
+}
+
+/// Builds the report over a findings frame ([`super::frame::findings_frame`]).
+pub fn summarize(frame: &DataFrame, opts: &SummaryOptions) -> Result<Summary> {
+    summarize_batches(&FrameBatches::of(frame.clone())?, opts)
+}
+
+/// Builds the report over findings frames gathered in batches, a chunk at a time: one pass
+/// folds every chunk into [`Totals`], the report's tables are read from those, and a second
+/// pass fills the drill-down of the groups shown. Same result as [`summarize`] over the
+/// batches stacked, in memory bounded by the chunk size and the number of groups.
+pub fn summarize_batches(batches: &FrameBatches, opts: &SummaryOptions) -> Result<Summary> {
+    let (from, to) = period(opts, batches.span());
+    let windows = Windows {
+        current: from.zip(to),
+        previous: match (opts.compare_previous, from, to) {
+            (true, Some(a), Some(b)) => Some((a - (b - a), a)),
+            _ => None,
+        },
     };
-    let in_time_order = results.next();
+    let mut totals = Totals::default();
+    for chunk in batches.chunks() {
+        totals.add(chunk?, &windows)?;
+        crate::memory::release_freed_memory();
+    }
+    if totals.now.is_none() {
+        totals.add(super::frame::findings_frame(&[])?, &windows)?;
+    }
+    let Some(agg) = totals.now.take() else {
+        return Err(PolarsError::NoData("the report's aggregates".into()).into());
+    };
+    let agg = agg.with_fix_texts(std::mem::take(&mut totals.fixes))?;
     let lead = Some(&LEAD_CLASSES[..]);
 
-    // Every query of the report, run as one batch (see `collect_all`); read back in the
-    // same order.
+    // Every query over the aggregates, run as one batch (see `collect_all`); read back in
+    // the same order.
     let mut queries = vec![agg.groups_query(Dimension::CallerClass, None, None)];
     for &dim in SECTION_DIMENSIONS {
         queries.push(agg.groups_query(dim, lead, Some(opts.top)));
-    }
-    if let Some(sorted) = &in_time_order {
-        for &dim in SECTION_DIMENSIONS {
-            queries.push(events_query(sorted, dim, opts.events_per_group));
-        }
     }
     for class in FOLDED_CLASSES {
         queries.push(agg.groups_query(Dimension::RootCause, Some(&[class]), Some(3)));
     }
     queries.push(agg.groups_query(Dimension::DayCause, lead, None));
-    queries.push(
-        current
-            .clone()
-            .lazy()
-            .filter(class_filter(&LEAD_CLASSES))
-            .select([
-                col(c::PRINCIPAL_ARN)
-                    .drop_nulls()
-                    .n_unique()
-                    .cast(DataType::UInt64)
-                    .alias("p"),
-                col(c::BUCKET)
-                    .drop_nulls()
-                    .n_unique()
-                    .cast(DataType::UInt64)
-                    .alias("b"),
-            ]),
-    );
-    queries.push(
-        current.clone().lazy().select([
-            col(c::DISAGREES_WITH_AWS)
-                .eq(lit(true))
-                .sum()
-                .cast(DataType::UInt64)
-                .alias("d"),
-            col(c::ROOT_CAUSE)
-                .eq(lit(RootCause::Unknown.as_str()))
-                .sum()
-                .cast(DataType::UInt64)
-                .alias("u"),
-        ]),
-    );
-    if let Some(before) = &before {
+    if let Some(before) = &totals.before {
         queries.extend(comparison_queries(&agg, before));
     }
     let mut results = collect_all(queries)?.into_iter();
@@ -483,11 +542,16 @@ pub fn summarize(frame: &DataFrame, opts: &SummaryOptions) -> Result<Summary> {
     for &dim in SECTION_DIMENSIONS {
         section_groups.push(read_groups(&next()?, dim)?);
     }
+    if opts.events_per_group > 0 {
+        drill_down(
+            batches,
+            &windows,
+            opts.events_per_group,
+            &mut section_groups,
+        )?;
+    }
     let mut sections = Vec::new();
     for (&dim, mut groups) in SECTION_DIMENSIONS.iter().zip(section_groups) {
-        if in_time_order.is_some() {
-            attach_events(&next()?, dim, &mut groups)?;
-        }
         // A VPC endpoint or source IP table of "(none)" alone says nothing.
         if matches!(dim, Dimension::VpcEndpoint) {
             groups.retain(|g| g.keys.iter().all(Option::is_some));
@@ -530,15 +594,12 @@ pub fn summarize(frame: &DataFrame, opts: &SummaryOptions) -> Result<Summary> {
         })
         .collect();
     daily.sort_by(|a, b| (&a.day, &a.root_cause).cmp(&(&b.day, &b.root_cause)));
-    let own_stats = next()?;
-    let all_stats = next()?;
-    let first_u64 = |df: &DataFrame, name: &str| -> Result<u64> {
-        Ok(df.column(name)?.u64()?.get(0).unwrap_or(0))
-    };
 
-    let comparison = match previous {
-        Some(period) => Some(compare(period, [next()?, next()?, next()?, next()?])?),
-        None => None,
+    let comparison = match windows.previous {
+        Some(period) if totals.before.is_some() => {
+            Some(compare(period, [next()?, next()?, next()?, next()?])?)
+        }
+        _ => None,
     };
 
     Ok(Summary {
@@ -550,11 +611,11 @@ pub fn summarize(frame: &DataFrame, opts: &SummaryOptions) -> Result<Summary> {
             total,
             own,
             folded: total - own,
-            own_distinct_principals: first_u64(&own_stats, "p")?,
-            own_buckets: first_u64(&own_stats, "b")?,
-            disagrees_with_aws: first_u64(&all_stats, "d")?,
-            unknown_cause: first_u64(&all_stats, "u")?,
-            without_time,
+            own_distinct_principals: totals.own_principals.len() as u64,
+            own_buckets: totals.own_buckets.len() as u64,
+            disagrees_with_aws: totals.disagrees_with_aws,
+            unknown_cause: totals.unknown_cause,
+            without_time: batches.without_time(),
         },
         by_class,
         sections,
@@ -562,6 +623,55 @@ pub fn summarize(frame: &DataFrame, opts: &SummaryOptions) -> Result<Summary> {
         daily,
         comparison,
     })
+}
+
+/// Fills the `events` of every group shown (`sections`, in [`SECTION_DIMENSIONS`] order)
+/// with its earliest `limit` own-workload events in the period: a second pass over the
+/// chunks, which holds only the groups shown.
+fn drill_down(
+    batches: &FrameBatches,
+    windows: &Windows,
+    limit: usize,
+    sections: &mut [Vec<Group>],
+) -> Result<()> {
+    let mut drills: Vec<Vec<Drill>> = sections
+        .iter()
+        .map(|groups| vec![Drill::new(); groups.len()])
+        .collect();
+    {
+        let shown: Vec<HashMap<Vec<Option<&str>>, usize>> = sections
+            .iter()
+            .map(|groups| {
+                groups
+                    .iter()
+                    .enumerate()
+                    .map(|(i, g)| (g.keys.iter().map(Option::as_deref).collect(), i))
+                    .collect()
+            })
+            .collect();
+        for chunk in batches.chunks() {
+            let sorted = lead_in_time_order(windows.current(&chunk?)).collect()?;
+            let queries = SECTION_DIMENSIONS
+                .iter()
+                .map(|&dim| events_query(&sorted, dim, limit))
+                .collect();
+            let results = collect_all(queries)?;
+            for (((&dim, df), shown), drills) in SECTION_DIMENSIONS
+                .iter()
+                .zip(&results)
+                .zip(&shown)
+                .zip(drills.iter_mut())
+            {
+                add_events(df, dim, shown, drills, limit)?;
+            }
+        }
+    }
+    for (groups, drills) in sections.iter_mut().zip(drills) {
+        for (g, drill) in groups.iter_mut().zip(drills) {
+            g.events = drill.into_iter().map(|(_, e)| e).collect();
+        }
+    }
+    Ok(())
 }
 
 /// Reads a [`Aggregates::counts_query`] result of a one-key dimension: (key, count) rows.

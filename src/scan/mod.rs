@@ -17,7 +17,7 @@ pub mod evidence;
 pub mod evidence_log;
 mod libdeflate;
 pub mod object;
-mod scratch;
+pub(crate) mod scratch;
 pub mod spill;
 pub mod split;
 pub mod stats;

@@ -5,6 +5,15 @@
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek, Write};
 
+/// A size limit read from the environment variable `name` when it holds a number (tests
+/// set these to push everything through the scratch file), else `default`.
+pub fn limit_from_env(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(default)
+}
+
 #[derive(Debug, Default)]
 pub struct Scratch {
     /// `None` until the first append.

@@ -32,10 +32,7 @@ pub const DEFAULT_BUDGET: usize = 1024;
 /// The budget: `DENYTRAIL_SPILL_AFTER` when set to a number (0 sends every kept event to
 /// disk, which tests use to exercise this path), else [`DEFAULT_BUDGET`].
 pub fn budget_from_env() -> usize {
-    std::env::var("DENYTRAIL_SPILL_AFTER")
-        .ok()
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(DEFAULT_BUDGET)
+    super::scratch::limit_from_env("DENYTRAIL_SPILL_AFTER", DEFAULT_BUDGET)
 }
 
 /// One object's denials, in memory or at a place in the spill file.

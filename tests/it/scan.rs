@@ -491,9 +491,10 @@ fn a_closed_pipe_is_not_an_error() {
 }
 
 /// Kept events beyond `DENYTRAIL_SPILL_AFTER` wait in a temporary file until the scan ends
-/// (scan/spill.rs): spilling everything must not change a byte of any output, order included,
-/// on the sample logs and on the real records nobody here wrote (their odd shapes must survive
-/// the trip through the file).
+/// (scan/spill.rs), and a report's rows beyond `DENYTRAIL_REPORT_CHUNK` wait in another
+/// (report/batches.rs): sending everything through those files must not change a byte of any
+/// output, order included, on the sample logs and on the real records nobody here wrote (their
+/// odd shapes must survive the trip through the files).
 #[test]
 fn spilled_events_give_the_same_output_as_events_kept_in_memory() {
     let corpus = corpus();
@@ -501,22 +502,25 @@ fn spilled_events_give_the_same_output_as_events_kept_in_memory() {
         ("jsonl", None),
         ("json", None),
         ("csv", None),
+        ("html", None),
         ("jsonl", Some(&corpus)),
+        ("json", Some(&corpus)),
     ] {
-        let out = |budget: &str| {
+        let out = |budget: &str, chunk: &str| {
             let mut c = denytrail();
             c.args(["analyze", "--allow-skipped", "--format", format])
                 .args(input)
-                .env("DENYTRAIL_SPILL_AFTER", budget);
+                .env("DENYTRAIL_SPILL_AFTER", budget)
+                .env("DENYTRAIL_REPORT_CHUNK", chunk);
             let (o, stdout, stderr) = run(c);
             assert_eq!(o.status.code(), Some(0), "{format} {budget}: {stderr}");
             stdout
         };
-        let in_memory = out("1000000");
+        let in_memory = out("1000000", "1000000");
         assert!(in_memory.lines().count() > 10, "{format}: {in_memory}");
-        assert_eq!(out("0"), in_memory, "{format}: everything spilled");
+        assert_eq!(out("0", "1"), in_memory, "{format}: everything spilled");
         assert_eq!(
-            out("5"),
+            out("5", "1000000"),
             in_memory,
             "{format}: some in memory, some spilled"
         );
