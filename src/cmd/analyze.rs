@@ -6,7 +6,8 @@ use super::Outcome;
 use crate::diagnose::diagnoser::Diagnoser;
 use crate::findings::Finding;
 use crate::messages::{self, Progress};
-use crate::report::{export, Collected, Filter, Format, SummaryOptions};
+use crate::report::export::RowWriter;
+use crate::report::{Collected, Filter, Format, SummaryOptions};
 use crate::scan::spill::{self, SpillSink, Spilled};
 use crate::scan::table;
 use crate::scan::window::{parse_time, End};
@@ -83,8 +84,9 @@ enum Diagnosed {
 }
 
 /// The second pass: the kept events come back in listing order, a batch at a time, and are
-/// diagnosed. JSON Lines rows go out as they are made (to --output or standard output); the
-/// other formats gather each batch as columns ([`Collected`]).
+/// diagnosed. Row formats (jsonl, csv, parquet) go out as they are made, to --output or
+/// standard output ([`RowWriter`]); the aggregated reports gather each batch as columns
+/// ([`Collected`]).
 fn diagnose_kept(
     output: &super::report::OutputArgs,
     diag: &Diagnoser<'_>,
@@ -92,42 +94,73 @@ fn diagnose_kept(
     filter: &Filter,
 ) -> anyhow::Result<Diagnosed> {
     let format = output.resolved_format()?;
-    let rows = format == Format::Jsonl && !output.timeline;
-    let mut file = match (&output.output, rows) {
-        (Some(path), true) => Some((output.create_output()?, path)),
-        _ => None,
+    let mut next_batch = || {
+        kept.next_batch(DIAGNOSE_BATCH)
+            .context("reading back the kept events from the temporary file")
+            .map(|b| b.map(|denials| diagnose_all(diag, &denials, filter)))
     };
-    let mut collected = Collected::new(format, output.timeline);
-    while let Some(denials) = kept
-        .next_batch(DIAGNOSE_BATCH)
-        .context("reading back the kept events from the temporary file")?
-    {
-        let batch = diagnose_all(diag, &denials, filter);
-        if !rows {
+    if output.timeline || !format.is_rows() {
+        let mut collected = Collected::new(output.timeline);
+        while let Some(batch) = next_batch()? {
             collected.add(&batch)?;
-            continue;
         }
-        let lines = export::jsonl_lines(&batch);
-        match &mut file {
-            Some((f, path)) => f
-                .write_all(&lines)
-                .with_context(|| format!("{}: cannot write", path.display()))?,
-            None => {
-                if write_ignoring_closed_pipe(&lines)? {
-                    return Ok(Diagnosed::Written(true));
-                }
+        return Ok(Diagnosed::Report(collected));
+    }
+    let mut sink = PipeWatch {
+        out: match &output.output {
+            Some(_) => Box::new(output.create_output()?),
+            None => Box::new(io::BufWriter::new(io::stdout())),
+        },
+        closed: false,
+    };
+    let written = {
+        let mut rows =
+            RowWriter::new(format, &mut sink).context("a row format has a row writer")?;
+        (|| {
+            while let Some(batch) = next_batch()? {
+                rows.write(&batch)?;
             }
+            rows.finish()?;
+            Ok::<_, anyhow::Error>(())
+        })()
+    };
+    match written.and_then(|()| Ok(sink.flush()?)) {
+        Ok(()) => Ok(Diagnosed::Written(false)),
+        // `denytrail analyze | head`: the reader has what it wanted.
+        Err(_) if sink.closed => Ok(Diagnosed::Written(true)),
+        Err(e) => Err(match &output.output {
+            Some(path) => e.context(format!("{}: cannot write", path.display())),
+            None => e.context("writing to standard output"),
+        }),
+    }
+}
+
+/// Where rows go, noting whether the reader of standard output went away: the writers
+/// (polars' above all) wrap that error in their own.
+struct PipeWatch {
+    out: Box<dyn Write>,
+    closed: bool,
+}
+
+impl PipeWatch {
+    fn noting<T>(&mut self, r: io::Result<T>) -> io::Result<T> {
+        if let Err(e) = &r {
+            self.closed |= e.kind() == io::ErrorKind::BrokenPipe;
         }
+        r
     }
-    if let Some((mut f, path)) = file {
-        f.flush()
-            .with_context(|| format!("{}: cannot write", path.display()))?;
+}
+
+impl Write for PipeWatch {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let r = self.out.write(buf);
+        self.noting(r)
     }
-    Ok(if rows {
-        Diagnosed::Written(false)
-    } else {
-        Diagnosed::Report(collected)
-    })
+
+    fn flush(&mut self) -> io::Result<()> {
+        let r = self.out.flush();
+        self.noting(r)
+    }
 }
 
 /// Writes the report (with the scan's table first on a terminal). `Ok(true)`: the reader of
@@ -182,8 +215,9 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     } else {
         roots(&args.input)?
     };
-    // A format that cannot be told from --output fails now, not after a long scan.
-    args.output.resolved_format()?;
+    // A format that cannot be told from --output (or parquet to a terminal) fails now, not
+    // after a long scan.
+    args.output.checked_format()?;
     let (snapshot, snapshot_problems) = args
         .snapshot
         .load(args.input.paths.is_empty() && !args.live.cloudtrail_api)?;

@@ -95,6 +95,18 @@ impl OutputArgs {
         }
     }
 
+    /// [`OutputArgs::resolved_format`], refused when it is binary and would go to a
+    /// terminal: what `analyze` checks before a long scan.
+    pub fn checked_format(&self) -> anyhow::Result<Format> {
+        let format = self.resolved_format()?;
+        if format.is_binary() && self.output.is_none() && std::io::stdout().is_terminal() {
+            anyhow::bail!(
+                "parquet is binary and standard output is a terminal; pass --output FILE"
+            );
+        }
+        Ok(format)
+    }
+
     fn write_to(
         &self,
         findings: &[crate::findings::Finding],
@@ -132,14 +144,9 @@ impl OutputArgs {
         summary: SummaryOptions,
         body: impl FnOnce(&WriteOptions, &mut dyn Write) -> report::Result<()>,
     ) -> anyhow::Result<()> {
-        let format = self.resolved_format()?;
+        let format = self.checked_format()?;
         let stdout = std::io::stdout();
         let to_terminal = self.output.is_none() && stdout.is_terminal();
-        if to_terminal && format.is_binary() {
-            anyhow::bail!(
-                "parquet is binary and standard output is a terminal; pass --output FILE"
-            );
-        }
         let opts = WriteOptions {
             format,
             summary: SummaryOptions {

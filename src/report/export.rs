@@ -6,10 +6,11 @@
 //! Reading is forgiving per row: a line or row that is not a finding is reported with its
 //! file and line/row number and skipped; the rest loads. The caller prints and counts them.
 
-use super::batches::FrameBatches;
 use super::err::{ReportError, Result};
+use super::format::Format;
 use super::frame::{col_name as c, export_frame, EXPORT_COLUMNS};
 use crate::findings::Finding;
+use polars::io::parquet::write::BatchedWriter as ParquetBatches;
 use polars::prelude::*;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
@@ -234,64 +235,126 @@ pub fn jsonl_lines(findings: &[Finding]) -> Vec<u8> {
         .concat()
 }
 
+/// Findings written as rows while they are made: JSON Lines, CSV (one header) or Parquet (a
+/// row group per batch, the footer at the end). Nothing is gathered, so `analyze` writing rows
+/// holds one batch of findings whatever the length of the trail.
+pub struct RowWriter<W: Write> {
+    out: Rows<W>,
+}
+
+enum Rows<W: Write> {
+    Jsonl(W),
+    Csv {
+        out: W,
+        header: bool,
+    },
+    /// The writer is made with the first batch's schema (`out` until then).
+    Parquet {
+        out: Option<W>,
+        writer: Option<Box<ParquetBatches<W>>>,
+    },
+}
+
+impl<W: Write> RowWriter<W> {
+    /// A writer of `format`'s rows to `out`; `None` when `format` is an aggregated report.
+    pub fn new(format: Format, out: W) -> Option<Self> {
+        let out = match format {
+            Format::Jsonl => Rows::Jsonl(out),
+            Format::Csv => Rows::Csv { out, header: true },
+            Format::Parquet => Rows::Parquet {
+                out: Some(out),
+                writer: None,
+            },
+            Format::Table | Format::Markdown | Format::Html | Format::Json => return None,
+        };
+        Some(RowWriter { out })
+    }
+
+    /// Writes one batch. Text rows are flushed, so that a reader sees them as they come.
+    pub fn write(&mut self, batch: &[Finding]) -> Result<()> {
+        match &mut self.out {
+            Rows::Jsonl(out) => {
+                out.write_all(&jsonl_lines(batch))?;
+                out.flush()?;
+            }
+            Rows::Csv { out, header } => {
+                let mut bytes = Vec::new();
+                // On the calling thread: the diagnosis keeps rayon's threads busy, and
+                // polars' pool starting up beside it cost 17 MiB of peak memory.
+                CsvWriter::new(&mut bytes)
+                    .include_header(*header)
+                    .n_threads(1)
+                    .finish(&mut export_frame(batch)?)?;
+                *header = false;
+                out.write_all(&bytes)?;
+                out.flush()?;
+            }
+            Rows::Parquet { out, writer } => {
+                if batch.is_empty() {
+                    return Ok(());
+                }
+                let frame = export_frame(batch)?;
+                parquet_writer(out, writer, &frame)?.write_batch(&frame)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Ends the file: the header of a CSV without rows, the footer of a Parquet file (whose
+    /// bytes the caller flushes).
+    pub fn finish(mut self) -> Result<()> {
+        match &mut self.out {
+            Rows::Jsonl(out) => out.flush()?,
+            Rows::Csv { header: true, .. } => self.write(&[])?,
+            Rows::Csv { .. } => {}
+            Rows::Parquet { out, writer } => {
+                let empty = export_frame(&[])?;
+                parquet_writer(out, writer, &empty)?.finish()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The Parquet writer, made on first use with `frame`'s schema (every export frame has the
+/// same columns and types).
+fn parquet_writer<'a, W: Write>(
+    out: &mut Option<W>,
+    writer: &'a mut Option<Box<ParquetBatches<W>>>,
+    frame: &DataFrame,
+) -> Result<&'a mut ParquetBatches<W>> {
+    if let Some(w) = writer {
+        return Ok(w);
+    }
+    let out = out
+        .take()
+        .ok_or_else(|| PolarsError::NoData("the Parquet output".into()))?;
+    Ok(writer.insert(Box::new(
+        ParquetWriter::new(out)
+            .set_parallel(false)
+            .batched(frame.schema())?,
+    )))
+}
+
 /// Writes the findings as CSV with a header row.
 pub fn write_csv(findings: &[Finding], out: &mut dyn Write) -> Result<()> {
-    write_csv_frame(&mut export_frame(findings)?, out)
-}
-
-/// Writes an [`export_frame`] as CSV with a header row.
-pub fn write_csv_frame(df: &mut DataFrame, out: &mut dyn Write) -> Result<()> {
-    CsvWriter::new(out).include_header(true).finish(df)?;
-    Ok(())
-}
-
-/// Writes export frames, a chunk at a time, as one CSV file with a header row.
-pub fn write_csv_batches(batches: &FrameBatches, out: &mut dyn Write) -> Result<()> {
-    let mut header = true;
-    for chunk in batches.chunks() {
-        CsvWriter::new(&mut *out)
-            .include_header(header)
-            .finish(&mut chunk?)?;
-        header = false;
-    }
-    Ok(())
-}
-
-/// Writes export frames, a chunk at a time (a row group each), as one Parquet file
-/// (zstd-compressed).
-pub fn write_parquet_batches(batches: &FrameBatches, out: &mut dyn Write) -> Result<()> {
-    // One row group per chunk, not one per batch the chunk was stacked from.
-    let aligned = |chunk: Result<DataFrame>| {
-        chunk.map(|mut c| {
-            c.rechunk_mut();
-            c
-        })
-    };
-    let mut chunks = batches.chunks().map(aligned);
-    let Some(first) = chunks.next() else {
-        return Ok(());
-    };
-    let first = first?;
-    let mut writer = ParquetWriter::new(out).batched(first.schema())?;
-    writer.write_batch(&first)?;
-    for chunk in chunks {
-        writer.write_batch(&chunk?)?;
-    }
-    writer.finish()?;
-    Ok(())
+    write_rows(Format::Csv, findings, out).map(drop)
 }
 
 /// Writes the findings as one Parquet file (zstd-compressed).
 pub fn write_parquet(findings: &[Finding], out: &mut dyn Write) -> Result<()> {
-    write_parquet_frame(&mut export_frame(findings)?, out)
+    write_rows(Format::Parquet, findings, out).map(drop)
 }
 
-/// Writes an [`export_frame`] as one Parquet file (zstd-compressed).
-pub fn write_parquet_frame(df: &mut DataFrame, out: &mut dyn Write) -> Result<()> {
-    // Parquet needs to seek back for its footer only through its own buffer: polars writes
-    // sequentially, so any `Write` works.
-    ParquetWriter::new(out).finish(df)?;
-    Ok(())
+/// Writes `findings` as the rows of a row format (jsonl, csv, parquet); `Ok(false)` when
+/// `format` is an aggregated report and nothing was written.
+pub fn write_rows(format: Format, findings: &[Finding], out: &mut dyn Write) -> Result<bool> {
+    let Some(mut rows) = RowWriter::new(format, out) else {
+        return Ok(false);
+    };
+    rows.write(findings)?;
+    rows.finish()?;
+    Ok(true)
 }
 
 #[cfg(test)]

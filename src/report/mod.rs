@@ -43,59 +43,40 @@ pub struct WriteOptions {
     pub colour: bool,
 }
 
-/// Findings gathered batch by batch for one report, held as polars columns (a few hundred
-/// bytes a finding) rather than as [`Finding`]s (several KB each, mostly small strings). Each
-/// batch becomes the frame the output needs (the analysis frame, or the export columns for
-/// csv and parquet); past the first chunk the frames wait in a temporary file
-/// ([`FrameBatches`]), and the report reads them back a chunk at a time: the aggregated
-/// reports fold chunks into mergeable aggregates, csv and parquet write them out. So the
-/// memory of `analyze --format html` over a long trail does not grow with the number of
-/// findings. (`--timeline` sorts every row, so it stacks them all.)
+/// Findings gathered batch by batch for an aggregated report (table, markdown, html, json)
+/// or a `--timeline`, held as polars columns (a few hundred bytes a finding) rather than as
+/// [`Finding`]s (several KB each, mostly small strings). Past the first chunk the frames wait
+/// in a temporary file ([`FrameBatches`]) and the report reads them back a chunk at a time,
+/// folding each into mergeable aggregates: the memory of `analyze --format html` over a long
+/// trail follows the number of groups, not of findings. (`--timeline` sorts every row, so it
+/// stacks them all. Row formats are not gathered at all: see [`export::RowWriter`].)
 #[derive(Debug)]
 pub struct Collected {
-    /// The rows go out as they are (csv, parquet): the export columns, not the analysis frame.
-    export: bool,
     timeline: bool,
     batches: FrameBatches,
 }
 
 impl Collected {
-    /// For a report in `format` (`timeline`: the `--timeline` listing instead). JSON Lines
-    /// rows are written from the findings themselves ([`export::write_jsonl`]), not gathered.
-    pub fn new(format: Format, timeline: bool) -> Self {
-        Collected::with_chunk_rows(format, timeline, batches::chunk_rows_from_env())
+    /// For an aggregated report (`timeline`: the `--timeline` listing instead).
+    pub fn new(timeline: bool) -> Self {
+        Collected::with_chunk_rows(timeline, batches::chunk_rows_from_env())
     }
 
     /// As [`Collected::new`], read back `chunk_rows` rows at a time.
-    pub fn with_chunk_rows(format: Format, timeline: bool, chunk_rows: usize) -> Self {
+    pub fn with_chunk_rows(timeline: bool, chunk_rows: usize) -> Self {
         Collected {
-            export: !timeline && matches!(format, Format::Csv | Format::Parquet),
             timeline,
             batches: FrameBatches::new(chunk_rows),
         }
     }
 
-    fn frame_of(&self, batch: &[Finding]) -> Result<DataFrame> {
-        if self.export {
-            frame::export_frame(batch)
-        } else {
-            frame::findings_frame(batch)
-        }
-    }
-
     /// Appends one batch of findings.
     pub fn add(&mut self, batch: &[Finding]) -> Result<()> {
-        let df = self.frame_of(batch)?;
-        self.batches.push(df)
+        self.batches.push(frame::findings_frame(batch)?)
     }
 
     /// Writes the report over everything added.
     pub fn write(mut self, opts: &WriteOptions, out: &mut dyn Write) -> Result<()> {
-        if self.batches.is_empty() {
-            // No finding: the report still has its columns (a csv header, empty tables).
-            let empty = self.frame_of(&[])?;
-            self.batches.push(empty)?;
-        }
         if self.timeline {
             let frame = match self.batches.into_frame()? {
                 Some(f) => f,
@@ -103,21 +84,21 @@ impl Collected {
             };
             return write_timeline_frame(&frame, opts, out);
         }
-        match opts.format {
-            Format::Csv => export::write_csv_batches(&self.batches, out),
-            Format::Parquet => export::write_parquet_batches(&self.batches, out),
-            _ => write_summary(&self.batches, opts, out),
+        if self.batches.is_empty() {
+            // No finding: the report still has its sections, empty.
+            self.batches.push(frame::findings_frame(&[])?)?;
         }
+        write_summary(&self.batches, opts, out)
     }
 }
 
 /// Builds the report over `findings` and writes it in the chosen format. Row formats
 /// (jsonl, csv, parquet) write the findings themselves; the others the aggregated report.
 pub fn write_report(findings: &[Finding], opts: &WriteOptions, out: &mut dyn Write) -> Result<()> {
-    if opts.format == Format::Jsonl {
-        return export::write_jsonl(findings, out);
+    if export::write_rows(opts.format, findings, out)? {
+        return Ok(());
     }
-    let mut c = Collected::new(opts.format, false);
+    let mut c = Collected::new(false);
     c.add(findings)?;
     c.write(opts, out)
 }
@@ -146,7 +127,7 @@ pub fn write_timeline(
     opts: &WriteOptions,
     out: &mut dyn Write,
 ) -> Result<()> {
-    let mut c = Collected::new(opts.format, true);
+    let mut c = Collected::new(true);
     c.add(findings)?;
     c.write(opts, out)
 }
@@ -254,12 +235,20 @@ mod tests {
                     colour: false,
                 };
                 let write = |batches: &[&[Finding]], chunk_rows: usize| {
-                    let mut c = Collected::with_chunk_rows(format, timeline, chunk_rows);
-                    for b in batches {
-                        c.add(b).expect("a batch becomes columns");
-                    }
                     let mut out = Vec::new();
-                    c.write(&opts, &mut out).expect("the report is written");
+                    let rows = export::RowWriter::new(format, &mut out).filter(|_| !timeline);
+                    if let Some(mut rows) = rows {
+                        for b in batches {
+                            rows.write(b).expect("a batch of rows");
+                        }
+                        rows.finish().expect("the end of the rows");
+                    } else {
+                        let mut c = Collected::with_chunk_rows(timeline, chunk_rows);
+                        for b in batches {
+                            c.add(b).expect("a batch becomes columns");
+                        }
+                        c.write(&opts, &mut out).expect("the report is written");
+                    }
                     String::from_utf8(out).expect("text formats")
                 };
                 let whole = write(&[&all], usize::MAX);
@@ -276,25 +265,27 @@ mod tests {
         }
     }
 
-    /// Parquet written a chunk at a time reads back as the findings, in order.
+    /// Parquet written a batch at a time (a row group each) reads back as the findings, in
+    /// order; with no batch at all it is still a Parquet file, of no rows.
     #[test]
-    fn parquet_in_chunks_reads_back_whole() {
+    fn parquet_in_batches_reads_back_whole() {
         let all = findings();
-        let mut c = Collected::with_chunk_rows(Format::Parquet, false, 5);
-        for b in all.chunks(13) {
-            c.add(b).expect("a batch");
-        }
-        let opts = WriteOptions {
-            format: Format::Parquet,
-            summary: SummaryOptions::default(),
-            colour: false,
+        let read = |batches: &[&[Finding]]| {
+            let mut bytes = Vec::new();
+            let mut rows = export::RowWriter::new(Format::Parquet, &mut bytes).expect("rows");
+            for b in batches {
+                rows.write(b).expect("a batch");
+            }
+            rows.finish().expect("the footer");
+            ParquetReader::new(std::io::Cursor::new(bytes))
+                .finish()
+                .expect("a parquet file")
         };
-        let mut bytes = Vec::new();
-        c.write(&opts, &mut bytes).expect("written");
-        let back = ParquetReader::new(std::io::Cursor::new(bytes))
-            .finish()
-            .expect("a parquet file");
+        let batches: Vec<&[Finding]> = all.chunks(13).collect();
         let whole = frame::export_frame(&all).expect("a frame");
-        assert!(back.equals_missing(&whole));
+        assert!(read(&batches).equals_missing(&whole));
+        let none = read(&[]);
+        assert_eq!(none.height(), 0);
+        assert_eq!(none.schema(), whole.schema());
     }
 }
