@@ -43,6 +43,7 @@ enum Part {
 pub struct FrameBatches {
     parts: Vec<Part>,
     chunk_rows: usize,
+    rows: usize,
     in_memory: usize,
     scratch: Scratch,
     /// Earliest and latest `ts` (ms) of every frame pushed, when frames have a `ts` column.
@@ -56,6 +57,7 @@ impl FrameBatches {
         FrameBatches {
             parts: Vec::new(),
             chunk_rows: chunk_rows.max(1),
+            rows: 0,
             in_memory: 0,
             scratch: Scratch::default(),
             span: None,
@@ -74,6 +76,11 @@ impl FrameBatches {
         self.chunk_rows
     }
 
+    /// Rows pushed in all.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
     /// Whether nothing was pushed.
     pub fn is_empty(&self) -> bool {
         self.parts.is_empty()
@@ -84,6 +91,7 @@ impl FrameBatches {
     pub fn push(&mut self, mut frame: DataFrame) -> Result<()> {
         self.track_time(&frame)?;
         let rows = frame.height();
+        self.rows += rows;
         if self.in_memory.saturating_add(rows) <= self.chunk_rows || self.scratch.failed() {
             self.in_memory = self.in_memory.saturating_add(rows);
             self.parts.push(Part::Memory(frame));

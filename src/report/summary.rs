@@ -403,10 +403,15 @@ struct Totals {
     own_buckets: HashSet<String>,
     disagrees_with_aws: u64,
     unknown_cause: u64,
+    /// The own findings in time order, kept when the report is one chunk: its drill-down then
+    /// needs no second pass ([`DrillDown`]).
+    in_time_order: Option<DataFrame>,
 }
 
 impl Totals {
-    fn add(&mut self, chunk: DataFrame, w: &Windows) -> Result<()> {
+    /// Folds one chunk in (`keep_order`: it is the only one, and its time-ordered own
+    /// findings are kept for the drill-down).
+    fn add(&mut self, chunk: DataFrame, w: &Windows, keep_order: bool) -> Result<()> {
         let chunk = &self.fixes.number(chunk)?;
         let current = w.current(chunk);
         let mut queries = Aggregates::partial_queries(current.clone(), &Dimension::ALL);
@@ -421,7 +426,7 @@ impl Totals {
             queries.push(own.clone().select([col(name).drop_nulls().unique()]));
         }
         queries.push(
-            current.select([
+            current.clone().select([
                 col(c::DISAGREES_WITH_AWS)
                     .eq(lit(true))
                     .sum()
@@ -434,6 +439,9 @@ impl Totals {
                     .alias("u"),
             ]),
         );
+        if keep_order {
+            queries.push(lead_in_time_order(current));
+        }
         let mut results = collect_all(queries)?.into_iter();
         let now = Aggregates::from_partials(
             &Dimension::ALL,
@@ -469,6 +477,9 @@ impl Totals {
             |name: &str| -> Result<u64> { Ok(sums.column(name)?.u64()?.get(0).unwrap_or(0)) };
         self.disagrees_with_aws += first_u64("d")?;
         self.unknown_cause += first_u64("u")?;
+        if keep_order {
+            self.in_time_order = Some(next()?);
+        }
         Ok(())
     }
 }
@@ -492,12 +503,15 @@ pub fn summarize_batches(batches: &FrameBatches, opts: &SummaryOptions) -> Resul
         },
     };
     let mut totals = Totals::default();
+    // One chunk (the usual size of a weekly report): its time order is taken with the
+    // partials and its drill-down read with the groups, with no second pass.
+    let keep_order = opts.events_per_group > 0 && batches.rows() <= batches.chunk_rows();
     for chunk in batches.chunks() {
-        totals.add(chunk?, &windows)?;
+        totals.add(chunk?, &windows, keep_order)?;
         crate::memory::release_freed_memory();
     }
     if totals.now.is_none() {
-        totals.add(super::frame::findings_frame(&[])?, &windows)?;
+        totals.add(super::frame::findings_frame(&[])?, &windows, keep_order)?;
     }
     let Some(agg) = totals.now.take() else {
         return Err(PolarsError::NoData("the report's aggregates".into()).into());
@@ -510,6 +524,9 @@ pub fn summarize_batches(batches: &FrameBatches, opts: &SummaryOptions) -> Resul
     let mut queries = vec![agg.groups_query(Dimension::CallerClass, None, None)];
     for &dim in SECTION_DIMENSIONS {
         queries.push(agg.groups_query(dim, lead, Some(opts.top)));
+    }
+    if let Some(sorted) = &totals.in_time_order {
+        queries.extend(DrillDown::queries(sorted, opts.events_per_group));
     }
     for class in FOLDED_CLASSES {
         queries.push(agg.groups_query(Dimension::RootCause, Some(&[class]), Some(3)));
@@ -542,8 +559,17 @@ pub fn summarize_batches(batches: &FrameBatches, opts: &SummaryOptions) -> Resul
     for &dim in SECTION_DIMENSIONS {
         section_groups.push(read_groups(&next()?, dim)?);
     }
-    if opts.events_per_group > 0 {
-        drill_down(
+    if totals.in_time_order.is_some() {
+        let mut drill = DrillDown::new(&section_groups, opts.events_per_group);
+        let results = SECTION_DIMENSIONS
+            .iter()
+            .map(|_| next())
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        drill.add(results)?;
+        let events = drill.into_events();
+        attach_events(&mut section_groups, events);
+    } else if opts.events_per_group > 0 {
+        drill_down_in_chunks(
             batches,
             &windows,
             opts.events_per_group,
@@ -625,53 +651,94 @@ pub fn summarize_batches(batches: &FrameBatches, opts: &SummaryOptions) -> Resul
     })
 }
 
-/// Fills the `events` of every group shown (`sections`, in [`SECTION_DIMENSIONS`] order)
-/// with its earliest `limit` own-workload events in the period: a second pass over the
-/// chunks, which holds only the groups shown.
-fn drill_down(
+/// The drill-down of the groups shown (`sections`, in [`SECTION_DIMENSIONS`] order): their
+/// earliest own-workload events in the period, gathered from one chunk's [`events_query`]
+/// results at a time. It holds only the groups shown.
+struct DrillDown<'g> {
+    /// Per section: a shown group's keys → its place.
+    shown: Vec<HashMap<Vec<Option<&'g str>>, usize>>,
+    drills: Vec<Vec<Drill>>,
+    limit: usize,
+}
+
+impl<'g> DrillDown<'g> {
+    fn new(sections: &'g [Vec<Group>], limit: usize) -> Self {
+        DrillDown {
+            shown: sections
+                .iter()
+                .map(|groups| {
+                    groups
+                        .iter()
+                        .enumerate()
+                        .map(|(i, g)| (g.keys.iter().map(Option::as_deref).collect(), i))
+                        .collect()
+                })
+                .collect(),
+            drills: sections
+                .iter()
+                .map(|groups| vec![Drill::new(); groups.len()])
+                .collect(),
+            limit,
+        }
+    }
+
+    /// The queries over one chunk's time-ordered own findings ([`lead_in_time_order`]) whose
+    /// results [`DrillDown::add`] takes, in the same order.
+    fn queries(sorted: &DataFrame, limit: usize) -> impl Iterator<Item = LazyFrame> + '_ {
+        SECTION_DIMENSIONS
+            .iter()
+            .map(move |&dim| events_query(sorted, dim, limit))
+    }
+
+    fn add(&mut self, results: impl IntoIterator<Item = DataFrame>) -> Result<()> {
+        for (((&dim, df), shown), drills) in SECTION_DIMENSIONS
+            .iter()
+            .zip(results)
+            .zip(&self.shown)
+            .zip(self.drills.iter_mut())
+        {
+            add_events(&df, dim, shown, drills, self.limit)?;
+        }
+        Ok(())
+    }
+
+    /// Each shown group's events, per section.
+    fn into_events(self) -> Vec<Vec<Vec<EventRow>>> {
+        self.drills
+            .into_iter()
+            .map(|drills| {
+                drills
+                    .into_iter()
+                    .map(|drill| drill.into_iter().map(|(_, e)| e).collect())
+                    .collect()
+            })
+            .collect()
+    }
+}
+
+/// Fills the drill-down of the groups shown when the findings came in several chunks: a
+/// second pass over them, after the groups are known.
+fn drill_down_in_chunks(
     batches: &FrameBatches,
     windows: &Windows,
     limit: usize,
     sections: &mut [Vec<Group>],
 ) -> Result<()> {
-    let mut drills: Vec<Vec<Drill>> = sections
-        .iter()
-        .map(|groups| vec![Drill::new(); groups.len()])
-        .collect();
-    {
-        let shown: Vec<HashMap<Vec<Option<&str>>, usize>> = sections
-            .iter()
-            .map(|groups| {
-                groups
-                    .iter()
-                    .enumerate()
-                    .map(|(i, g)| (g.keys.iter().map(Option::as_deref).collect(), i))
-                    .collect()
-            })
-            .collect();
-        for chunk in batches.chunks() {
-            let sorted = lead_in_time_order(windows.current(&chunk?)).collect()?;
-            let queries = SECTION_DIMENSIONS
-                .iter()
-                .map(|&dim| events_query(&sorted, dim, limit))
-                .collect();
-            let results = collect_all(queries)?;
-            for (((&dim, df), shown), drills) in SECTION_DIMENSIONS
-                .iter()
-                .zip(&results)
-                .zip(&shown)
-                .zip(drills.iter_mut())
-            {
-                add_events(df, dim, shown, drills, limit)?;
-            }
-        }
+    let mut drill = DrillDown::new(sections, limit);
+    for chunk in batches.chunks() {
+        let sorted = lead_in_time_order(windows.current(&chunk?)).collect()?;
+        drill.add(collect_all(DrillDown::queries(&sorted, limit).collect())?)?;
     }
-    for (groups, drills) in sections.iter_mut().zip(drills) {
-        for (g, drill) in groups.iter_mut().zip(drills) {
-            g.events = drill.into_iter().map(|(_, e)| e).collect();
-        }
-    }
+    attach_events(sections, drill.into_events());
     Ok(())
+}
+
+fn attach_events(sections: &mut [Vec<Group>], events: Vec<Vec<Vec<EventRow>>>) {
+    for (groups, events) in sections.iter_mut().zip(events) {
+        for (g, events) in groups.iter_mut().zip(events) {
+            g.events = events;
+        }
+    }
 }
 
 /// Reads a [`Aggregates::counts_query`] result of a one-key dimension: (key, count) rows.
