@@ -669,6 +669,52 @@ mod tests {
         assert_eq!(total, 24); // 30 minus the 6 with i % 5 == 0
     }
 
+    /// Remediation texts numbered ([`FixTexts`]) must give the groups the texts give: the
+    /// same most common fix, ties between fixes broken by text (here the texts first seen are
+    /// the ones that sort last, and every group has ties), nulls as no fix; and the numbered
+    /// partials of shards merge like the texts' do.
+    #[test]
+    fn numbered_fixes_give_the_groups_the_texts_give() {
+        let mut v = corpus();
+        for (i, f) in v.iter_mut().enumerate() {
+            f.remediation = (i % 6 != 5).then(|| format!("fix {}", 9 - i % 4));
+        }
+        let texts = Aggregates::from_frame(&findings_frame(&v).unwrap()).unwrap();
+        let mut fixes = FixTexts::default();
+        let mut numbered_shard = |f: &[Finding]| {
+            let frame = fixes.number(findings_frame(f).unwrap()).unwrap();
+            Aggregates::from_frame(&frame).unwrap()
+        };
+        let (a, b) = v.split_at(11);
+        let whole = numbered_shard(&v);
+        let merged = numbered_shard(b).merge(numbered_shard(a)).unwrap();
+        let whole = whole
+            .with_fix_texts(FixTexts {
+                numbers: fixes.numbers.clone(),
+                texts: fixes.texts.clone(),
+            })
+            .unwrap();
+        let merged = merged.with_fix_texts(fixes).unwrap();
+        for dim in Dimension::ALL {
+            for top in [None, Some(2)] {
+                let want = rows(&texts.groups(dim, None, top).unwrap());
+                assert_eq!(
+                    rows(&whole.groups(dim, None, top).unwrap()),
+                    want,
+                    "{dim:?}"
+                );
+                assert_eq!(
+                    rows(&merged.groups(dim, None, top).unwrap()),
+                    want,
+                    "{dim:?}"
+                );
+            }
+        }
+        let g = texts.groups(Dimension::RootCause, None, None).unwrap();
+        let fix = g.column(out::TOP_FIX).unwrap().str().unwrap();
+        assert!(fix.iter().flatten().all(|f| f.starts_with("fix ")), "{g}");
+    }
+
     #[test]
     fn merge_of_shards_equals_aggregate_of_the_whole() {
         let all = corpus();
