@@ -490,9 +490,10 @@ pub fn summarize(frame: &DataFrame, opts: &SummaryOptions) -> Result<Summary> {
 }
 
 /// Builds the report over findings frames gathered in batches, a chunk at a time: one pass
-/// folds every chunk into [`Totals`], the report's tables are read from those, and a second
-/// pass fills the drill-down of the groups shown. Same result as [`summarize`] over the
-/// batches stacked, in memory bounded by the chunk size and the number of groups.
+/// folds every chunk into [`Totals`], the report's tables are read from those, and (when there
+/// is more than one chunk) a second pass fills the drill-down of the groups shown. Same result
+/// as [`summarize`] over the batches stacked, in memory bounded by the chunk size and the
+/// number of groups.
 pub fn summarize_batches(batches: &FrameBatches, opts: &SummaryOptions) -> Result<Summary> {
     let (from, to) = period(opts, batches.span());
     let windows = Windows {
