@@ -90,14 +90,16 @@ enum Diagnosed {
 fn diagnose_kept(
     output: &super::report::OutputArgs,
     diag: &Diagnoser<'_>,
-    kept: &mut Spilled,
+    (mut first, kept): (Option<Vec<Denial>>, &mut Spilled),
     filter: &Filter,
 ) -> anyhow::Result<Diagnosed> {
     let format = output.resolved_format()?;
     let mut next_batch = || {
-        kept.next_batch(DIAGNOSE_BATCH)
-            .context("reading back the kept events from the temporary file")
-            .map(|b| b.map(|denials| diagnose_all(diag, &denials, filter)))
+        let denials = match first.take() {
+            Some(d) => Some(d),
+            None => kept.next_batch(DIAGNOSE_BATCH).context(READ_BACK)?,
+        };
+        Ok::<_, anyhow::Error>(denials.map(|denials| diagnose_all(diag, &denials, filter)))
     };
     if output.timeline || !format.is_rows() {
         let mut collected = Collected::new(output.timeline);
@@ -182,6 +184,8 @@ fn write_report(
     Ok(false)
 }
 
+const READ_BACK: &str = "reading back the kept events from the temporary file";
+
 /// Kept events diagnosed (and, for JSON Lines, written) at a time: enough to keep both cores
 /// busy, small enough that memory does not grow with the input.
 const DIAGNOSE_BATCH: usize = 2048;
@@ -230,14 +234,19 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     progress.finish();
     let wanted = sink.wanted.into_inner().unwrap_or_else(|e| e.into_inner());
     let mut kept = sink.spill.finish();
-    let evidence = out
-        .take_evidence(&wanted)
-        .context("reading back the side evidence from the temporary file")?;
+    // Loading the evidence runs on one core: the first batch of kept events is read back
+    // (and parsed, when spilled) on the other meanwhile.
+    let (evidence, first) = rayon::join(
+        || out.take_evidence(&wanted),
+        || kept.next_batch(DIAGNOSE_BATCH),
+    );
+    let evidence = evidence.context("reading back the side evidence from the temporary file")?;
+    let first = first.context(READ_BACK)?;
     drop(wanted);
     let diagnosed = diagnose_kept(
         &args.output,
         &Diagnoser::new(snapshot.as_ref(), &evidence),
-        &mut kept,
+        (first, &mut kept),
         &filter,
     )?;
     drop((kept, evidence, snapshot));
