@@ -506,10 +506,14 @@ pub fn summarize_batches(batches: &FrameBatches, opts: &SummaryOptions) -> Resul
     let mut totals = Totals::default();
     // One chunk (the usual size of a weekly report): its time order is taken with the
     // partials and its drill-down read with the groups, with no second pass.
-    let keep_order = opts.events_per_group > 0 && batches.rows() <= batches.chunk_rows();
+    let one_chunk = batches.rows() <= batches.chunk_rows();
+    let keep_order = opts.events_per_group > 0 && one_chunk;
     for chunk in batches.chunks() {
         totals.add(chunk?, &windows, keep_order)?;
-        crate::memory::release_freed_memory();
+        if !one_chunk {
+            // Between chunks, the pages a chunk's queries freed go back to the OS.
+            crate::memory::release_freed_memory();
+        }
     }
     if totals.now.is_none() {
         totals.add(super::frame::findings_frame(&[])?, &windows, keep_order)?;
