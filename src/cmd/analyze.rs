@@ -89,11 +89,11 @@ enum Diagnosed {
 /// ([`Collected`]).
 fn diagnose_kept(
     output: &super::report::OutputArgs,
+    format: Format,
     diag: &Diagnoser<'_>,
     (mut first, kept): (Option<Vec<Denial>>, &mut Spilled),
     filter: &Filter,
 ) -> anyhow::Result<Diagnosed> {
-    let format = output.resolved_format()?;
     let mut next_batch = || {
         let denials = match first.take() {
             Some(d) => Some(d),
@@ -169,12 +169,13 @@ impl Write for PipeWatch {
 /// standard output went away.
 fn write_report(
     output: &super::report::OutputArgs,
+    format: Format,
     collected: Collected,
     stats: &ScanStats,
     summary: SummaryOptions,
 ) -> anyhow::Result<bool> {
     crate::memory::release_freed_memory();
-    if output.resolved_format()? == Format::Table
+    if format == Format::Table
         && output.output.is_none()
         && write_ignoring_closed_pipe(table::render(stats).as_bytes())?
     {
@@ -221,7 +222,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     };
     // A format that cannot be told from --output (or parquet to a terminal) fails now, not
     // after a long scan.
-    args.output.checked_format()?;
+    let format = args.output.checked_format()?;
     let (snapshot, snapshot_problems) = args
         .snapshot
         .load(args.input.paths.is_empty() && !args.live.cloudtrail_api)?;
@@ -245,6 +246,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     drop(wanted);
     let diagnosed = diagnose_kept(
         &args.output,
+        format,
         &Diagnoser::new(snapshot.as_ref(), &evidence),
         (first, &mut kept),
         &filter,
@@ -257,7 +259,9 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     };
     let piped_away = match diagnosed {
         Diagnosed::Written(piped_away) => piped_away,
-        Diagnosed::Report(collected) => write_report(&args.output, collected, &out.stats, summary)?,
+        Diagnosed::Report(collected) => {
+            write_report(&args.output, format, collected, &out.stats, summary)?
+        }
     };
     if piped_away {
         // `denytrail analyze | head`: the reader has what it wanted.

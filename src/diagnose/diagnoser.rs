@@ -54,7 +54,6 @@ pub struct Diagnoser<'a> {
     /// Session policies by access key id, compiled once from the STS evidence.
     sessions: HashMap<String, Known<Option<Vec<PolicyRef>>>>,
     /// KMS denials by the `aws:s3:arn` their encryption context names (object or bucket).
-    /// The logged KMS denials by their `aws:s3:arn`.
     kms_denials: HashMap<&'a str, Vec<&'a kms::KmsDenial>>,
     cache: crate::policy::VerdictCache,
 }

@@ -205,7 +205,7 @@ pub struct Aggregates {
 /// key of every dimension's partial it was most of the partials' memory. Numbered once here,
 /// the partials key on a `u32` and merge the same way (equal texts, equal numbers); the texts
 /// come back only for the groups a report shows ([`Aggregates::groups_query`]).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct FixTexts {
     numbers: std::collections::HashMap<String, u32>,
     texts: Vec<String>,
@@ -688,12 +688,7 @@ mod tests {
         let (a, b) = v.split_at(11);
         let whole = numbered_shard(&v);
         let merged = numbered_shard(b).merge(numbered_shard(a)).unwrap();
-        let whole = whole
-            .with_fix_texts(FixTexts {
-                numbers: fixes.numbers.clone(),
-                texts: fixes.texts.clone(),
-            })
-            .unwrap();
+        let whole = whole.with_fix_texts(fixes.clone()).unwrap();
         let merged = merged.with_fix_texts(fixes).unwrap();
         for dim in Dimension::ALL {
             for top in [None, Some(2)] {

@@ -46,7 +46,7 @@ pub struct FrameBatches {
     rows: usize,
     in_memory: usize,
     scratch: Scratch,
-    /// Earliest and latest `ts` (ms) of every frame pushed, when frames have a `ts` column.
+    /// Earliest and latest `ts` (ms) of every frame pushed.
     span: Option<(i64, i64)>,
     without_time: u64,
 }
@@ -117,9 +117,7 @@ impl FrameBatches {
     }
 
     fn track_time(&mut self, frame: &DataFrame) -> Result<()> {
-        let Ok(ts) = frame.column(c::TS) else {
-            return Ok(());
-        };
+        let ts = frame.column(c::TS)?;
         self.without_time += ts.null_count() as u64;
         let ms = ts.cast(&DataType::Int64)?;
         let ms = ms.i64()?;
@@ -165,22 +163,18 @@ impl FrameBatches {
         Chunks {
             batches: self,
             next: 0,
+            rows: self.chunk_rows,
         }
     }
 
     /// Every batch stacked into one frame (what a report that must sort all rows needs).
     pub fn into_frame(self) -> Result<Option<DataFrame>> {
-        let mut all: Option<DataFrame> = None;
-        for part in &self.parts {
-            let df = self.load(part)?;
-            match &mut all {
-                Some(a) => {
-                    a.vstack_mut(&df)?;
-                }
-                None => all = Some(df),
-            }
-        }
-        Ok(all)
+        let mut all = Chunks {
+            batches: &self,
+            next: 0,
+            rows: usize::MAX,
+        };
+        all.next().transpose()
     }
 }
 
@@ -188,6 +182,8 @@ impl FrameBatches {
 pub struct Chunks<'a> {
     batches: &'a FrameBatches,
     next: usize,
+    /// Rows at which a chunk is full.
+    rows: usize,
 }
 
 impl Chunks<'_> {
@@ -203,7 +199,7 @@ impl Chunks<'_> {
                 }
                 None => chunk.insert(df),
             };
-            if c.height() >= self.batches.chunk_rows {
+            if c.height() >= self.rows {
                 break;
             }
         }

@@ -210,13 +210,8 @@ fn row_to_finding(
     })
 }
 
-/// Writes one JSON object per finding per line, in the contract's field order.
-pub fn write_jsonl(findings: &[Finding], out: &mut dyn Write) -> Result<()> {
-    out.write_all(&jsonl_lines(findings))?;
-    Ok(())
-}
-
-/// The findings as JSON Lines, serialized in parallel chunks (in order).
+/// The findings as JSON Lines (one object per finding per line, in the contract's field
+/// order), serialized in parallel chunks (in order).
 pub fn jsonl_lines(findings: &[Finding]) -> Vec<u8> {
     use rayon::prelude::*;
     findings
@@ -336,16 +331,6 @@ fn parquet_writer<'a, W: Write>(
     )))
 }
 
-/// Writes the findings as CSV with a header row.
-pub fn write_csv(findings: &[Finding], out: &mut dyn Write) -> Result<()> {
-    write_rows(Format::Csv, findings, out).map(drop)
-}
-
-/// Writes the findings as one Parquet file (zstd-compressed).
-pub fn write_parquet(findings: &[Finding], out: &mut dyn Write) -> Result<()> {
-    write_rows(Format::Parquet, findings, out).map(drop)
-}
-
 /// Writes `findings` as the rows of a row format (jsonl, csv, parquet); `Ok(false)` when
 /// `format` is an aggregated report and nothing was written.
 pub fn write_rows(format: Format, findings: &[Finding], out: &mut dyn Write) -> Result<bool> {
@@ -394,11 +379,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(format!("f.{ext}"));
         let mut file = File::create(&path).unwrap();
-        match format {
-            FileFormat::Jsonl => write_jsonl(&sample(), &mut file).unwrap(),
-            FileFormat::Csv => write_csv(&sample(), &mut file).unwrap(),
-            FileFormat::Parquet => write_parquet(&sample(), &mut file).unwrap(),
-        }
+        let rows = match format {
+            FileFormat::Jsonl => Format::Jsonl,
+            FileFormat::Csv => Format::Csv,
+            FileFormat::Parquet => Format::Parquet,
+        };
+        assert!(write_rows(rows, &sample(), &mut file).unwrap());
         drop(file);
         let mut loaded = Loaded::default();
         read_findings(&path, None, &mut loaded).unwrap();
@@ -425,9 +411,7 @@ mod tests {
     fn bad_jsonl_line_is_reported_with_its_number_and_the_rest_loads() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f.jsonl");
-        let mut text = Vec::new();
-        write_jsonl(&sample(), &mut text).unwrap();
-        let mut text = String::from_utf8(text).unwrap();
+        let mut text = String::from_utf8(jsonl_lines(&sample())).unwrap();
         text.insert_str(0, "{not json\n");
         std::fs::write(&path, text).unwrap();
         let mut loaded = Loaded::default();

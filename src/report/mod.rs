@@ -57,9 +57,16 @@ pub struct Collected {
 }
 
 impl Collected {
-    /// For an aggregated report (`timeline`: the `--timeline` listing instead).
+    /// For an aggregated report (`timeline`: the `--timeline` listing instead, whose rows
+    /// all stay in memory: it sorts them all at once, so a trip through the file would only
+    /// add I/O).
     pub fn new(timeline: bool) -> Self {
-        Collected::with_chunk_rows(timeline, batches::chunk_rows_from_env())
+        let chunk_rows = if timeline {
+            usize::MAX
+        } else {
+            batches::chunk_rows_from_env()
+        };
+        Collected::with_chunk_rows(timeline, chunk_rows)
     }
 
     /// As [`Collected::new`], read back `chunk_rows` rows at a time.
@@ -98,9 +105,9 @@ pub fn write_report(findings: &[Finding], opts: &WriteOptions, out: &mut dyn Wri
     if export::write_rows(opts.format, findings, out)? {
         return Ok(());
     }
-    let mut c = Collected::new(false);
-    c.add(findings)?;
-    c.write(opts, out)
+    // The findings are in memory already: one frame, one chunk.
+    let batches = FrameBatches::of(frame::findings_frame(findings)?)?;
+    write_summary(&batches, opts, out)
 }
 
 /// The aggregated report (table, markdown, json, html) over analysis frames.
@@ -127,9 +134,7 @@ pub fn write_timeline(
     opts: &WriteOptions,
     out: &mut dyn Write,
 ) -> Result<()> {
-    let mut c = Collected::new(true);
-    c.add(findings)?;
-    c.write(opts, out)
+    write_timeline_frame(&frame::findings_frame(findings)?, opts, out)
 }
 
 fn write_timeline_frame(frame: &DataFrame, opts: &WriteOptions, out: &mut dyn Write) -> Result<()> {
