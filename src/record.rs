@@ -115,37 +115,400 @@ impl Event {
 
 /// Deserializers that turn a field of the wrong JSON type into `None`/empty instead of failing
 /// the whole record: numbers are written as strings, anything else is dropped.
+///
+/// They visit the parser's tokens directly rather than building a `serde_json::Value` first:
+/// every kept or spilled event goes through them, and the `Value` detour (an ordered map per
+/// `userIdentity`, then a second deserialization out of it) was a third of an event's
+/// decoding. A key given twice keeps its last value, as the `Value` map did.
 pub mod lenient {
     use super::{Resource, UserIdentity};
-    use serde::{Deserialize, Deserializer};
+    use serde::de::value::SeqAccessDeserializer;
+    use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+    use serde::Deserialize;
     use serde_json::Value;
+    use std::fmt;
 
     pub fn string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-        Ok(match Value::deserialize(d)? {
-            Value::String(s) => Some(s),
-            Value::Number(n) => Some(n.to_string()),
-            Value::Bool(b) => Some(b.to_string()),
-            _ => None,
-        })
+        d.deserialize_any(LenientString)
     }
 
     pub fn identity<'de, D: Deserializer<'de>>(d: D) -> Result<Option<UserIdentity>, D::Error> {
-        let v = Value::deserialize(d)?;
-        Ok(if v.is_object() {
-            serde_json::from_value(v).ok()
-        } else {
-            None
-        })
+        d.deserialize_any(IdentityVisitor)
     }
 
     pub fn resources<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Resource>, D::Error> {
-        let v = Value::deserialize(d)?;
-        Ok(match v {
-            Value::Array(items) => items
-                .into_iter()
-                .filter_map(|i| serde_json::from_value(i).ok())
-                .collect(),
-            _ => Vec::new(),
-        })
+        d.deserialize_any(ResourcesVisitor)
+    }
+
+    /// Drains a JSON array or object the caller has no use for.
+    fn drain_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(())
+    }
+
+    fn drain_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<(), A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(())
+    }
+
+    /// A string as it is; a number or a boolean as its JSON text; anything else `None`.
+    struct LenientString;
+
+    impl<'de> Visitor<'de> for LenientString {
+        type Value = Option<String>;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("any JSON value")
+        }
+
+        fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Some(v.to_owned()))
+        }
+
+        fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+            Ok(Some(v))
+        }
+
+        fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+            Ok(Some(v.to_string()))
+        }
+
+        fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+            Ok(Some(v.to_string()))
+        }
+
+        fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+            // serde_json's own rendering of the number, as `Value::Number(n).to_string()`.
+            Ok(serde_json::Number::from_f64(v).map(|n| n.to_string()))
+        }
+
+        fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+            Ok(Some(v.to_string()))
+        }
+
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_none<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(self)
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+            drain_seq(seq).map(|()| None)
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+            drain_map(map).map(|()| None)
+        }
+    }
+
+    /// A [`LenientString`] as a map value.
+    struct StringSeed;
+
+    impl<'de> DeserializeSeed<'de> for StringSeed {
+        type Value = Option<String>;
+
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(LenientString)
+        }
+    }
+
+    /// A map key as its place in a list of known keys (`None`: a key to skip), read without
+    /// allocating.
+    struct KeySeed(&'static [&'static str]);
+
+    impl<'de> DeserializeSeed<'de> for KeySeed {
+        type Value = Option<usize>;
+
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_str(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for KeySeed {
+        type Value = Option<usize>;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a field name")
+        }
+
+        fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(self.0.iter().position(|k| *k == v))
+        }
+    }
+
+    /// Visits everything but a map as `None` (the value is read and dropped).
+    macro_rules! none_unless_map {
+        () => {
+            fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(Default::default())
+            }
+
+            fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(Default::default())
+            }
+
+            fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(Default::default())
+            }
+
+            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(Default::default())
+            }
+
+            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(Default::default())
+            }
+
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(Default::default())
+            }
+
+            fn visit_none<E>(self) -> Result<Self::Value, E> {
+                Ok(Default::default())
+            }
+
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+                d.deserialize_any(self)
+            }
+        };
+    }
+
+    /// `userIdentity`: an object, field by field, or `None` for anything else.
+    struct IdentityVisitor;
+
+    impl<'de> Visitor<'de> for IdentityVisitor {
+        type Value = Option<UserIdentity>;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a userIdentity object")
+        }
+
+        none_unless_map!();
+
+        fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+            drain_seq(seq).map(|()| None)
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            const KEYS: &[&str] = &[
+                "type",
+                "principalId",
+                "arn",
+                "accountId",
+                "accessKeyId",
+                "userName",
+                "invokedBy",
+                "sessionContext",
+            ];
+            let mut u = UserIdentity::default();
+            while let Some(key) = map.next_key_seed(KeySeed(KEYS))? {
+                let field = match key {
+                    Some(0) => &mut u.kind,
+                    Some(1) => &mut u.principal_id,
+                    Some(2) => &mut u.arn,
+                    Some(3) => &mut u.account_id,
+                    Some(4) => &mut u.access_key_id,
+                    Some(5) => &mut u.user_name,
+                    Some(6) => &mut u.invoked_by,
+                    Some(_) => {
+                        u.session_context = map.next_value::<Option<Value>>()?;
+                        continue;
+                    }
+                    None => {
+                        map.next_value::<IgnoredAny>()?;
+                        continue;
+                    }
+                };
+                *field = map.next_value_seed(StringSeed)?;
+            }
+            Ok(Some(u))
+        }
+    }
+
+    /// `resources[]`: an array of objects; entries that are not objects are left out, and
+    /// anything but an array is no resources.
+    struct ResourcesVisitor;
+
+    impl<'de> Visitor<'de> for ResourcesVisitor {
+        type Value = Vec<Resource>;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("an array of resources")
+        }
+
+        none_unless_map!();
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let mut out = Vec::new();
+            while let Some(r) = seq.next_element_seed(ResourceSeed)? {
+                out.extend(r);
+            }
+            Ok(out)
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+            drain_map(map).map(|()| Vec::new())
+        }
+    }
+
+    /// One entry of `resources[]`.
+    struct ResourceSeed;
+
+    impl<'de> DeserializeSeed<'de> for ResourceSeed {
+        type Value = Option<Resource>;
+
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for ResourceSeed {
+        type Value = Option<Resource>;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a resource object")
+        }
+
+        none_unless_map!();
+
+        /// An entry written as an array reads positionally (ARN, accountId, type), as the
+        /// derived `Deserialize` reads it; one that does not fit is left out.
+        fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+            let v = Value::deserialize(SeqAccessDeserializer::new(seq))?;
+            Ok(serde_json::from_value(v).ok())
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut r = Resource::default();
+            while let Some(key) = map.next_key_seed(KeySeed(&["ARN", "accountId", "type"]))? {
+                let field = match key {
+                    Some(0) => &mut r.arn,
+                    Some(1) => &mut r.account_id,
+                    Some(_) => &mut r.kind,
+                    None => {
+                        map.next_value::<IgnoredAny>()?;
+                        continue;
+                    }
+                };
+                *field = map.next_value_seed(StringSeed)?;
+            }
+            Ok(Some(r))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The decoding these visitors replaced: through a `serde_json::Value` first. It is the
+    /// oracle: the visitors must read every input the same.
+    mod via_value {
+        use super::super::{Resource, UserIdentity};
+        use serde::{Deserialize, Deserializer};
+        use serde_json::Value;
+
+        pub fn string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+            Ok(match Value::deserialize(d)? {
+                Value::String(s) => Some(s),
+                Value::Number(n) => Some(n.to_string()),
+                Value::Bool(b) => Some(b.to_string()),
+                _ => None,
+            })
+        }
+
+        pub fn identity<'de, D: Deserializer<'de>>(d: D) -> Result<Option<UserIdentity>, D::Error> {
+            let v = Value::deserialize(d)?;
+            Ok(if v.is_object() {
+                serde_json::from_value(v).ok()
+            } else {
+                None
+            })
+        }
+
+        pub fn resources<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Resource>, D::Error> {
+            Ok(match Value::deserialize(d)? {
+                Value::Array(items) => items
+                    .into_iter()
+                    .filter_map(|i| serde_json::from_value(i).ok())
+                    .collect(),
+                _ => Vec::new(),
+            })
+        }
+    }
+
+    #[derive(Debug, PartialEq, Deserialize)]
+    struct New {
+        #[serde(deserialize_with = "lenient::string")]
+        s: Option<String>,
+        #[serde(deserialize_with = "lenient::identity")]
+        u: Option<UserIdentity>,
+        #[serde(deserialize_with = "lenient::resources")]
+        r: Vec<Resource>,
+    }
+
+    #[derive(Debug, PartialEq, Deserialize)]
+    struct Old {
+        #[serde(deserialize_with = "via_value::string")]
+        s: Option<String>,
+        #[serde(deserialize_with = "via_value::identity")]
+        u: Option<UserIdentity>,
+        #[serde(deserialize_with = "via_value::resources")]
+        r: Vec<Resource>,
+    }
+
+    #[test]
+    fn lenient_fields_read_every_shape_as_the_value_detour_did() {
+        let values = [
+            r#""text""#,
+            r#""esc\"aped \u00e9""#,
+            "0",
+            "18446744073709551615",
+            "-42",
+            "1.50",
+            "1e400",
+            "-0.0",
+            "123456789012345678901234567890",
+            "true",
+            "null",
+            "[]",
+            r#"[1, "a", {"b": 2}]"#,
+            "{}",
+            r#"{"type":"AssumedRole","arn":7,"arn":"arn:aws:iam::1:role/r","principalId":null,
+               "sessionContext":{"attributes":{"mfaAuthenticated":"false"}},"other":[1]}"#,
+            r#"{"sessionContext":{"x":1},"sessionContext":null,"accessKeyId":true}"#,
+            r#"{"userName":{"nested":"object"},"invokedBy":["list"],"t\u0079pe":"IAMUser"}"#,
+            r#"[{"ARN":"arn:aws:s3:::b","accountId":123,"type":"AWS::S3::Bucket","x":{}},
+               "not an object", 5, null, ["arn:aws:s3:::p", "1", "AWS::S3::Object"],
+               ["too", "many", "fields", "here"], {"ARN":null,"ARN":"last wins"}]"#,
+        ];
+        for s in values {
+            for u in values {
+                for r in values {
+                    let doc = format!(r#"{{"s":{s},"u":{u},"r":{r}}}"#);
+                    let old = serde_json::from_str::<Old>(&doc).map(|o| (o.s, o.u, o.r));
+                    let new = serde_json::from_str::<New>(&doc).map(|n| (n.s, n.u, n.r));
+                    match (old, new) {
+                        (Ok(old), Ok(new)) => assert_eq!(new, old, "{doc}"),
+                        // Both fail only where the JSON does (1e400 is out of range).
+                        (Err(_), Err(_)) => assert!(doc.contains("1e400"), "{doc}"),
+                        (old, new) => panic!("{doc}: {old:?} against {new:?}"),
+                    }
+                    // Out of a Value too (tests build events with `json!`).
+                    let Ok(v) = serde_json::from_str::<serde_json::Value>(&doc) else {
+                        continue;
+                    };
+                    let old: Old = serde_json::from_value(v.clone()).expect("the oracle");
+                    let new: New = serde_json::from_value(v).expect("the visitors");
+                    assert_eq!((new.s, new.u, new.r), (old.s, old.u, old.r), "{doc}");
+                }
+            }
+        }
     }
 }
