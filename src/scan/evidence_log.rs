@@ -174,11 +174,18 @@ impl EvidenceLog {
         } = self;
         let mut out = Evidence::with_caps(caps);
         out.overflow = overflow;
-        if let Some(reader) = log.into_reader()? {
-            for (n, line) in reader.split(b'\n').enumerate() {
-                let line = line?;
+        if let Some(mut reader) = log.into_reader()? {
+            // One buffer for every line: most lines are read only as far as their key.
+            let mut line = Vec::new();
+            let mut n = 0;
+            while reader.read_until(b'\n', &mut line)? > 0 {
+                n += 1;
+                if line.last() == Some(&b'\n') {
+                    line.pop();
+                }
                 read_line(&line, wanted, &mut out)
-                    .map_err(|e| io::Error::other(format!("line {}: {e}", n + 1)))?;
+                    .map_err(|e| io::Error::other(format!("line {n}: {e}")))?;
+                line.clear();
             }
         }
         // What stayed in memory after a failed write: the same filter.

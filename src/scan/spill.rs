@@ -116,12 +116,25 @@ fn serialize(denials: &[Denial]) -> Vec<u8> {
     buf
 }
 
-fn deserialize(object: &Arc<str>, bytes: &[u8]) -> io::Result<Vec<Denial>> {
+/// Reads one object's spilled lines back. simd-json decodes each line (a copy of it: it
+/// decodes in place) through the same `Deserialize` as serde_json, about twice as fast; a line
+/// it refuses is read by serde_json, whose answer is the reference.
+fn deserialize(
+    object: &Arc<str>,
+    bytes: &[u8],
+    (scratch, buffers): &mut (Vec<u8>, simd_json::Buffers),
+) -> io::Result<Vec<Denial>> {
     bytes
         .split(|&b| b == b'\n')
         .filter(|l| !l.is_empty())
         .map(|line| {
-            let (record_index, event): (Option<u64>, Event) = serde_json::from_slice(line)?;
+            scratch.clear();
+            scratch.extend_from_slice(line);
+            let (record_index, event): (Option<u64>, Event) =
+                match simd_json::serde::from_slice_with_buffers(scratch, buffers) {
+                    Ok(read) => read,
+                    Err(_) => serde_json::from_slice(line)?,
+                };
             Ok(Denial {
                 event,
                 origin: Origin {
@@ -212,10 +225,13 @@ impl Spilled {
         }
         let batches: io::Result<Vec<Vec<Denial>>> = read
             .into_par_iter()
-            .map(|r| match r {
-                Read::Parsed(d) => Ok(d),
-                Read::Bytes(object, bytes) => deserialize(&object, &bytes),
-            })
+            .map_init(
+                || (Vec::new(), simd_json::Buffers::default()),
+                |bufs, r| match r {
+                    Read::Parsed(d) => Ok(d),
+                    Read::Bytes(object, bytes) => deserialize(&object, &bytes, bufs),
+                },
+            )
             .collect();
         Ok(Some(batches?.into_iter().flatten().collect()))
     }
