@@ -22,6 +22,8 @@ pub mod spill;
 pub mod split;
 pub mod stats;
 pub mod table;
+#[cfg(test)]
+mod test_records;
 pub mod window;
 
 pub use evidence::{Evidence, EvidenceCaps};

@@ -392,57 +392,6 @@ fn object_skip(mut v: Visit<'_>, skip: Skip, detail: String) -> ObjectScan {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::Value;
-    use std::io::Read;
-    use std::path::Path;
-
-    /// Every record of a file in any of the shapes the corpus holds, re-serialized alone.
-    fn records_of(text: &str) -> Vec<Vec<u8>> {
-        let one = |v: &Value| serde_json::to_vec(v).expect("a Value serializes");
-        match serde_json::from_str::<Value>(text) {
-            Ok(Value::Object(o)) => match (o.get("Records"), o.get("Events")) {
-                (Some(Value::Array(rs)), _) => rs.iter().map(one).collect(),
-                (_, Some(Value::Array(es))) => es
-                    .iter()
-                    .filter_map(|e| e.get("CloudTrailEvent")?.as_str())
-                    .map(|s| s.as_bytes().to_vec())
-                    .collect(),
-                _ => vec![one(&Value::Object(o))],
-            },
-            Ok(Value::Array(rs)) => rs.iter().map(one).collect(),
-            Ok(other) => vec![one(&other)],
-            Err(_) => text
-                .lines()
-                .filter(|l| !l.trim().is_empty())
-                .map(|l| l.as_bytes().to_vec())
-                .collect(),
-        }
-    }
-
-    fn files(dir: &Path, out: &mut Vec<Vec<u8>>) {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return;
-        };
-        for e in entries.flatten() {
-            let path = e.path();
-            if path.is_dir() {
-                files(&path, out);
-                continue;
-            }
-            let Ok(bytes) = std::fs::read(&path) else {
-                continue;
-            };
-            let mut text = String::new();
-            let read = if is_gzip(&bytes) {
-                flate2::read::MultiGzDecoder::new(&bytes[..]).read_to_string(&mut text)
-            } else {
-                (&bytes[..]).read_to_string(&mut text)
-            };
-            if read.is_ok() && path.extension().is_none_or(|x| x != "md") {
-                out.extend(records_of(&text));
-            }
-        }
-    }
 
     /// The tape decoding must give the `Event` serde_json gives, or step aside (`None`) for
     /// serde_json to decide. Checked on every record of `sample-logs/` and of the real corpus
@@ -451,11 +400,7 @@ mod tests {
     /// duplicate keys, nulls, escapes.
     #[test]
     fn tape_decoding_gives_the_event_serde_json_gives() {
-        let mut records = Vec::new();
-        files(Path::new("sample-logs"), &mut records);
-        let sample = records.len();
-        files(Path::new("../shared/corpus/real"), &mut records);
-        assert!(sample > 400, "sample-logs has its records: {sample}");
+        let mut records = crate::scan::test_records::every_record();
         records.extend(
             [
                 r#"{"eventID":"a","eventTime":"2026-11-16T00:00:00Z","recipientAccountId":123456789012,
