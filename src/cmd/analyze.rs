@@ -2,6 +2,7 @@
 //! in its module. Each concern's flags are a `#[command(flatten)]` group so features add
 //! theirs without touching the others.
 
+use super::pipe::PipeWatch;
 use super::Outcome;
 use crate::diagnose::diagnoser::Diagnoser;
 use crate::findings::Finding;
@@ -108,13 +109,10 @@ fn diagnose_kept(
         }
         return Ok(Diagnosed::Report(collected));
     }
-    let mut sink = PipeWatch {
-        out: match &output.output {
-            Some(_) => Box::new(output.create_output()?),
-            None => Box::new(io::BufWriter::new(io::stdout())),
-        },
-        closed: false,
-    };
+    let mut sink = PipeWatch::new(match &output.output {
+        Some(_) => Box::new(output.create_output()?) as Box<dyn Write>,
+        None => Box::new(io::BufWriter::new(io::stdout())),
+    });
     let written = {
         let mut rows =
             RowWriter::new(format, &mut sink).context("a row format has a row writer")?;
@@ -129,39 +127,11 @@ fn diagnose_kept(
     match written.and_then(|()| Ok(sink.flush()?)) {
         Ok(()) => Ok(Diagnosed::Written(false)),
         // `denytrail analyze | head`: the reader has what it wanted.
-        Err(_) if sink.closed => Ok(Diagnosed::Written(true)),
+        Err(_) if sink.closed() => Ok(Diagnosed::Written(true)),
         Err(e) => Err(match &output.output {
             Some(path) => e.context(format!("{}: cannot write", path.display())),
             None => e.context("writing to standard output"),
         }),
-    }
-}
-
-/// Where rows go, noting whether the reader of standard output went away: the writers
-/// (polars' above all) wrap that error in their own.
-struct PipeWatch {
-    out: Box<dyn Write>,
-    closed: bool,
-}
-
-impl PipeWatch {
-    fn noting<T>(&mut self, r: io::Result<T>) -> io::Result<T> {
-        if let Err(e) = &r {
-            self.closed |= e.kind() == io::ErrorKind::BrokenPipe;
-        }
-        r
-    }
-}
-
-impl Write for PipeWatch {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let r = self.out.write(buf);
-        self.noting(r)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        let r = self.out.flush();
-        self.noting(r)
     }
 }
 

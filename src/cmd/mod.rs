@@ -6,6 +6,7 @@ pub mod analyze;
 pub mod aws_args;
 pub mod explain;
 pub mod live;
+mod pipe;
 pub mod report;
 pub mod simulate;
 pub mod snapshot;

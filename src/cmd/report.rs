@@ -1,6 +1,7 @@
 //! `denytrail report`: a report from saved findings (jsonl, csv, parquet) without reading the
 //! logs again; plus the filter and output flags that `analyze` shares.
 
+use super::pipe::PipeWatch;
 use super::Outcome;
 use crate::report::export::{read_findings, FileFormat, Loaded};
 use crate::report::{self, Filter, FilterSpec, Format, SummaryOptions, WriteOptions};
@@ -164,16 +165,13 @@ impl OutputArgs {
                     .with_context(|| format!("{}", path.display()))
             }
             None => {
-                let mut w = std::io::BufWriter::new(stdout.lock());
+                let mut w = PipeWatch::new(std::io::BufWriter::new(stdout.lock()));
                 let r =
                     body(&opts, &mut w).and_then(|()| w.flush().map_err(report::ReportError::from));
                 match r {
-                    // `denytrail report ... | head` is not an error.
-                    Err(report::ReportError::Write(e))
-                        if e.kind() == std::io::ErrorKind::BrokenPipe =>
-                    {
-                        Ok(())
-                    }
+                    // `denytrail report ... | head` is not an error, whichever writer (json,
+                    // polars' parquet, ...) met the closed pipe.
+                    Err(_) if w.closed() => Ok(()),
                     r => r.map_err(anyhow::Error::from),
                 }
             }

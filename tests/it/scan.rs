@@ -471,10 +471,67 @@ fn a_closed_pipe_is_not_an_error() {
     for f in 0..4 {
         write(dir.path(), &format!("f{f}.json"), delivery(&recs));
     }
-    for format in ["jsonl", "csv", "parquet"] {
+    let saved = tempfile::tempdir().unwrap();
+    let findings = saved.path().join("findings.jsonl");
+    let out = Command::new(env!("CARGO_BIN_EXE_denytrail"))
+        .args(["analyze", "--format", "jsonl", "-o"])
+        .arg(&findings)
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let (logs, saved) = (dir.path().as_os_str(), findings.as_os_str());
+    let runs: [&[&std::ffi::OsStr]; 7] = [
+        &[
+            "analyze".as_ref(),
+            "--format".as_ref(),
+            "jsonl".as_ref(),
+            logs,
+        ],
+        &[
+            "analyze".as_ref(),
+            "--format".as_ref(),
+            "csv".as_ref(),
+            logs,
+        ],
+        &[
+            "analyze".as_ref(),
+            "--format".as_ref(),
+            "parquet".as_ref(),
+            logs,
+        ],
+        // Rows sorted in time (the report path), then the report files of saved findings:
+        // each writer wraps the closed pipe in an error of its own.
+        &[
+            "analyze".as_ref(),
+            "--timeline".as_ref(),
+            "--format".as_ref(),
+            "jsonl".as_ref(),
+            logs,
+        ],
+        &[
+            "report".as_ref(),
+            saved,
+            "--format".as_ref(),
+            "parquet".as_ref(),
+        ],
+        &[
+            "report".as_ref(),
+            saved,
+            "--format".as_ref(),
+            "csv".as_ref(),
+        ],
+        &[
+            "report".as_ref(),
+            saved,
+            "--timeline".as_ref(),
+            "--format".as_ref(),
+            "json".as_ref(),
+        ],
+    ];
+    for args in runs {
         let mut child = Command::new(env!("CARGO_BIN_EXE_denytrail"))
-            .args(["analyze", "--format", format])
-            .arg(dir.path())
+            .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -489,10 +546,10 @@ fn a_closed_pipe_is_not_an_error() {
         drop(child.stdout.take());
         let out = child.wait_with_output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(0), "{format}: {stderr}");
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
         assert!(
             !stderr.contains("panicked") && !stderr.contains("pipe"),
-            "{format}: {stderr}"
+            "{args:?}: {stderr}"
         );
     }
 }
