@@ -257,6 +257,11 @@ pub const FOLDED_CLASSES: [CallerClass; 3] = [
     CallerClass::External,
 ];
 
+/// A time as a literal of the `ts` column's type (milliseconds, no zone), to compare with it.
+pub(super) fn ts_lit(t: chrono::DateTime<chrono::Utc>) -> Expr {
+    lit(t.timestamp_millis()).cast(DataType::Datetime(TimeUnit::Milliseconds, None))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

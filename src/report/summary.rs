@@ -162,10 +162,6 @@ pub struct Summary {
 /// (day × cause feeds the chart, caller class the headline).
 const SECTION_DIMENSIONS: &[Dimension] = Dimension::ALL.split_at(Dimension::ALL.len() - 2).0;
 
-fn ms_lit(t: DateTime<Utc>) -> Expr {
-    lit(t.timestamp_millis()).cast(DataType::Datetime(TimeUnit::Milliseconds, None))
-}
-
 fn ms_to_rfc3339(ms: i64) -> Option<String> {
     Utc.timestamp_millis_opt(ms)
         .single()
@@ -182,8 +178,8 @@ fn next_midnight(t: DateTime<Utc>) -> DateTime<Utc> {
 fn window_query(frame: &DataFrame, from: DateTime<Utc>, to: DateTime<Utc>) -> LazyFrame {
     frame.clone().lazy().filter(
         col(c::TS)
-            .gt_eq(ms_lit(from))
-            .and(col(c::TS).lt(ms_lit(to))),
+            .gt_eq(super::frame::ts_lit(from))
+            .and(col(c::TS).lt(super::frame::ts_lit(to))),
     )
 }
 

@@ -33,9 +33,7 @@ pub fn timeline(
     since: Option<DateTime<Utc>>,
     until: Option<DateTime<Utc>>,
 ) -> Result<Vec<Entry>> {
-    let ms = |t: DateTime<Utc>| {
-        lit(t.timestamp_millis()).cast(DataType::Datetime(TimeUnit::Milliseconds, None))
-    };
+    let ms = super::frame::ts_lit;
     let mut pred = lit(true);
     if let Some(s) = since {
         pred = pred.and(col(c::TS).is_null().or(col(c::TS).gt_eq(ms(s))));
