@@ -417,10 +417,7 @@ fn principal(
     let issuer = id
         .session_context
         .as_ref()
-        .and_then(|s| s.get("sessionIssuer"))
-        .and_then(|i| i.get("arn"))
-        .and_then(Value::as_str)
-        .map(str::to_owned);
+        .and_then(|s| s.session_issuer.arn.clone());
     let base = Principal {
         kind: PrincipalKind::Anonymous,
         arn: id.arn.clone(),
@@ -666,8 +663,7 @@ fn transport_keys(event: &Event, principal: &Principal, ctx: &mut Context, notes
     let tls_version = event
         .tls_details
         .as_ref()
-        .and_then(|t| t.get("tlsVersion"))
-        .and_then(Value::as_str);
+        .and_then(|t| t.tls_version.as_deref());
     let cipher = event.additional("CipherSuite").filter(|c| !c.is_empty());
     let s3_wrote_extra = event.additional("SignatureVersion").is_some()
         || event.additional("AuthenticationMethod").is_some();
@@ -756,11 +752,8 @@ fn principal_keys(
         set_opt(ctx, "aws:username", id.and_then(|i| i.user_name.as_deref()));
     }
     let session = id.and_then(|i| i.session_context.as_ref());
-    let attrs = session.and_then(|s| s.get("attributes"));
-    match attrs
-        .and_then(|a| a.get("mfaAuthenticated"))
-        .and_then(Value::as_str)
-    {
+    let attrs = session.map(|s| &s.attributes);
+    match attrs.and_then(|a| a.mfa_authenticated.as_deref()) {
         Some(v) => ctx.set("aws:MultiFactorAuthPresent", v.to_ascii_lowercase()),
         // Long-term access keys (AKIA…) carry no MFA information: the key is absent.
         None if id
@@ -777,14 +770,9 @@ fn principal_keys(
     set_opt(
         ctx,
         "aws:TokenIssueTime",
-        attrs
-            .and_then(|a| a.get("creationDate"))
-            .and_then(Value::as_str),
+        attrs.and_then(|a| a.creation_date.as_deref()),
     );
-    match session
-        .and_then(|s| s.get("sourceIdentity"))
-        .and_then(Value::as_str)
-    {
+    match session.and_then(|s| s.source_identity.as_deref()) {
         Some(v) => ctx.set("aws:SourceIdentity", v),
         None if session.is_some()
             || matches!(
