@@ -164,9 +164,10 @@ pub mod lenient {
     use serde::Deserialize;
     use serde_json::Value;
     use std::fmt;
+    use std::marker::PhantomData;
 
     pub fn string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-        d.deserialize_any(Strings { numbers_too: true })
+        Strings::LENIENT.deserialize(d)
     }
 
     pub fn identity<'de, D: Deserializer<'de>>(d: D) -> Result<Option<UserIdentity>, D::Error> {
@@ -189,9 +190,25 @@ pub mod lenient {
     }
 
     /// A string as it is; with `numbers_too`, a number or a boolean as its JSON text;
-    /// anything else `None`.
+    /// anything else `None`. A visitor, and the seed that reads a value with it.
+    #[derive(Clone, Copy)]
     struct Strings {
         numbers_too: bool,
+    }
+
+    impl Strings {
+        /// [`string`]: numbers and booleans as text.
+        const LENIENT: Strings = Strings { numbers_too: true };
+        /// Only a JSON string, as `Value::as_str` reads one.
+        const STRICT: Strings = Strings { numbers_too: false };
+    }
+
+    impl<'de> DeserializeSeed<'de> for Strings {
+        type Value = Option<String>;
+
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(self)
+        }
     }
 
     impl<'de> Visitor<'de> for Strings {
@@ -218,10 +235,11 @@ pub mod lenient {
         }
 
         fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+            if !self.numbers_too {
+                return Ok(None);
+            }
             // serde_json's own rendering of the number, as `Value::Number(n).to_string()`.
-            Ok(serde_json::Number::from_f64(v)
-                .filter(|_| self.numbers_too)
-                .map(|n| n.to_string()))
+            Ok(serde_json::Number::from_f64(v).map(|n| n.to_string()))
         }
 
         fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
@@ -249,17 +267,6 @@ pub mod lenient {
         }
     }
 
-    /// A lenient string (numbers and booleans as text) as a map value.
-    struct StringSeed;
-
-    impl<'de> DeserializeSeed<'de> for StringSeed {
-        type Value = Option<String>;
-
-        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-            d.deserialize_any(Strings { numbers_too: true })
-        }
-    }
-
     /// A map key as its place in a list of known keys (`None`: a key to skip), read without
     /// allocating.
     struct KeySeed(&'static [&'static str]);
@@ -284,8 +291,9 @@ pub mod lenient {
         }
     }
 
-    /// Visits everything but a map as `None` (the value is read and dropped).
-    macro_rules! none_unless_map {
+    /// Visits every scalar (and, given `seq too`, an array) as the empty default: the value is
+    /// read and dropped. For visitors that want only an object.
+    macro_rules! default_unless_map {
         () => {
             fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
                 Ok(Default::default())
@@ -319,6 +327,13 @@ pub mod lenient {
                 d.deserialize_any(self)
             }
         };
+        (seq too) => {
+            default_unless_map!();
+
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+                drain_seq(seq).map(|()| Default::default())
+            }
+        };
     }
 
     /// `userIdentity`: an object, field by field, or `None` for anything else.
@@ -331,11 +346,7 @@ pub mod lenient {
             f.write_str("a userIdentity object")
         }
 
-        none_unless_map!();
-
-        fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-            drain_seq(seq).map(|()| None)
-        }
+        default_unless_map!(seq too);
 
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
             const KEYS: &[&str] = &[
@@ -367,7 +378,7 @@ pub mod lenient {
                         continue;
                     }
                 };
-                *field = map.next_value_seed(StringSeed)?;
+                *field = map.next_value_seed(Strings::LENIENT)?;
             }
             Ok(Some(u))
         }
@@ -384,7 +395,7 @@ pub mod lenient {
             f.write_str("an array of resources")
         }
 
-        none_unless_map!();
+        default_unless_map!();
 
         fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
             let mut out = Vec::new();
@@ -417,7 +428,7 @@ pub mod lenient {
             f.write_str("a resource object")
         }
 
-        none_unless_map!();
+        default_unless_map!();
 
         /// An entry written as an array reads positionally (ARN, accountId, type), as the
         /// derived `Deserialize` reads it; one that does not fit is left out.
@@ -426,80 +437,111 @@ pub mod lenient {
             Ok(serde_json::from_value(v).ok())
         }
 
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-            let mut r = Resource::default();
-            while let Some(key) = map.next_key_seed(KeySeed(&["ARN", "accountId", "type"]))? {
-                let field = match key {
-                    Some(0) => &mut r.arn,
-                    Some(1) => &mut r.account_id,
-                    Some(_) => &mut r.kind,
-                    None => {
-                        map.next_value::<IgnoredAny>()?;
-                        continue;
-                    }
-                };
-                *field = map.next_value_seed(StringSeed)?;
-            }
-            Ok(Some(r))
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+            FieldsVisitor::<Resource>(PhantomData)
+                .visit_map(map)
+                .map(Some)
         }
     }
 
-    /// Reads one of the typed objects below: each of its fields a JSON string or nothing,
-    /// a key given twice keeping its last value, anything but an object the empty default.
-    macro_rules! string_fields {
-        ($ty:ty, $visitor:ident, $what:literal, [$($key:literal => $($field:ident).+),+]) => {
-            struct $visitor;
-
-            impl<'de> Visitor<'de> for $visitor {
-                type Value = $ty;
-
-                fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                    f.write_str($what)
-                }
-
-                none_unless_map!();
-
-                fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-                    drain_seq(seq).map(|()| Default::default())
-                }
-
-                fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                    const KEYS: &[&str] = &[$($key),+];
-                    let mut out = <$ty>::default();
-                    while let Some(key) = map.next_key_seed(KeySeed(KEYS))? {
-                        let Some(i) = key else {
-                            map.next_value::<IgnoredAny>()?;
-                            continue;
-                        };
-                        let value = map.next_value_seed(StrictStringSeed)?;
-                        let mut at = 0;
-                        $(
-                            if i == at {
-                                out.$($field).+ = value;
-                                continue;
-                            }
-                            at += 1;
-                        )+
-                        let _ = at;
-                    }
-                    Ok(out)
-                }
-            }
-
-            impl<'de> Deserialize<'de> for $ty {
-                fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                    d.deserialize_any($visitor)
-                }
-            }
-        };
+    /// An object whose fields are each a string or nothing, read key by key: a key given
+    /// twice keeps its last value, an unknown key is skipped, and anything but an object is
+    /// the empty default ([`FieldsVisitor`]).
+    trait StringFields: Default {
+        /// The keys, in the order [`field`](Self::field) numbers them.
+        const KEYS: &'static [&'static str];
+        /// How a value is read: [`Strings::LENIENT`] or [`Strings::STRICT`].
+        const READ: Strings;
+        fn field(&mut self, key: usize) -> &mut Option<String>;
     }
 
-    string_fields!(SessionIssuer, IssuerVisitor, "a sessionIssuer object", ["arn" => arn]);
-    string_fields!(SessionAttributes, AttributesVisitor, "a session attributes object", [
-        "mfaAuthenticated" => mfa_authenticated,
-        "creationDate" => creation_date
-    ]);
-    string_fields!(TlsDetails, TlsVisitor, "a tlsDetails object", ["tlsVersion" => tls_version]);
+    impl StringFields for Resource {
+        const KEYS: &'static [&'static str] = &["ARN", "accountId", "type"];
+        const READ: Strings = Strings::LENIENT;
+        fn field(&mut self, key: usize) -> &mut Option<String> {
+            match key {
+                0 => &mut self.arn,
+                1 => &mut self.account_id,
+                _ => &mut self.kind,
+            }
+        }
+    }
+
+    impl StringFields for SessionIssuer {
+        const KEYS: &'static [&'static str] = &["arn"];
+        const READ: Strings = Strings::STRICT;
+        fn field(&mut self, _: usize) -> &mut Option<String> {
+            &mut self.arn
+        }
+    }
+
+    impl StringFields for SessionAttributes {
+        const KEYS: &'static [&'static str] = &["mfaAuthenticated", "creationDate"];
+        const READ: Strings = Strings::STRICT;
+        fn field(&mut self, key: usize) -> &mut Option<String> {
+            match key {
+                0 => &mut self.mfa_authenticated,
+                _ => &mut self.creation_date,
+            }
+        }
+    }
+
+    impl StringFields for TlsDetails {
+        const KEYS: &'static [&'static str] = &["tlsVersion"];
+        const READ: Strings = Strings::STRICT;
+        fn field(&mut self, _: usize) -> &mut Option<String> {
+            &mut self.tls_version
+        }
+    }
+
+    struct FieldsVisitor<T>(PhantomData<T>);
+
+    impl<'de, T: StringFields> Visitor<'de> for FieldsVisitor<T> {
+        type Value = T;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("an object")
+        }
+
+        default_unless_map!(seq too);
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut out = T::default();
+            while let Some(key) = map.next_key_seed(KeySeed(T::KEYS))? {
+                match key {
+                    Some(i) => *out.field(i) = map.next_value_seed(T::READ)?,
+                    None => {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+            }
+            Ok(out)
+        }
+    }
+
+    /// The typed objects' own `Deserialize`, for `Option<TlsDetails>` in the derived `Event`
+    /// and the nested objects of a `sessionContext`.
+    fn fields<'de, T: StringFields, D: Deserializer<'de>>(d: D) -> Result<T, D::Error> {
+        d.deserialize_any(FieldsVisitor(PhantomData))
+    }
+
+    impl<'de> Deserialize<'de> for SessionIssuer {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            fields(d)
+        }
+    }
+
+    impl<'de> Deserialize<'de> for SessionAttributes {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            fields(d)
+        }
+    }
+
+    impl<'de> Deserialize<'de> for TlsDetails {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            fields(d)
+        }
+    }
 
     impl<'de> Deserialize<'de> for SessionContext {
         fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -518,11 +560,7 @@ pub mod lenient {
             f.write_str("a sessionContext object")
         }
 
-        none_unless_map!();
-
-        fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-            drain_seq(seq).map(|()| SessionContext::default())
-        }
+        default_unless_map!(seq too);
 
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
             const KEYS: &[&str] = &["sessionIssuer", "attributes", "sourceIdentity"];
@@ -531,24 +569,13 @@ pub mod lenient {
                 match key {
                     Some(0) => out.session_issuer = map.next_value()?,
                     Some(1) => out.attributes = map.next_value()?,
-                    Some(_) => out.source_identity = map.next_value_seed(StrictStringSeed)?,
+                    Some(_) => out.source_identity = map.next_value_seed(Strings::STRICT)?,
                     None => {
                         map.next_value::<IgnoredAny>()?;
                     }
                 }
             }
             Ok(out)
-        }
-    }
-
-    /// A JSON string, or `None` for anything else (read and dropped), as a map value.
-    struct StrictStringSeed;
-
-    impl<'de> DeserializeSeed<'de> for StrictStringSeed {
-        type Value = Option<String>;
-
-        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-            d.deserialize_any(Strings { numbers_too: false })
         }
     }
 }

@@ -105,13 +105,6 @@ enum Hit {
     Other,
 }
 
-#[cfg(test)]
-impl Hit {
-    fn is_writes_only(self) -> bool {
-        self == Hit::WritesOnly
-    }
-}
-
 /// The byte pre-filter, built once and shared by every thread.
 pub struct Prefilter {
     needles: Needles,
@@ -180,15 +173,10 @@ impl Prefilter {
     /// `"eventSource"` followed (whitespace and colon aside) by `"s3.amazonaws.com"`: tells a
     /// dropped S3 record from a dropped record of another service without parsing it.
     pub fn is_s3_source(&self, record: &[u8]) -> bool {
-        let Some(at) = self.event_source.find(record) else {
-            return false;
-        };
-        let rest = &record[at + b"\"eventSource\"".len()..];
-        let rest = rest.trim_ascii_start();
-        let Some(rest) = rest.strip_prefix(b":") else {
-            return false;
-        };
-        rest.trim_ascii_start().starts_with(b"\"s3.amazonaws.com\"")
+        self.event_source
+            .find(record)
+            .and_then(|at| string_value(&record[at + self.event_source.needle().len()..]))
+            == Some(b"s3.amazonaws.com")
     }
 }
 
@@ -488,8 +476,9 @@ mod tests {
             };
             let class = classify(tape.as_value(), &origin);
             if matches!(class, Class::Other | Class::OtherS3 | Class::NotRecord) {
-                same_account_writes +=
-                    usize::from(p.needles.hit(&bytes).is_writes_only() && !p.is_candidate(&bytes));
+                same_account_writes += usize::from(
+                    p.needles.hit(&bytes) == Hit::WritesOnly && !p.is_candidate(&bytes),
+                );
                 continue;
             }
             kept += 1;

@@ -117,8 +117,9 @@ fn serialize(denials: &[Denial]) -> Vec<u8> {
 }
 
 /// Reads one object's spilled lines back. simd-json decodes each line (a copy of it: it
-/// decodes in place) through the same `Deserialize` as serde_json, about twice as fast; a line
-/// it refuses is read by serde_json, whose answer is the reference.
+/// decodes in place) through the same `Deserialize` as serde_json, a little faster (most of
+/// the cost is building the event either way); a line it refuses is read by serde_json, whose
+/// answer is the reference.
 fn deserialize(
     object: &Arc<str>,
     bytes: &[u8],
