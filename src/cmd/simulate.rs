@@ -310,7 +310,7 @@ pub fn build_request(args: &Args, snap: &Snapshot) -> (Request, Vec<String>) {
     };
     if let Some(vpce) = vpce {
         if matches!(ctx.get("aws:sourcevpc"), KeyState::Absent) {
-            ctx.absent.remove("aws:sourcevpc");
+            ctx.forget("aws:sourcevpc");
             match snap.vpc_endpoint(&vpce) {
                 Known::Known(e) => match e.vpc_id.as_deref() {
                     Some(vpc) => ctx.set("aws:SourceVpc", vpc),

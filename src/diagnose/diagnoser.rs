@@ -618,7 +618,7 @@ impl<'a> Diagnoser<'a> {
         // is absent and the source IP KMS sees is not in the record.
         kreq.context.set("aws:ViaAWSService", "true");
         kreq.context.mark_absent("aws:SourceVpce");
-        kreq.context.values.remove("aws:sourceip");
+        kreq.context.forget("aws:sourceip");
         let mut kinput = s.authz_input_with_session(&kreq, input.session.clone());
         // S3 calls KMS itself: the caller's VPC endpoint is not on that path.
         kinput.vpc_endpoint = Known::Known(None);

@@ -45,6 +45,7 @@ fn state(r: &BuiltRequest, key: &str) -> &'static str {
         KeyState::Present(_) => "present",
         KeyState::Absent => "absent",
         KeyState::Unknown => "unknown",
+        KeyState::NotMatching(_) => "not_matching",
     }
 }
 

@@ -142,6 +142,12 @@ impl Two {
                     }
                     KeyState::Absent => self.u64(0),
                     KeyState::Unknown => self.u64(1),
+                    KeyState::NotMatching(ps) => {
+                        self.u64(u64::MAX - ps.len() as u64);
+                        for p in ps {
+                            self.str(p);
+                        }
+                    }
                 }
             }
         }

@@ -49,11 +49,18 @@ pub struct Principal {
 ///   `aws:SourceVpce`), so operators apply AWS's missing-key rules (`...IfExists`, `Null`);
 /// - **unknown** (any key neither present nor marked absent): AWS had a value that the record
 ///   cannot give (`aws:Referer`, a tag the snapshot lacks). A condition on it cannot be
-///   decided, and neither can a verdict that hinges on it.
+///   decided, and neither can a verdict that hinges on it;
+/// - **known not to match** some wildcard patterns: the key is absent, or each of its values
+///   matches none of the patterns. A caller whose account is not in the organization has no
+///   `aws:PrincipalOrgID`, or another organization's: either way not ours, which decides
+///   `StringEquals aws:PrincipalOrgID <ours>` (false) and `StringNotEquals` (true).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Context {
     pub values: BTreeMap<String, Vec<String>>,
     pub absent: BTreeSet<String>,
+    /// Keys known to be absent or to hold only values matching none of these patterns
+    /// (IAM wildcards `*` and `?`).
+    pub not_matching: BTreeMap<String, Vec<String>>,
 }
 
 /// What the engine knows of one condition key.
@@ -61,26 +68,45 @@ pub struct Context {
 pub enum KeyState<'a> {
     Present(&'a [String]),
     Absent,
+    /// Absent, or present with values that match none of these patterns.
+    NotMatching(&'a [String]),
     Unknown,
 }
 
 impl Context {
     pub fn set(&mut self, key: &str, value: impl Into<String>) {
-        let k = key.to_ascii_lowercase();
-        self.absent.remove(&k);
-        self.values.insert(k, vec![value.into()]);
+        self.set_many(key, vec![value.into()]);
     }
 
     pub fn set_many(&mut self, key: &str, values: Vec<String>) {
         let k = key.to_ascii_lowercase();
         self.absent.remove(&k);
+        self.not_matching.remove(&k);
         self.values.insert(k, values);
     }
 
     pub fn mark_absent(&mut self, key: &str) {
         let k = key.to_ascii_lowercase();
         self.values.remove(&k);
+        self.not_matching.remove(&k);
         self.absent.insert(k);
+    }
+
+    /// Marks `key` as known to be absent or to hold only values matching none of `patterns`
+    /// (see [`KeyState::NotMatching`]).
+    pub fn set_not_matching(&mut self, key: &str, patterns: Vec<String>) {
+        let k = key.to_ascii_lowercase();
+        self.values.remove(&k);
+        self.absent.remove(&k);
+        self.not_matching.insert(k, patterns);
+    }
+
+    /// Forgets what is known of `key`: it becomes unknown.
+    pub fn forget(&mut self, key: &str) {
+        let k = key.to_ascii_lowercase();
+        self.values.remove(&k);
+        self.absent.remove(&k);
+        self.not_matching.remove(&k);
     }
 
     pub fn get(&self, key: &str) -> KeyState<'_> {
@@ -90,6 +116,8 @@ impl Context {
                 KeyState::Present(v.as_slice())
             } else if self.absent.contains(k) {
                 KeyState::Absent
+            } else if let Some(p) = self.not_matching.get(k) {
+                KeyState::NotMatching(p.as_slice())
             } else {
                 KeyState::Unknown
             }

@@ -144,7 +144,7 @@ fn var_value<'a>(key: &str, default: &'a Option<String>, ctx: &'a Context) -> Re
                 key: key.to_owned(),
             },
         },
-        KeyState::Unknown => Resolved::Unknown {
+        KeyState::Unknown | KeyState::NotMatching(_) => Resolved::Unknown {
             key: key.to_owned(),
         },
     }

@@ -508,7 +508,7 @@ impl Snapshot {
     pub fn vpc_endpoint_policy(&self, req: &Request) -> Known<Option<PolicyRef>> {
         match req.context.get("aws:sourcevpce") {
             KeyState::Absent => Known::Known(None),
-            KeyState::Unknown => Known::Unknown(
+            KeyState::Unknown | KeyState::NotMatching(_) => Known::Unknown(
                 "whether the request came through a VPC endpoint is unknown".to_owned(),
             ),
             KeyState::Present(ids) => match ids.first() {

@@ -288,7 +288,8 @@ pub fn evaluate(c: &Condition, ctx: &Context) -> (Tri, Option<CondFailure>) {
         request: request.map(<[String]>::to_vec),
     };
     let request = match state {
-        KeyState::Unknown => {
+        // Decided by the engine's exclusion rules where it can (not yet): unknown until then.
+        KeyState::Unknown | KeyState::NotMatching(_) => {
             return (
                 Tri::Unknown,
                 Some(CondFailure::KeyUnknown {

@@ -132,7 +132,9 @@ fn conditions(c: Option<&Value>, r: &Request) -> Option<bool> {
             let got = match r.context.get(key) {
                 crate::policy::KeyState::Present(v) => Some(v.to_vec()),
                 crate::policy::KeyState::Absent => None,
-                crate::policy::KeyState::Unknown => return None,
+                crate::policy::KeyState::Unknown | crate::policy::KeyState::NotMatching(_) => {
+                    return None
+                }
             };
             let (base, if_exists) = match op.strip_suffix("IfExists") {
                 Some(b) => (b, true),
