@@ -1061,5 +1061,4 @@ fn s3_request_keys(
 }
 
 #[cfg(test)]
-#[path = "request_tests.rs"]
 mod tests;
