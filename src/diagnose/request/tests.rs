@@ -2,7 +2,7 @@
 //! one test per principal shape and per mapping family, each naming the rule it checks.
 
 use super::*;
-use crate::policy::KeyState;
+use crate::policy::{KeyState, PrincipalKind};
 use serde_json::json;
 use std::path::Path;
 
