@@ -16,7 +16,7 @@
 //! input as the reason.
 
 use crate::findings::{AlsoFailing, DenyType, PolicyType, RootCause};
-use crate::policy::{Decision, Layer};
+use crate::policy::{Decision, Evaluation, Layer, Request};
 
 /// One layer of the engine's answer, as the diagnosis needs it.
 #[derive(Debug, Clone, PartialEq)]
@@ -193,6 +193,74 @@ pub fn decide(blockers: &[LayerView], allowed: Option<bool>, unknowns: &[String]
         unknown,
         all_allow,
     }
+}
+
+/// The engine's blockers as the decision needs them, with the contract's policy ids.
+pub fn blocker_views(e: &Evaluation, req: &Request) -> Vec<LayerView> {
+    e.blockers
+        .iter()
+        .map(|b| {
+            let (policy_id, statement) = if b.deny == Decision::ExplicitDeny {
+                (
+                    b.statements
+                        .first()
+                        .map(|s| s.policy_id.clone())
+                        .or_else(|| b.policy_id.clone()),
+                    b.statements.first().map(|s| s.statement.clone()),
+                )
+            } else {
+                let id =
+                    match b.layer {
+                        Layer::Identity => req
+                            .principal
+                            .role_arn
+                            .clone()
+                            .or_else(|| req.principal.arn.clone())
+                            .or_else(|| b.policy_id.clone()),
+                        Layer::Resource => crate::snapshot::s3_bucket_and_key(&req.resource)
+                            .map(|(bk, _)| format!("bucket-policy:{bk}"))
+                            .or_else(|| b.policy_id.clone()),
+                        Layer::Scp | Layer::Rcp => {
+                            let level = b.level.clone();
+                            let pols = e
+                                .layer(b.layer)
+                                .and_then(|t| {
+                                    t.levels
+                                        .iter()
+                                        .find(|lv| Some(&lv.target_id) == level.as_ref())
+                                })
+                                .map(|lv| {
+                                    lv.policies
+                                        .iter()
+                                        .map(|p| p.policy_id.clone())
+                                        .collect::<Vec<_>>()
+                                })
+                                .unwrap_or_default();
+                            if pols.len() == 1 {
+                                pols.into_iter().next()
+                            } else {
+                                level
+                            }
+                        }
+                        Layer::VpcEndpoint => b.policy_id.clone().or_else(|| {
+                            match req.context.get("aws:SourceVpce") {
+                                crate::policy::KeyState::Present(v) => v.first().cloned(),
+                                _ => None,
+                            }
+                        }),
+                        _ => b.policy_id.clone(),
+                    };
+                (id, None)
+            };
+            LayerView {
+                layer: b.layer,
+                decision: b.deny,
+                policy_id,
+                statement,
+                unknown: None,
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -2,8 +2,8 @@
 //! its statements (the engine's own trace renderer), the S3 rules, the verdict and the fix.
 //! Built from the same [`Analysis`] the finding came from, so the two cannot disagree.
 
+use super::analysis::Analysis;
 use super::aws_message;
-use super::diagnoser::Analysis;
 use super::rule::RuleOutcome;
 use crate::findings::Finding;
 use crate::policy::{self, Evaluation, Request};

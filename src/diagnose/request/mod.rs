@@ -27,6 +27,7 @@ use crate::record::Event;
 use crate::snapshot::Snapshot;
 use percent_encoding::percent_decode_str;
 use serde_json::Value;
+use std::borrow::Cow;
 
 /// Why no request could be built from a record.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -232,6 +233,139 @@ pub fn requests(
     Ok(out)
 }
 
+/// The S3 call one record describes, typed: everything the diagnosis reads of the call after
+/// the request builder (the rules, the finding, the KMS join), so that nothing downstream reads
+/// the CloudTrail [`Event`] and each header is read by one rule ([`header`]: `requestParameters`
+/// then `additionalEventData`, names compared case-blind, empty values ignored). `simulate`
+/// builds the same type from its command line ([`S3Call::default`] plus the flags).
+///
+/// Borrowed from the record: building it allocates only when the bucket or key comes from
+/// `resources[]` instead of `requestParameters`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct S3Call<'a> {
+    /// The S3 API (`eventName`).
+    pub api: Option<&'a str>,
+    pub bucket: Option<Cow<'a, str>>,
+    pub key: Option<Cow<'a, str>>,
+    /// The ARN partition of the call's region (`aws`, `aws-cn`, `aws-us-gov`).
+    pub partition: &'static str,
+    pub region: Option<&'a str>,
+    /// When the call was made (`eventTime`, RFC 3339).
+    pub time: Option<&'a str>,
+    /// The caller's ARN as the record gives it (`userIdentity.arn`).
+    pub caller_arn: Option<&'a str>,
+    /// The caller's access key (`userIdentity.accessKeyId`): finds its session policy.
+    pub access_key_id: Option<&'a str>,
+    pub headers: Headers<'a>,
+}
+
+/// The request headers and parameters S3 logs that a rule or a condition key reads.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Headers<'a> {
+    /// `x-amz-request-payer`.
+    pub request_payer: Option<&'a str>,
+    /// `x-amz-acl`.
+    pub acl: Option<&'a str>,
+    /// Any `x-amz-grant-*` header.
+    pub grant: bool,
+    /// `x-amz-tagging`.
+    pub tagging: bool,
+    /// `x-amz-server-side-encryption`.
+    pub sse: Option<&'a str>,
+    /// `x-amz-server-side-encryption-aws-kms-key-id`.
+    pub sse_kms_key_id: Option<&'a str>,
+    /// `x-amz-server-side-encryption-bucket-key-enabled`.
+    pub sse_bucket_key_enabled: Option<&'a str>,
+    /// `x-amz-server-side-encryption-customer-algorithm` (SSE-C).
+    pub sse_customer_algorithm: Option<&'a str>,
+    /// `x-amz-copy-source`, raw (URL-encoded).
+    pub copy_source: Option<&'a str>,
+    /// The `versionId` parameter.
+    pub version_id: Option<&'a str>,
+    /// `x-amz-bypass-governance-retention: true`.
+    pub bypass_governance: bool,
+}
+
+/// The grant headers (`x-amz-grant-*`) of an ACL set on write.
+const GRANT_HEADERS: [&str; 5] = [
+    "x-amz-grant-read",
+    "x-amz-grant-read-acp",
+    "x-amz-grant-write-acp",
+    "x-amz-grant-full-control",
+    "x-amz-grant-write",
+];
+
+/// A call that says nothing yet, in the `aws` partition.
+impl Default for S3Call<'_> {
+    fn default() -> Self {
+        S3Call {
+            api: None,
+            bucket: None,
+            key: None,
+            partition: "aws",
+            region: None,
+            time: None,
+            caller_arn: None,
+            access_key_id: None,
+            headers: Headers::default(),
+        }
+    }
+}
+
+impl<'a> S3Call<'a> {
+    /// The call a record describes (whatever its error code: a request error is still a call).
+    pub fn from_event(event: &'a Event) -> S3Call<'a> {
+        let bucket = bucket_of(event);
+        let key = bucket.as_deref().and_then(|b| key_of(event, b));
+        let ident = event.user_identity.as_ref();
+        S3Call {
+            api: event.event_name.as_deref(),
+            bucket,
+            key,
+            partition: partition_of(event.aws_region.as_deref()),
+            region: event.aws_region.as_deref(),
+            time: event.event_time.as_deref(),
+            caller_arn: ident.and_then(|i| i.arn.as_deref()),
+            access_key_id: ident.and_then(|i| i.access_key_id.as_deref()),
+            headers: Headers {
+                request_payer: header(event, "x-amz-request-payer"),
+                acl: header(event, "x-amz-acl"),
+                grant: grant_header(event),
+                tagging: header(event, "x-amz-tagging").is_some(),
+                sse: header(event, "x-amz-server-side-encryption"),
+                sse_kms_key_id: header(event, "x-amz-server-side-encryption-aws-kms-key-id"),
+                sse_bucket_key_enabled: header(
+                    event,
+                    "x-amz-server-side-encryption-bucket-key-enabled",
+                ),
+                sse_customer_algorithm: header(
+                    event,
+                    "x-amz-server-side-encryption-customer-algorithm",
+                ),
+                copy_source: header(event, "x-amz-copy-source"),
+                version_id: param(event, "versionId"),
+                bypass_governance: header(event, "x-amz-bypass-governance-retention")
+                    .is_some_and(|v| v.eq_ignore_ascii_case("true")),
+            },
+        }
+    }
+
+    /// The S3 ARN of a bucket, or of an object in it, in this call's partition.
+    pub fn s3_arn(&self, bucket: &str, key: Option<&str>) -> String {
+        match key {
+            Some(k) => format!("arn:{}:s3:::{bucket}/{k}", self.partition),
+            None => format!("arn:{}:s3:::{bucket}", self.partition),
+        }
+    }
+
+    /// Whether the caller sent `x-amz-request-payer: requester`.
+    pub fn pays_as_requester(&self) -> bool {
+        self.headers
+            .request_payer
+            .is_some_and(|v| v.eq_ignore_ascii_case("requester"))
+    }
+}
+
 #[derive(Debug, Default)]
 pub(super) struct Notes {
     inferred: Vec<String>,
@@ -279,24 +413,23 @@ pub(super) fn set_opt(ctx: &mut Context, key: &str, value: Option<&str>) {
     }
 }
 
+/// Whether the record carries an ACL grant header; header names are case-insensitive like
+/// every other header ([`header`]).
 fn grant_header(event: &Event) -> bool {
-    [
-        "x-amz-grant-read",
-        "x-amz-grant-read-acp",
-        "x-amz-grant-write-acp",
-        "x-amz-grant-full-control",
-        "x-amz-grant-write",
-    ]
-    .iter()
-    .any(|h| param(event, h).is_some())
+    GRANT_HEADERS.iter().any(|h| header(event, h).is_some())
 }
 
 /// The ARN partition of a region (`aws`, `aws-cn`, `aws-us-gov`).
 pub fn partition(region: Option<&str>) -> String {
+    partition_of(region).to_owned()
+}
+
+/// [`partition`] without the allocation.
+pub fn partition_of(region: Option<&str>) -> &'static str {
     match region {
-        Some(r) if r.starts_with("cn-") => "aws-cn".to_owned(),
-        Some(r) if r.starts_with("us-gov-") => "aws-us-gov".to_owned(),
-        _ => "aws".to_owned(),
+        Some(r) if r.starts_with("cn-") => "aws-cn",
+        Some(r) if r.starts_with("us-gov-") => "aws-us-gov",
+        _ => "aws",
     }
 }
 
@@ -325,22 +458,22 @@ pub(super) struct Located {
 
 /// The bucket a record names: `requestParameters.bucketName`, else the `AWS::S3::Bucket`
 /// entry of `resources[]`.
-pub fn bucket_of(event: &Event) -> Option<String> {
-    param(event, "bucketName").map(str::to_owned).or_else(|| {
+pub fn bucket_of(event: &Event) -> Option<Cow<'_, str>> {
+    param(event, "bucketName").map(Cow::Borrowed).or_else(|| {
         event
             .resources
             .iter()
             .find(|r| r.kind.as_deref() == Some("AWS::S3::Bucket"))
             .and_then(|r| r.arn.as_deref())
             .and_then(|a| a.rsplit(":::").next())
-            .map(str::to_owned)
+            .map(|b| Cow::Owned(b.to_owned()))
     })
 }
 
 /// The object key a record names: `requestParameters.key`, else an `AWS::S3::Object` entry
 /// of `resources[]` in `bucket`.
-pub fn key_of(event: &Event, bucket: &str) -> Option<String> {
-    param(event, "key").map(str::to_owned).or_else(|| {
+pub fn key_of<'e>(event: &'e Event, bucket: &str) -> Option<Cow<'e, str>> {
+    param(event, "key").map(Cow::Borrowed).or_else(|| {
         event
             .resources
             .iter()
@@ -349,7 +482,7 @@ pub fn key_of(event: &Event, bucket: &str) -> Option<String> {
                 r.arn
                     .as_deref()?
                     .split_once(&format!(":::{bucket}/"))
-                    .map(|(_, k)| k.to_owned())
+                    .map(|(_, k)| Cow::Owned(k.to_owned()))
             })
     })
 }
@@ -361,8 +494,8 @@ pub fn key_of(event: &Event, bucket: &str) -> Option<String> {
 pub fn named_objects(event: &Event) -> Vec<(String, Option<String>)> {
     let mut out = Vec::new();
     if let Some(bucket) = bucket_of(event) {
-        let key = key_of(event, &bucket);
-        out.push((bucket, key));
+        let key = key_of(event, &bucket).map(Cow::into_owned);
+        out.push((bucket.into_owned(), key));
     }
     if let Some((b, k, _)) = header(event, "x-amz-copy-source").and_then(copy_source) {
         out.push((b, Some(k)));
@@ -404,7 +537,7 @@ fn locate(
         ),
     };
     Ok(Located {
-        bucket: Some(bucket),
+        bucket: Some(bucket.into_owned()),
         arn,
         account,
     })
