@@ -326,3 +326,7 @@ fn compile_session(
     }
     Known::Known((!out.is_empty()).then_some(out))
 }
+
+#[cfg(test)]
+#[path = "diagnoser_tests.rs"]
+mod tests;
