@@ -1,5 +1,6 @@
 //! `denytrail simulate`: the offline policy simulator. One request, described on the command
-//! line, decided against a snapshot by the same engine `analyze` uses, with the full trace.
+//! line, decided against a snapshot by the same diagnosis `analyze` runs (engine and S3 rules),
+//! with `explain`'s trace.
 
 use super::Outcome;
 use crate::diagnose::diagnoser::{Analysis, Diagnoser};
@@ -32,6 +33,13 @@ aws:PrincipalTag/*, aws:userid, aws:username, ...) come from the snapshot and
 aws:CurrentTime is now. Every other key (aws:SourceIp, aws:SecureTransport, ...) is unknown
 until you pass it: a condition on it shows as unknown in the trace, never as guessed.
 --absent KEY says the request does not carry KEY.
+
+The request then goes through the very diagnosis `analyze` runs: the policy layers, then
+the S3 rules (Block Public Access, object ownership, Requester Pays, SSE-KMS, a missing key).
+They read the request's headers from the same keys (s3:x-amz-request-payer=requester,
+s3:x-amz-server-side-encryption-aws-kms-key-id=..., s3:versionid=...) and the region from
+aws:RequestedRegion. The output is explain's trace of the request and the verdict: allow,
+the root cause with its fix, or unknown with what is missing.
 
 Exit status: 0 whatever the decision (allow, deny or unknown: read it in the output);
 2 when some snapshot file could not be read (each is named on stderr, and what it describes
