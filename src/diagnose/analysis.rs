@@ -2,7 +2,7 @@
 //! from and what `explain` and `simulate` print, so that none of them can drift apart.
 
 use super::decide::PolicyVerdict;
-use super::rule::{Evaluated, KmsCall, RuleHit, RuleOutcome};
+use super::rule::{Cause, Evaluated, KmsCall, RuleOutcome};
 use super::rules::RuleResult;
 use crate::policy::{Evaluation, Request};
 use std::sync::Arc;
@@ -30,7 +30,7 @@ pub struct Analysis {
 
 impl Analysis {
     /// The S3 rules that explain the denial, in the registry's order.
-    pub fn hits(&self) -> impl Iterator<Item = (&'static str, &RuleHit)> {
+    pub fn hits(&self) -> impl Iterator<Item = (&'static str, &Cause)> {
         self.rules.iter().filter_map(|r| match &r.outcome {
             RuleOutcome::Fires(h) => Some((r.rule, h)),
             _ => None,

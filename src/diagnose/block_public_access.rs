@@ -58,7 +58,7 @@ pub fn check_policy(settings: BpaSettings, policy: Option<&Value>, asker: Asker)
                     public_statements(doc).join(", ")
                 ),
             );
-            hit.fix_hint = Some("policy");
+            hit.fix = super::rule::Fix::PublicPolicy;
             RuleOutcome::Fires(hit)
         }
         Some(true) => RuleOutcome::Unknown(
@@ -96,7 +96,7 @@ pub fn check_acl(
                 RootCause::BlockPublicAccess,
                 format!("the bucket ACL grants {perm} to the public, and IgnorePublicAcls ignores that grant"),
             );
-            hit.fix_hint = Some("acl");
+            hit.fix = super::rule::Fix::PublicAcl;
             RuleOutcome::Fires(hit)
         }
         Some(false) => RuleOutcome::Clear,

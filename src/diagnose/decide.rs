@@ -15,7 +15,9 @@
 //! nothing definite fails and a layer is unknown, the answer is `unknown` with the missing
 //! input as the reason.
 
-use crate::findings::{AlsoFailing, DenyType, PolicyType, RootCause};
+pub use super::cause::Cause;
+use super::cause::Fix;
+use crate::findings::{DenyType, PolicyType, RootCause};
 use crate::policy::{Decision, Evaluation, Layer, Request};
 
 /// One layer of the engine's answer, as the diagnosis needs it.
@@ -41,29 +43,6 @@ pub struct PolicyVerdict {
     pub unknown: Vec<String>,
     /// Every layer definitely allows (or does not apply): the S3 rules come into question.
     pub all_allow: bool,
-}
-
-/// One failing layer, in the contract's words.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Cause {
-    pub root_cause: RootCause,
-    pub deny_type: Option<DenyType>,
-    pub policy_type: Option<PolicyType>,
-    pub policy_id: Option<String>,
-    pub statement_sid: Option<String>,
-    /// The engine layer this came from (for `explain` and the reason text).
-    pub layer: Option<Layer>,
-}
-
-impl Cause {
-    pub fn also(&self) -> AlsoFailing {
-        AlsoFailing {
-            root_cause: self.root_cause,
-            deny_type: self.deny_type,
-            policy_type: self.policy_type,
-            policy_id: self.policy_id.clone(),
-        }
-    }
 }
 
 /// Explicit-deny order of FINDINGS.md.
@@ -108,6 +87,8 @@ fn explicit(v: &LayerView) -> Cause {
         policy_id: v.policy_id.clone(),
         statement_sid: v.statement.clone(),
         layer: Some(v.layer),
+        detail: String::new(),
+        fix: Fix::Standard,
     }
 }
 
@@ -119,6 +100,8 @@ fn implicit(v: &LayerView, root_cause: RootCause) -> Cause {
         policy_id: v.policy_id.clone(),
         statement_sid: None,
         layer: Some(v.layer),
+        detail: String::new(),
+        fix: Fix::Standard,
     }
 }
 

@@ -7,7 +7,7 @@ use super::decide::{self, Cause};
 use super::remediation::{self, FixInput};
 use super::request::S3Call;
 use super::request_error;
-use super::rule::{RuleHit, RuleOutcome};
+use super::rule::{Fix, RuleOutcome};
 use super::text;
 use crate::findings::{AlsoFailing, DenyType, Finding, PolicyType, RootCause};
 use crate::policy::{Decision, Known, PrincipalKind};
@@ -78,11 +78,11 @@ pub fn undecided(f: &mut Finding, why: String, aws: Option<&AwsVerdict>) {
 }
 
 /// The primary cause of an analysis.
-pub enum Primary<'x> {
-    Policy(&'x Cause),
-    /// An S3 rule; the policy cause it replaces (Block Public Access over the missing bucket
-    /// grant that a public ACL would otherwise have given), if any.
-    Rule(&'x RuleHit, Option<&'x Cause>),
+pub struct Primary<'x> {
+    pub cause: &'x Cause,
+    /// The policy cause an S3 rule replaces (Block Public Access over the missing bucket grant
+    /// that a public ACL would otherwise have given), if any.
+    pub replaces: Option<&'x Cause>,
 }
 
 /// FINDINGS.md "Which cause is primary": a failing policy layer first (the decide order);
@@ -92,18 +92,25 @@ pub fn primary_of(a: &Analysis) -> Option<Primary<'_>> {
         Some(c) => {
             // The engine does not evaluate ACLs: when the only failing layer is the missing
             // bucket grant and a public ACL grant was ignored by IgnorePublicAcls, BPA is why.
-            let acl_bpa = a.hits().map(|(_, h)| h).find(|h| {
-                h.root_cause == RootCause::BlockPublicAccess && h.fix_hint == Some("acl")
-            });
+            let acl_bpa = a
+                .hits()
+                .map(|(_, h)| h)
+                .find(|h| h.root_cause == RootCause::BlockPublicAccess && h.fix == Fix::PublicAcl);
             if let Some(h) = acl_bpa {
                 if c.root_cause == RootCause::MissingAllow
                     && c.policy_type == Some(PolicyType::Resource)
                     && a.verdict.also.is_empty()
                 {
-                    return Some(Primary::Rule(h, Some(c)));
+                    return Some(Primary {
+                        cause: h,
+                        replaces: Some(c),
+                    });
                 }
             }
-            Some(Primary::Policy(c))
+            Some(Primary {
+                cause: c,
+                replaces: None,
+            })
         }
         // Only when no policy layer definitely fails: a definite S3 rule explains it, even
         // when some layer is unknown (the rule denies whatever that layer says).
@@ -111,71 +118,27 @@ pub fn primary_of(a: &Analysis) -> Option<Primary<'_>> {
             .hits()
             .map(|(_, h)| h)
             .next()
-            .filter(|h| h.fix_hint != Some("acl") || a.verdict.all_allow)
-            .map(|h| Primary::Rule(h, None)),
+            .filter(|h| h.fix != Fix::PublicAcl || a.verdict.all_allow)
+            .map(|h| Primary {
+                cause: h,
+                replaces: None,
+            }),
     }
 }
 
-/// The primary cause's fields, whichever kind it is.
-struct Chosen<'x> {
-    root_cause: RootCause,
-    deny_type: Option<DenyType>,
-    policy_type: Option<PolicyType>,
-    policy_id: Option<&'x str>,
-    statement_sid: Option<&'x str>,
-    /// The end of the reason sentence.
-    detail: String,
-    hint: Option<&'static str>,
-    /// The KMS key and action for the fix (an S3 rule after a KMS call).
-    kms: (Option<&'x str>, Option<&'static str>),
-    /// The failing causes besides this one, in order.
-    also: Vec<AlsoFailing>,
-}
-
-fn chosen<'x>(p: &Primary<'x>, a: &'x Analysis, bucket: Option<&str>) -> Chosen<'x> {
-    match *p {
-        Primary::Policy(c) => Chosen {
-            root_cause: c.root_cause,
-            deny_type: c.deny_type,
-            policy_type: c.policy_type,
-            policy_id: c.policy_id.as_deref(),
-            statement_sid: c.statement_sid.as_deref(),
-            detail: text::cause_detail(c, a.evaluation.same_account, bucket),
-            hint: None,
-            kms: (None, None),
-            also: a
-                .verdict
-                .also
-                .iter()
-                .map(Cause::also)
-                .chain(a.hits().map(|(_, h)| hit_also(h)))
-                .collect(),
-        },
-        Primary::Rule(h, demoted) => Chosen {
-            root_cause: h.root_cause,
-            deny_type: h.deny_type,
-            policy_type: h.policy_type,
-            policy_id: h.policy_id.as_deref(),
-            statement_sid: h.statement_sid.as_deref(),
-            detail: h.detail.clone(),
-            hint: h.fix_hint,
-            kms: a
-                .kms
-                .as_ref()
-                .map(|(c, _)| (h.policy_id.as_deref(), Some(c.action)))
-                .unwrap_or((None, None)),
-            also: demoted
-                .map(Cause::also)
-                .into_iter()
-                .chain(a.verdict.also.iter().map(Cause::also))
-                .chain(
-                    a.hits()
-                        .filter(|(_, o)| !std::ptr::eq(*o, h))
-                        .map(|(_, o)| hit_also(o)),
-                )
-                .collect(),
-        },
-    }
+/// Every failing cause besides the primary, in order: the policy cause an S3 rule replaced,
+/// the other failing layers, the S3 rules that fire.
+fn also_of(p: &Primary<'_>, a: &Analysis) -> Vec<AlsoFailing> {
+    p.replaces
+        .map(Cause::also)
+        .into_iter()
+        .chain(a.verdict.also.iter().map(Cause::also))
+        .chain(
+            a.hits()
+                .filter(|(_, o)| !std::ptr::eq(*o, p.cause))
+                .map(|(_, o)| o.also()),
+        )
+        .collect()
 }
 
 /// Fills the verdict fields of the finding from the analysis that decides.
@@ -225,26 +188,35 @@ pub fn fill(f: &mut Finding, a: &Analysis, aws: Option<&AwsVerdict>, s: &Snapsho
     let mut also: Vec<AlsoFailing> = Vec::new();
     match primary_of(a) {
         Some(p) => {
-            let c = chosen(&p, a, f.bucket.as_deref());
+            let c = p.cause;
             f.root_cause = c.root_cause;
             f.deny_type = c.deny_type;
             f.policy_type = c.policy_type;
-            f.policy_id = c.policy_id.map(str::to_owned);
+            f.policy_id = c.policy_id.clone();
             f.statement_sid = c
                 .statement_sid
-                .filter(|_| c.deny_type == Some(DenyType::Explicit))
-                .map(str::to_owned);
+                .clone()
+                .filter(|_| c.deny_type == Some(DenyType::Explicit));
+            // A policy layer's sentence depends on the account relation and the bucket.
+            let detail = match c.layer {
+                Some(_) => text::cause_detail(c, a.evaluation.same_account, f.bucket.as_deref()),
+                None => c.detail.clone(),
+            };
             f.reason = Some(text::reason(
                 &principal,
                 &req.action,
                 &req.resource,
-                &c.detail,
+                &detail,
             ));
-            let mut fi = fix_input(a, &c, f);
-            fi.kms_key_arn = c.kms.0;
-            fi.kms_action = c.kms.1;
+            let mut fi = fix_input(a, c, f);
+            if c.layer.is_none() {
+                if let Some((call, _)) = &a.kms {
+                    fi.kms_key_arn = c.policy_id.as_deref();
+                    fi.kms_action = Some(call.action);
+                }
+            }
             f.remediation = remediation::remediation(&fi);
-            also = c.also;
+            also = also_of(&p, a);
         }
         None => {
             f.root_cause = RootCause::Unknown;
@@ -320,13 +292,13 @@ pub fn fill(f: &mut Finding, a: &Analysis, aws: Option<&AwsVerdict>, s: &Snapsho
     };
 }
 
-fn fix_input<'b>(a: &'b Analysis, c: &Chosen<'b>, f: &'b Finding) -> FixInput<'b> {
+fn fix_input<'b>(a: &'b Analysis, c: &'b Cause, f: &'b Finding) -> FixInput<'b> {
     FixInput {
         root_cause: Some(c.root_cause),
         policy_type: c.policy_type,
         explicit: c.deny_type == Some(DenyType::Explicit),
-        policy_id: c.policy_id,
-        statement_sid: c.statement_sid,
+        policy_id: c.policy_id.as_deref(),
+        statement_sid: c.statement_sid.as_deref(),
         principal: &a.principal_for_policy,
         identity_arn: a.request.principal.role_arn.as_deref().or(a
             .request
@@ -339,16 +311,7 @@ fn fix_input<'b>(a: &'b Analysis, c: &Chosen<'b>, f: &'b Finding) -> FixInput<'b
         key: f.key.as_deref(),
         kms_key_arn: None,
         kms_action: None,
-        detail: c.hint,
-    }
-}
-
-fn hit_also(h: &RuleHit) -> AlsoFailing {
-    AlsoFailing {
-        root_cause: h.root_cause,
-        deny_type: h.deny_type,
-        policy_type: h.policy_type,
-        policy_id: h.policy_id.clone(),
+        fix: c.fix,
     }
 }
 

@@ -17,7 +17,7 @@
 use super::decide;
 use super::request::S3Call;
 pub use super::rule::KmsCall;
-use super::rule::{Evaluated, RuleCx, RuleExtras, RuleHit, RuleOutcome, S3Rule};
+use super::rule::{Evaluated, Fix, RuleCx, RuleExtras, RuleHit, RuleOutcome, S3Rule};
 use crate::findings::{DenyType, PolicyType, RootCause};
 use crate::policy::{Decision, Form, Known, Layer};
 
@@ -189,7 +189,8 @@ pub fn check(call: &KmsCall, side: &KeySide, denial: Option<&KmsDenial>) -> Rule
             policy_id: Some(side.key_arn.clone()),
             statement_sid: sid,
             detail: why,
-            fix_hint: None,
+            layer: None,
+            fix: Fix::Standard,
         })
     };
     if side.key_policy == Decision::ExplicitDeny {
@@ -373,7 +374,8 @@ fn key_rule(cx: &RuleCx<'_>, call: &KmsCall) -> (RuleOutcome, Option<Evaluated>)
                             "the object is encrypted with the AWS managed key aws/s3 of the bucket's account, which other accounts cannot use ({})",
                             call.action
                         ),
-                        fix_hint: None,
+                        layer: None,
+                        fix: Fix::Standard,
                     }),
                     None => RuleOutcome::Unknown(
                         "whether the caller is in the account of the AWS managed key aws/s3".to_owned(),
@@ -392,7 +394,8 @@ fn key_rule(cx: &RuleCx<'_>, call: &KmsCall) -> (RuleOutcome, Option<Evaluated>)
                         "KMS refused {} for this object (record {})",
                         d.event_name, d.event_id
                     ),
-                    fix_hint: None,
+                    layer: None,
+                    fix: Fix::Standard,
                 }),
                 None => RuleOutcome::Unknown(format!("KMS key {}: {why}", call.key)),
             };

@@ -6,6 +6,7 @@ pub mod actions;
 pub mod analysis;
 pub mod aws_message;
 pub mod block_public_access;
+pub mod cause;
 pub mod decide;
 pub mod diagnoser;
 pub mod finding;

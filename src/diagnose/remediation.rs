@@ -5,6 +5,7 @@
 //! principal as it appears in the event; a statement to narrow or remove is named by policy
 //! and Sid; a setting is named with the CLI call that changes it. Never `s3:*` on `*`.
 
+use super::cause::Fix;
 use crate::findings::{PolicyType, RootCause};
 use serde_json::json;
 
@@ -27,7 +28,8 @@ pub struct FixInput<'a> {
     pub key: Option<&'a str>,
     pub kms_key_arn: Option<&'a str>,
     pub kms_action: Option<&'a str>,
-    pub detail: Option<&'a str>,
+    /// What the fix needs beyond the fields (which Block Public Access grant was blocked).
+    pub fix: Fix,
 }
 
 /// The resource a grant should name: `bucket/*` for object actions, the bucket otherwise.
@@ -143,8 +145,8 @@ pub fn remediation(f: &FixInput) -> Option<String> {
             "set Object Ownership to BucketOwnerEnforced (aws s3api put-bucket-ownership-controls --bucket {} --ownership-controls 'Rules=[{{ObjectOwnership=BucketOwnerEnforced}}]') so the bucket owner owns every object and policies apply; or have the writing account grant access with an object ACL",
             f.bucket.unwrap_or("<bucket>")
         ),
-        RootCause::BlockPublicAccess => match f.detail {
-            Some("acl") => format!(
+        RootCause::BlockPublicAccess => match f.fix {
+            Fix::PublicAcl => format!(
                 "IgnorePublicAcls ignores the public ACL grant: grant the access in the bucket policy instead: {}",
                 stmt_resource(f.principal, f.action, &res)
             ),

@@ -2,8 +2,8 @@
 //! object ownership, Requester Pays, KMS, missing object): each rule either explains the
 //! denial, is clear, or cannot tell because the snapshot lacks something.
 
+pub use super::cause::{Cause, Fix};
 use super::request::S3Call;
-use crate::findings::{DenyType, PolicyType, RootCause};
 use crate::policy::{AuthzInput, Evaluation, Request};
 use crate::scan::evidence::{Evidence, KmsDenial};
 use crate::snapshot::Snapshot;
@@ -14,41 +14,15 @@ use std::sync::Arc;
 #[derive(Debug, Clone, PartialEq)]
 pub enum RuleOutcome {
     /// The rule explains the denial.
-    Fires(RuleHit),
+    Fires(Cause),
     /// The rule does not apply or is satisfied.
     Clear,
     /// The rule could explain it, but the snapshot lacks what decides (the string says what).
     Unknown(String),
 }
 
-/// What a firing rule reports.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RuleHit {
-    pub root_cause: RootCause,
-    pub deny_type: Option<DenyType>,
-    pub policy_type: Option<PolicyType>,
-    pub policy_id: Option<String>,
-    pub statement_sid: Option<String>,
-    /// The end of the reason sentence: "... because <detail>".
-    pub detail: String,
-    /// A hint for the remediation text (`acl` for an ignored public ACL, ...).
-    pub fix_hint: Option<&'static str>,
-}
-
-impl RuleHit {
-    /// A hit outside IAM policy evaluation (`deny_type`/`policy_type` null, as FINDINGS.md says).
-    pub fn setting(root_cause: RootCause, detail: String) -> RuleHit {
-        RuleHit {
-            root_cause,
-            deny_type: None,
-            policy_type: None,
-            policy_id: None,
-            statement_sid: None,
-            detail,
-            fix_hint: None,
-        }
-    }
-}
+/// What a firing rule reports: the one [`Cause`] type (kept under this name for the rules).
+pub type RuleHit = Cause;
 
 /// A request and the engine's answer on it (a rule's own engine call: KMS, s3:ListBucket).
 pub type Evaluated = (Request, Arc<Evaluation>);
