@@ -116,7 +116,7 @@ impl<'a> Diagnoser<'a> {
             .as_deref()
             .filter(|c| request_error::is_request_error(Some(c)))
         {
-            let reqs = request::requests(event, self.snapshot).unwrap_or_default();
+            let reqs = request::requests_of(event, &call, self.snapshot).unwrap_or_default();
             let first = reqs
                 .first()
                 .map(|r| (r.request.action.as_str(), r.request.resource.as_str()));
@@ -128,7 +128,7 @@ impl<'a> Diagnoser<'a> {
             finding::undecided(&mut f, why.to_owned(), aws.as_ref());
             return (f, Vec::new());
         };
-        let requests = match request::requests(event, Some(snapshot)) {
+        let requests = match request::requests_of(event, &call, Some(snapshot)) {
             Ok(r) if !r.is_empty() => r,
             Ok(_) => {
                 let why =

@@ -14,6 +14,7 @@ use crate::policy::{Decision, Known, PrincipalKind};
 use crate::record::Event;
 use crate::snapshot::Snapshot;
 use crate::source::Origin;
+use std::borrow::Cow;
 
 /// The fields of a finding that come from the record alone; the verdict fields are left for
 /// the diagnosis (`root_cause` is `unknown` until then, `request_error` for non-permission
@@ -198,9 +199,13 @@ pub fn fill(f: &mut Finding, a: &Analysis, aws: Option<&AwsVerdict>, s: &Snapsho
                 .clone()
                 .filter(|_| c.deny_type == Some(DenyType::Explicit));
             // A policy layer's sentence depends on the account relation and the bucket.
-            let detail = match c.layer {
-                Some(_) => text::cause_detail(c, a.evaluation.same_account, f.bucket.as_deref()),
-                None => c.detail.clone(),
+            let detail: Cow<'_, str> = match c.layer {
+                Some(_) => Cow::Owned(text::cause_detail(
+                    c,
+                    a.evaluation.same_account,
+                    f.bucket.as_deref(),
+                )),
+                None => Cow::Borrowed(&c.detail),
             };
             f.reason = Some(text::reason(
                 &principal,

@@ -1,7 +1,7 @@
 //! The condition keys a record gives beyond the caller: network path, transport, time,
 //! service, resource owner, and the S3 call's own parameters and headers.
 
-use super::{header, set_opt, Located, Notes};
+use super::read::{header, set_opt, Located, Notes};
 use crate::policy::{Context, Known, Principal, PrincipalKind};
 use crate::record::Event;
 use crate::snapshot::Snapshot;

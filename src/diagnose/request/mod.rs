@@ -16,37 +16,20 @@
 
 mod keys;
 mod principal;
+mod read;
 
 use keys::{network_keys, resource_keys, s3_request_keys, service_keys, time_keys, transport_keys};
 use principal::{principal, principal_keys};
 pub use principal::{principal_context, principal_from_arn, NoteSink};
+pub use read::RequestError;
+use read::{header, param, set_opt, Located, Notes};
 
 use super::actions::{s3_action, S3Action, Target};
 use crate::policy::{Context, Known, Request};
 use crate::record::Event;
 use crate::snapshot::Snapshot;
 use percent_encoding::percent_decode_str;
-use serde_json::Value;
 use std::borrow::Cow;
-
-/// Why no request could be built from a record.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum RequestError {
-    #[error("not an S3 event (eventSource `{0}`)")]
-    NotS3(String),
-    #[error("the record has no eventName")]
-    NoEventName,
-    #[error("S3 API `{0}` is not in denytrail's eventName to IAM action table, so the action is unknown")]
-    Unmapped(String),
-    #[error("the record has no userIdentity")]
-    NoIdentity,
-    #[error("userIdentity type `{0}` is not a caller shape denytrail knows for S3")]
-    UnsupportedIdentity(String),
-    #[error("the record names no bucket (requestParameters.bucketName, resources[])")]
-    NoBucket,
-    #[error("`{0}` is not a principal ARN (user, role, assumed-role session, federated user, root), an account id, `anonymous` or a service name")]
-    BadPrincipal(String),
-}
 
 /// Which part of the API call a request is: most calls need one action; CopyObject and
 /// UploadPartCopy also read the source; an ACL or tagging header needs its own action too.
@@ -78,6 +61,16 @@ pub fn requests(
     event: &Event,
     snapshot: Option<&Snapshot>,
 ) -> Result<Vec<BuiltRequest>, RequestError> {
+    requests_of(event, &S3Call::from_event(event), snapshot)
+}
+
+/// [`requests`] for a record whose [`S3Call`] is already built: the headers that add an
+/// action or a source come from the call.
+pub fn requests_of(
+    event: &Event,
+    call: &S3Call<'_>,
+    snapshot: Option<&Snapshot>,
+) -> Result<Vec<BuiltRequest>, RequestError> {
     match event.event_source.as_deref() {
         Some("s3.amazonaws.com") => {}
         other => return Err(RequestError::NotS3(other.unwrap_or("").to_owned())),
@@ -89,8 +82,8 @@ pub fn requests(
     let mapping = s3_action(name).ok_or_else(|| RequestError::Unmapped(name.to_owned()))?;
     let mut notes = Notes::default();
     let principal = principal(event, snapshot, &mut notes)?;
-    let partition = partition(event.aws_region.as_deref());
-    let target = locate(event, mapping, &partition, snapshot)?;
+    let partition = call.partition;
+    let target = locate(event, mapping, partition, snapshot)?;
     if name == "DeleteObjects" {
         notes.gap("DeleteObjects does not log the deleted keys: the object ARN is `bucket/*`, and a policy scoped to some keys cannot be judged".to_owned());
     }
@@ -108,7 +101,7 @@ pub fn requests(
         event.aws_region.as_deref(),
     );
 
-    let version = param(event, "versionId");
+    let version = call.headers.version_id;
     let action = match (version, mapping.versioned) {
         (Some(_), Some(v)) => v,
         _ => mapping.action,
@@ -138,7 +131,7 @@ pub fn requests(
 
     // CopyObject / UploadPartCopy: s3:GetObject on the source too.
     if matches!(name, "CopyObject" | "UploadPartCopy") {
-        match header(event, "x-amz-copy-source").and_then(copy_source) {
+        match call.headers.copy_source.and_then(copy_source) {
             Some((sb, sk, sv)) => {
                 let arn = format!("arn:{partition}:s3:::{sb}/{sk}");
                 let account = snapshot.and_then(|s| match s.bucket_owner(&sb) {
@@ -181,7 +174,7 @@ pub fn requests(
         name,
         "PutObject" | "PostObject" | "CopyObject" | "CreateMultipartUpload"
     );
-    let sends_acl = header(event, "x-amz-acl").is_some() || grant_header(event);
+    let sends_acl = call.headers.acl.is_some() || call.headers.grant;
     if writes_object && sends_acl {
         out.push(make(
             "s3:PutObjectAcl",
@@ -192,7 +185,7 @@ pub fn requests(
             &notes,
         ));
     }
-    if writes_object && header(event, "x-amz-tagging").is_some() {
+    if writes_object && call.headers.tagging {
         out.push(make(
             "s3:PutObjectTagging",
             &target.arn,
@@ -212,9 +205,7 @@ pub fn requests(
             &notes,
         ));
     }
-    if header(event, "x-amz-bypass-governance-retention")
-        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
-    {
+    if call.headers.bypass_governance {
         out.push(make(
             "s3:BypassGovernanceRetention",
             &target.arn,
@@ -366,53 +357,6 @@ impl<'a> S3Call<'a> {
     }
 }
 
-#[derive(Debug, Default)]
-pub(super) struct Notes {
-    inferred: Vec<String>,
-    gaps: Vec<String>,
-}
-
-impl Notes {
-    fn infer(&mut self, what: impl Into<String>) {
-        self.inferred.push(what.into());
-    }
-    fn gap(&mut self, what: String) {
-        if !self.gaps.contains(&what) {
-            self.gaps.push(what);
-        }
-    }
-}
-
-/// A string request parameter, ignoring empty strings and the `[""]` arrays CloudTrail writes
-/// for sub-resources.
-fn param<'a>(event: &'a Event, key: &str) -> Option<&'a str> {
-    let v = event.request_parameters.as_ref()?.get(key)?;
-    match v {
-        Value::String(s) if !s.is_empty() => Some(s.as_str()),
-        _ => None,
-    }
-}
-
-/// A request header as S3 logs it: a `requestParameters` entry (header names are
-/// case-insensitive, and some tools log them in other cases), else an `additionalEventData`
-/// entry; empty values ignored.
-pub(super) fn header<'a>(event: &'a Event, name: &str) -> Option<&'a str> {
-    let find = |v: Option<&'a Value>| {
-        v.and_then(Value::as_object)?
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .and_then(|(_, v)| v.as_str())
-            .filter(|s| !s.is_empty())
-    };
-    find(event.request_parameters.as_ref()).or_else(|| find(event.additional_event_data.as_ref()))
-}
-
-pub(super) fn set_opt(ctx: &mut Context, key: &str, value: Option<&str>) {
-    if let Some(v) = value.filter(|v| !v.is_empty()) {
-        ctx.set(key, v);
-    }
-}
-
 /// Whether the record carries an ACL grant header; header names are case-insensitive like
 /// every other header ([`header`]).
 fn grant_header(event: &Event) -> bool {
@@ -446,14 +390,6 @@ fn copy_source(raw: &str) -> Option<(String, String, Option<String>)> {
         return None;
     }
     Some((bucket.to_owned(), key.to_owned(), version))
-}
-
-/// Where the request points: the bucket, the ARN of the action's resource, and the account
-/// that owns it.
-pub(super) struct Located {
-    bucket: Option<String>,
-    arn: String,
-    account: Option<String>,
 }
 
 /// The bucket a record names: `requestParameters.bucketName`, else the `AWS::S3::Bucket`

@@ -1,8 +1,7 @@
 //! The caller of a record (`userIdentity` → [`Principal`]), the caller typed on the command
 //! line (`simulate --principal`), and the condition keys that follow from the caller.
 
-use super::RequestError;
-use super::{set_opt, Notes};
+use super::read::{set_opt, Notes, RequestError};
 use crate::policy::{Context, Known, Principal, PrincipalKind};
 use crate::record::Event;
 use crate::snapshot::{Arn, Entity, Snapshot};

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::policy::{KeyState, PrincipalKind};
-use serde_json::json;
+use serde_json::{json, Value};
 use std::path::Path;
 
 const CORPUS: &str = "/work/shared/corpus/real";
