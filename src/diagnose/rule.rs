@@ -1,6 +1,7 @@
-//! The shared answer of the S3 rules outside the IAM policy layers (Block Public Access,
-//! object ownership, Requester Pays, KMS, missing object): each rule either explains the
-//! denial, is clear, or cannot tell because the snapshot lacks something.
+//! What the S3 rules outside the IAM policy layers share (Block Public Access, object
+//! ownership, Requester Pays, KMS, missing object): their answer ([`RuleOutcome`]: explains
+//! the denial, is clear, or cannot tell because the snapshot lacks something), what each reads
+//! ([`RuleCx`]), and the trait each implements ([`S3Rule`]; the list is [`super::rules`]).
 
 pub use super::cause::{Cause, Fix};
 use super::request::S3Call;
