@@ -238,14 +238,28 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         // `denytrail analyze | head`: the reader has what it wanted.
         return Ok(Outcome::Complete);
     }
-    let o = outcome(&out.stats, args.input.allow_skipped);
-    if snapshot_problems > 0 && !args.input.allow_skipped {
+    Ok(exit_outcome(
+        &out.stats,
+        snapshot_problems,
+        args.input.allow_skipped,
+    ))
+}
+
+/// The exit status after lost input, shared by `analyze` and `explain`: skipped objects or
+/// records, or snapshot files that could not be read, give 2 unless `--allow-skipped`.
+pub(super) fn exit_outcome(
+    stats: &ScanStats,
+    snapshot_problems: usize,
+    allow_skipped: bool,
+) -> Outcome {
+    let o = outcome(stats, allow_skipped);
+    if snapshot_problems > 0 && !allow_skipped {
         messages::notice(&format!(
             "denytrail: {snapshot_problems} snapshot file(s) could not be read (named above); what they describe counted as unknown; exit status 2; pass --allow-skipped to exit 0 anyway"
         ));
-        return Ok(Outcome::InputSkipped);
+        return Outcome::InputSkipped;
     }
-    Ok(o)
+    o
 }
 
 fn window(a: &InputArgs) -> anyhow::Result<TimeWindow> {

@@ -9,7 +9,7 @@ use crate::diagnose::diagnoser::Diagnoser;
 use crate::diagnose::trace;
 use crate::messages::Progress;
 use crate::record::Event;
-use crate::scan::{self, Denial, Evidence, ScanConfig, Sink, Wanted};
+use crate::scan::{self, Denial, Evidence, ScanConfig, ScanStats, Sink, Wanted};
 use crate::source::{LocalSource, Origin};
 use anyhow::{bail, Context};
 use std::io::{Read, Write};
@@ -37,6 +37,10 @@ pub struct Args {
     /// text: readable trace; json: the same as one JSON document.
     #[arg(long, value_enum, default_value_t = ExplainFormat::Text)]
     pub format: ExplainFormat,
+    /// Exit 0 even when some input was skipped or a snapshot file could not be read (it is
+    /// still reported on stderr), as `analyze --allow-skipped`.
+    #[arg(long)]
+    pub allow_skipped: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -88,7 +92,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     } else {
         args.paths.clone()
     };
-    let (snapshot, _problems) = args.snapshot.load(use_sample)?;
+    let (snapshot, snapshot_problems) = args.snapshot.load(use_sample)?;
 
     // The scan keeps only the asked-for event and writes the side evidence to disk, loading
     // back what that one event names: memory stays flat however large the folder.
@@ -130,14 +134,16 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         };
         (d.event, d.origin)
     };
-    let evidence = match scanned {
+    let (evidence, stats) = match scanned {
         Some(mut out) => {
             let mut wanted = Wanted::default();
             Diagnoser::note_wanted(&event, &mut wanted);
-            out.take_evidence(&wanted)
-                .context("reading back the side evidence from the temporary file")?
+            let evidence = out
+                .take_evidence(&wanted)
+                .context("reading back the side evidence from the temporary file")?;
+            (evidence, out.stats)
         }
-        None => Evidence::default(),
+        None => (Evidence::default(), ScanStats::default()),
     };
 
     let diag = Diagnoser::new(snapshot.as_ref(), &evidence);
@@ -158,5 +164,11 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
         Err(e) => return Err(e).context("writing to stdout"),
     }
-    Ok(Outcome::Complete)
+    // Lost input may have held the side records this verdict joins: the exit status says so,
+    // as analyze's does.
+    Ok(super::analyze::exit_outcome(
+        &stats,
+        snapshot_problems,
+        args.allow_skipped,
+    ))
 }

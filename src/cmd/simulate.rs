@@ -1,16 +1,23 @@
 //! `denytrail simulate`: the offline policy simulator. One request, described on the command
-//! line, decided against a snapshot by the same engine `analyze` uses, with the full trace.
+//! line, decided against a snapshot by the same diagnosis `analyze` runs (engine and S3 rules),
+//! with `explain`'s trace.
 
 use super::Outcome;
-use crate::diagnose::request::{principal_context, principal_from_arn};
+use crate::diagnose::diagnoser::{Analysis, Diagnoser};
+use crate::diagnose::finding;
+use crate::diagnose::request::{principal_context, principal_from_arn, Headers, S3Call};
+use crate::diagnose::rule::RuleOutcome;
+use crate::diagnose::trace::{self, RequestTrace};
+use crate::findings::{AlsoFailing, DenyType, Finding, PolicyType, RootCause};
 use crate::messages;
 use crate::policy::{
-    authorize, render_text, Context, KeyState, Known, Policy, PolicyRef, Principal, PrincipalKind,
-    Request, Trace,
+    Context, KeyState, Known, Policy, PolicyRef, Principal, PrincipalKind, Request,
 };
-use crate::snapshot::{s3_bucket_and_key, Snapshot};
+use crate::scan::Evidence;
+use crate::snapshot::{s3_bucket_and_key, Arn, Snapshot};
 use anyhow::Context as _;
 use serde::Serialize;
+use std::borrow::Cow;
 use std::path::PathBuf;
 
 const AFTER_HELP: &str = "\
@@ -26,6 +33,13 @@ aws:PrincipalTag/*, aws:userid, aws:username, ...) come from the snapshot and
 aws:CurrentTime is now. Every other key (aws:SourceIp, aws:SecureTransport, ...) is unknown
 until you pass it: a condition on it shows as unknown in the trace, never as guessed.
 --absent KEY says the request does not carry KEY.
+
+The request then goes through the very diagnosis `analyze` runs: the policy layers, then
+the S3 rules (Block Public Access, object ownership, Requester Pays, SSE-KMS, a missing key).
+They read the request's headers from the same keys (s3:x-amz-request-payer=requester,
+s3:x-amz-server-side-encryption-aws-kms-key-id=..., s3:versionid=...) and the region from
+aws:RequestedRegion. The output is explain's trace of the request and the verdict: allow,
+the root cause with its fix, or unknown with what is missing.
 
 Exit status: 0 whatever the decision (allow, deny or unknown: read it in the output);
 2 when some snapshot file could not be read (each is named on stderr, and what it describes
@@ -95,13 +109,30 @@ fn parse_pair(s: &str) -> Result<(String, String), String> {
     }
 }
 
-/// The JSON output: the engine's trace plus what the simulation could not fill in.
+/// The JSON output: the same request trace `explain` prints per request (the engine's trace,
+/// the S3 rules, the KMS call), the verdict, and what the simulation could not fill in.
 #[derive(Serialize)]
 struct JsonOut<'a> {
     #[serde(flatten)]
-    trace: Trace<'a>,
+    trace: RequestTrace<'a>,
+    verdict: Verdict<'a>,
     snapshot: SnapshotInfo,
     notes: &'a [String],
+}
+
+/// The finding's verdict fields (the rest of a finding describes a logged event).
+#[derive(Serialize)]
+struct Verdict<'a> {
+    /// `allow`, `deny` (a cause is named) or `unknown`.
+    decision: &'static str,
+    root_cause: RootCause,
+    deny_type: Option<DenyType>,
+    policy_type: Option<PolicyType>,
+    policy_id: Option<&'a str>,
+    statement_sid: Option<&'a str>,
+    reason: Option<&'a str>,
+    also: &'a [AlsoFailing],
+    remediation: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -132,6 +163,9 @@ const REQUEST_SHAPE_ABSENT: &[&str] = &[
     "s3:x-amz-request-payer",
 ];
 
+/// The access key the simulated session is registered under with the diagnoser.
+const SIMULATED_KEY: &str = "simulate";
+
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let (snap, problems) = Snapshot::load(&args.snapshot)
         .with_context(|| format!("cannot load the snapshot {}", args.snapshot.display()))?;
@@ -140,14 +174,29 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     }
     let (req, notes) = build_request(&args, &snap);
     let session = session_policies(&args, &req)?;
-    let input = snap.authz_input_with_session(&req, session);
-    let eval = authorize(&req, &input);
+    let call = s3_call(&args, &req);
+    // The very diagnosis `analyze` runs: the engine through the same session path, then the
+    // S3 rules, then the finding's verdict.
+    let evidence = Evidence::default();
+    let diag = Diagnoser::new(Some(&snap), &evidence).with_session(SIMULATED_KEY, session);
+    let analysis = diag.analyze(&call, req, Vec::new(), notes.clone());
+    let mut f = Finding {
+        bucket: call.bucket.as_deref().map(str::to_owned),
+        key: call.key.as_deref().map(str::to_owned),
+        ..Finding::default()
+    };
+    finding::fill(&mut f, &analysis, None, &snap);
+    let decision = decision(&analysis);
     let mut out = String::new();
     match args.format {
         Format::Text => {
-            out.push_str(&render_text(&req, &eval));
-            if !out.ends_with('\n') {
-                out.push('\n');
+            out.push_str(&trace::render_requests(std::slice::from_ref(&analysis)));
+            if decision == "allow" {
+                out.push_str(
+                    "\n== verdict\nallow: every policy layer allows and no S3 rule refuses\n",
+                );
+            } else {
+                out.push_str(&trace::render_verdict(&f, None));
             }
             let taken = snap
                 .taken_at
@@ -163,7 +212,18 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         }
         Format::Json => {
             let json = JsonOut {
-                trace: Trace::new(&req, &eval),
+                trace: trace::request_trace(&analysis),
+                verdict: Verdict {
+                    decision,
+                    root_cause: f.root_cause,
+                    deny_type: f.deny_type,
+                    policy_type: f.policy_type,
+                    policy_id: f.policy_id.as_deref(),
+                    statement_sid: f.statement_sid.as_deref(),
+                    reason: f.reason.as_deref(),
+                    also: &f.also,
+                    remediation: f.remediation.as_deref(),
+                },
                 snapshot: SnapshotInfo {
                     path: args.snapshot.display().to_string(),
                     taken_at: snap.taken_at.map(|t| t.to_rfc3339()),
@@ -181,6 +241,72 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     } else {
         Outcome::InputSkipped
     })
+}
+
+/// The simulated request's outcome: `deny` when a cause is named, `allow` when every policy
+/// layer allows and every S3 rule is clear, else `unknown`.
+fn decision(a: &Analysis) -> &'static str {
+    if finding::primary_of(a).is_some() {
+        "deny"
+    } else if a.verdict.all_allow
+        && a.rules
+            .iter()
+            .all(|r| !matches!(r.outcome, RuleOutcome::Unknown(_)))
+    {
+        "allow"
+    } else {
+        "unknown"
+    }
+}
+
+/// The S3 call the command line describes, typed as the request builder types a record's:
+/// bucket and key from the resource ARN (and its partition), the region from
+/// `aws:RequestedRegion`, and the headers the S3 rules read from the `s3:` keys given with
+/// --context (`s3:x-amz-request-payer=requester`, `s3:x-amz-server-side-encryption=aws:kms`,
+/// ...). No time and no logs: nothing to join with.
+fn s3_call<'a>(args: &'a Args, req: &Request) -> S3Call<'a> {
+    let given = |key: &str| {
+        args.context
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v.as_str())
+    };
+    let (bucket, key) = match s3_bucket_and_key(&args.resource) {
+        Some((b, k)) => (Some(Cow::Borrowed(b)), k.map(Cow::Borrowed)),
+        None => (None, None),
+    };
+    let partition = match Arn::parse(&args.resource).map(|a| a.partition) {
+        Some("aws-cn") => "aws-cn",
+        Some("aws-us-gov") => "aws-us-gov",
+        _ => "aws",
+    };
+    S3Call {
+        api: None,
+        bucket,
+        key,
+        partition,
+        region: given("aws:RequestedRegion"),
+        time: None,
+        caller_arn: args.principal.arn.as_deref(),
+        access_key_id: matches!(
+            req.principal.kind,
+            PrincipalKind::AssumedRole | PrincipalKind::FederatedUser
+        )
+        .then_some(SIMULATED_KEY),
+        headers: Headers {
+            request_payer: given("s3:x-amz-request-payer"),
+            acl: given("s3:x-amz-acl"),
+            grant: false,
+            tagging: false,
+            sse: given("s3:x-amz-server-side-encryption"),
+            sse_kms_key_id: given("s3:x-amz-server-side-encryption-aws-kms-key-id"),
+            sse_bucket_key_enabled: None,
+            sse_customer_algorithm: None,
+            copy_source: given("s3:x-amz-copy-source"),
+            version_id: given("s3:versionid"),
+            bypass_governance: false,
+        },
+    }
 }
 
 /// The session policies of the simulated request: the files given, else none; a federated

@@ -58,7 +58,7 @@ pub fn check_policy(settings: BpaSettings, policy: Option<&Value>, asker: Asker)
                     public_statements(doc).join(", ")
                 ),
             );
-            hit.fix_hint = Some("policy");
+            hit.fix = super::rule::Fix::PublicPolicy;
             RuleOutcome::Fires(hit)
         }
         Some(true) => RuleOutcome::Unknown(
@@ -96,7 +96,7 @@ pub fn check_acl(
                 RootCause::BlockPublicAccess,
                 format!("the bucket ACL grants {perm} to the public, and IgnorePublicAcls ignores that grant"),
             );
-            hit.fix_hint = Some("acl");
+            hit.fix = super::rule::Fix::PublicAcl;
             RuleOutcome::Fires(hit)
         }
         Some(false) => RuleOutcome::Clear,
@@ -340,6 +340,85 @@ pub fn acl_public_grant(acl: &Value, permission: &str, authenticated: bool) -> b
         (perm == permission || perm == "FULL_CONTROL")
             && (uri == ALL_USERS || (authenticated && uri == AUTH_USERS))
     })
+}
+
+/// The Block Public Access rule as registered in [`super::rules::RULES`]: the effective
+/// settings (bucket and account), the bucket policy the engine judged, then the bucket ACL.
+pub struct Rule;
+
+impl super::rule::S3Rule for Rule {
+    fn name(&self) -> &'static str {
+        "block_public_access"
+    }
+
+    fn check(
+        &self,
+        cx: &super::rule::RuleCx<'_>,
+        _extras: &mut super::rule::RuleExtras,
+    ) -> Option<RuleOutcome> {
+        use crate::policy::{Known, PrincipalKind};
+        let asker = match cx.request.principal.kind {
+            PrincipalKind::Anonymous => Asker::Anonymous,
+            PrincipalKind::Service => Asker::AwsService,
+            _ => match cx.same_account {
+                Some(true) => Asker::SameAccount,
+                Some(false) => Asker::CrossAccount,
+                None => Asker::Unknown,
+            },
+        };
+        let settings = match cx.snapshot.effective_public_access_block(cx.bucket) {
+            Known::Known(Some(p)) => BpaSettings {
+                block_public_acls: Some(p.block_public_acls),
+                ignore_public_acls: Some(p.ignore_public_acls),
+                block_public_policy: Some(p.block_public_policy),
+                restrict_public_buckets: Some(p.restrict_public_buckets),
+            },
+            Known::Known(None) => BpaSettings {
+                block_public_acls: Some(false),
+                ignore_public_acls: Some(false),
+                block_public_policy: Some(false),
+                restrict_public_buckets: Some(false),
+            },
+            Known::Unknown(_) => BpaSettings::default(),
+        };
+        let policy_doc = match &cx.input.resource {
+            Known::Known(Some(p)) => Some(p.document.clone()),
+            _ => None,
+        };
+        let mut outcome = check_policy(settings, policy_doc.as_ref(), asker);
+        if outcome == RuleOutcome::Clear {
+            if let Known::Known(b) = cx.snapshot.bucket(cx.bucket) {
+                if let Known::Known(acl) = &b.acl {
+                    let acl_json = acl_to_json(acl);
+                    outcome = check_acl(settings, Some(&acl_json), &cx.request.action, asker);
+                }
+            }
+        }
+        Some(outcome)
+    }
+}
+
+/// The snapshot's ACL as the `get-bucket-acl` JSON the BPA check reads.
+fn acl_to_json(acl: &crate::snapshot::Acl) -> serde_json::Value {
+    use crate::snapshot::Grantee;
+    let grants: Vec<serde_json::Value> = acl
+        .grants
+        .iter()
+        .map(|g| {
+            let grantee = match &g.grantee {
+                Grantee::Group(uri) => serde_json::json!({"Type": "Group", "URI": uri}),
+                Grantee::CanonicalUser(id) => {
+                    serde_json::json!({"Type": "CanonicalUser", "ID": id})
+                }
+                Grantee::Email(e) => {
+                    serde_json::json!({"Type": "AmazonCustomerByEmail", "EmailAddress": e})
+                }
+                Grantee::Other(t) => serde_json::json!({"Type": t}),
+            };
+            serde_json::json!({"Grantee": grantee, "Permission": g.permission})
+        })
+        .collect();
+    serde_json::json!({"Grants": grants})
 }
 
 #[cfg(test)]

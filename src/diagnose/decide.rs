@@ -15,8 +15,10 @@
 //! nothing definite fails and a layer is unknown, the answer is `unknown` with the missing
 //! input as the reason.
 
-use crate::findings::{AlsoFailing, DenyType, PolicyType, RootCause};
-use crate::policy::{Decision, Layer};
+pub use super::cause::Cause;
+use super::cause::Fix;
+use crate::findings::{DenyType, PolicyType, RootCause};
+use crate::policy::{Decision, Evaluation, Layer, Request};
 
 /// One layer of the engine's answer, as the diagnosis needs it.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,29 +43,6 @@ pub struct PolicyVerdict {
     pub unknown: Vec<String>,
     /// Every layer definitely allows (or does not apply): the S3 rules come into question.
     pub all_allow: bool,
-}
-
-/// One failing layer, in the contract's words.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Cause {
-    pub root_cause: RootCause,
-    pub deny_type: Option<DenyType>,
-    pub policy_type: Option<PolicyType>,
-    pub policy_id: Option<String>,
-    pub statement_sid: Option<String>,
-    /// The engine layer this came from (for `explain` and the reason text).
-    pub layer: Option<Layer>,
-}
-
-impl Cause {
-    pub fn also(&self) -> AlsoFailing {
-        AlsoFailing {
-            root_cause: self.root_cause,
-            deny_type: self.deny_type,
-            policy_type: self.policy_type,
-            policy_id: self.policy_id.clone(),
-        }
-    }
 }
 
 /// Explicit-deny order of FINDINGS.md.
@@ -108,6 +87,8 @@ fn explicit(v: &LayerView) -> Cause {
         policy_id: v.policy_id.clone(),
         statement_sid: v.statement.clone(),
         layer: Some(v.layer),
+        detail: String::new(),
+        fix: Fix::Standard,
     }
 }
 
@@ -119,6 +100,8 @@ fn implicit(v: &LayerView, root_cause: RootCause) -> Cause {
         policy_id: v.policy_id.clone(),
         statement_sid: None,
         layer: Some(v.layer),
+        detail: String::new(),
+        fix: Fix::Standard,
     }
 }
 
@@ -193,6 +176,74 @@ pub fn decide(blockers: &[LayerView], allowed: Option<bool>, unknowns: &[String]
         unknown,
         all_allow,
     }
+}
+
+/// The engine's blockers as the decision needs them, with the contract's policy ids.
+pub fn blocker_views(e: &Evaluation, req: &Request) -> Vec<LayerView> {
+    e.blockers
+        .iter()
+        .map(|b| {
+            let (policy_id, statement) = if b.deny == Decision::ExplicitDeny {
+                (
+                    b.statements
+                        .first()
+                        .map(|s| s.policy_id.clone())
+                        .or_else(|| b.policy_id.clone()),
+                    b.statements.first().map(|s| s.statement.clone()),
+                )
+            } else {
+                let id =
+                    match b.layer {
+                        Layer::Identity => req
+                            .principal
+                            .role_arn
+                            .clone()
+                            .or_else(|| req.principal.arn.clone())
+                            .or_else(|| b.policy_id.clone()),
+                        Layer::Resource => crate::snapshot::s3_bucket_and_key(&req.resource)
+                            .map(|(bk, _)| format!("bucket-policy:{bk}"))
+                            .or_else(|| b.policy_id.clone()),
+                        Layer::Scp | Layer::Rcp => {
+                            let level = b.level.clone();
+                            let pols = e
+                                .layer(b.layer)
+                                .and_then(|t| {
+                                    t.levels
+                                        .iter()
+                                        .find(|lv| Some(&lv.target_id) == level.as_ref())
+                                })
+                                .map(|lv| {
+                                    lv.policies
+                                        .iter()
+                                        .map(|p| p.policy_id.clone())
+                                        .collect::<Vec<_>>()
+                                })
+                                .unwrap_or_default();
+                            if pols.len() == 1 {
+                                pols.into_iter().next()
+                            } else {
+                                level
+                            }
+                        }
+                        Layer::VpcEndpoint => b.policy_id.clone().or_else(|| {
+                            match req.context.get("aws:SourceVpce") {
+                                crate::policy::KeyState::Present(v) => v.first().cloned(),
+                                _ => None,
+                            }
+                        }),
+                        _ => b.policy_id.clone(),
+                    };
+                (id, None)
+            };
+            LayerView {
+                layer: b.layer,
+                decision: b.deny,
+                policy_id,
+                statement,
+                unknown: None,
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -14,25 +14,12 @@
 //! object or bucket are AWS's own word that KMS refused: they confirm the cause even when the
 //! snapshot's key policy would allow (drift).
 
-use super::rule::{RuleHit, RuleOutcome};
+use super::decide;
+use super::request::S3Call;
+pub use super::rule::KmsCall;
+use super::rule::{Evaluated, Fix, RuleCx, RuleExtras, RuleHit, RuleOutcome, S3Rule};
 use crate::findings::{DenyType, PolicyType, RootCause};
-use crate::policy::Decision;
-use crate::record::Event;
-
-/// The KMS call S3 makes for a request, and its encryption context.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KmsCall {
-    /// `kms:Decrypt` or `kms:GenerateDataKey`.
-    pub action: &'static str,
-    /// The key as configured or requested (id, ARN or alias): resolve through the snapshot.
-    pub key: String,
-    /// The `aws:s3:arn` encryption context value: the bucket ARN with S3 Bucket Keys,
-    /// the object ARN otherwise.
-    pub context_arn: String,
-    pub bucket_key: bool,
-    /// Where the key came from: `request header` or `bucket default encryption`.
-    pub source: &'static str,
-}
+use crate::policy::{Decision, Form, Known, Layer};
 
 /// Actions that write object data (S3 asks KMS for a data key).
 fn is_write(action: &str) -> bool {
@@ -55,18 +42,11 @@ pub struct DefaultEncryption {
     pub bucket_key_enabled: bool,
 }
 
-fn param<'a>(event: &'a Event, name: &str) -> Option<&'a str> {
-    let m = event.request_parameters.as_ref()?.as_object()?;
-    m.iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .and_then(|(_, v)| v.as_str())
-}
-
 /// The KMS call for an object request, or `None` when no KMS call is involved (bucket action,
 /// SSE-S3, no default encryption). Reads assume the object carries the bucket's default
 /// encryption (S3 does not log an object's encryption on a denied read); the reason says so.
 pub fn kms_call(
-    event: &Event,
+    call: &S3Call<'_>,
     action: &str,
     bucket: &str,
     key: Option<&str>,
@@ -77,17 +57,19 @@ pub fn kms_call(
     if !write && !is_read(action) {
         return None;
     }
-    let object_arn = format!("arn:aws:s3:::{bucket}/{key_name}");
-    let bucket_arn = format!("arn:aws:s3:::{bucket}");
+    let object_arn = call.s3_arn(bucket, Some(key_name));
+    let bucket_arn = call.s3_arn(bucket, None);
     if write {
-        let sse = param(event, "x-amz-server-side-encryption");
+        let sse = call.headers.sse;
         if let Some(sse) = sse {
             if sse.eq_ignore_ascii_case("AES256") {
                 return None;
             }
         }
-        let header_key = param(event, "x-amz-server-side-encryption-aws-kms-key-id");
-        let header_bucket_key = param(event, "x-amz-server-side-encryption-bucket-key-enabled")
+        let header_key = call.headers.sse_kms_key_id;
+        let header_bucket_key = call
+            .headers
+            .sse_bucket_key_enabled
             .map(|v| v.eq_ignore_ascii_case("true"));
         let default_kms = default.filter(|d| d.algorithm.starts_with("aws:kms"));
         let (key_id, source) = match (header_key, default_kms) {
@@ -207,7 +189,8 @@ pub fn check(call: &KmsCall, side: &KeySide, denial: Option<&KmsDenial>) -> Rule
             policy_id: Some(side.key_arn.clone()),
             statement_sid: sid,
             detail: why,
-            fix_hint: None,
+            layer: None,
+            fix: Fix::Standard,
         })
     };
     if side.key_policy == Decision::ExplicitDeny {
@@ -298,9 +281,228 @@ pub fn check(call: &KmsCall, side: &KeySide, denial: Option<&KmsDenial>) -> Rule
     )
 }
 
+/// Seconds between an S3 event and a KMS denial that belongs to it.
+const KMS_WINDOW_SECS: i64 = 300;
+
+/// The KMS rule as registered in [`super::rules::RULES`].
+pub struct Rule;
+
+impl S3Rule for Rule {
+    fn name(&self) -> &'static str {
+        "kms"
+    }
+
+    /// KMS needs more engine calls; it only matters when no policy layer fails (it would only
+    /// add to `also` otherwise), so it is not asked then.
+    fn check(&self, cx: &RuleCx<'_>, extras: &mut RuleExtras) -> Option<RuleOutcome> {
+        let default = match cx.snapshot.bucket(cx.bucket) {
+            Known::Known(b) => match &b.encryption {
+                Known::Known(Some(e)) => Some(DefaultEncryption {
+                    algorithm: e.algorithm.clone(),
+                    kms_key_id: e.kms_key_id.clone(),
+                    bucket_key_enabled: e.bucket_key_enabled,
+                }),
+                _ => None,
+            },
+            _ => None,
+        };
+        match kms_call(
+            cx.call,
+            &cx.request.action,
+            cx.bucket,
+            cx.key,
+            default.as_ref(),
+        ) {
+            None => Some(RuleOutcome::Clear),
+            Some(_) if cx.policy_fails => None,
+            Some(call) => {
+                let (outcome, eval) = key_rule(cx, &call);
+                extras.kms = Some((call, eval));
+                Some(outcome)
+            }
+        }
+    }
+}
+
+/// The key's answer on the KMS call S3 makes: the snapshot's key policy and the caller's IAM
+/// side through the engine, a logged KMS denial as AWS's own word, the AWS managed key's
+/// fixed policy when the snapshot lacks the key.
+fn key_rule(cx: &RuleCx<'_>, call: &KmsCall) -> (RuleOutcome, Option<Evaluated>) {
+    let (req, input, s) = (cx.request, cx.input, cx.snapshot);
+    let object_arn = cx.call.s3_arn(cx.bucket, cx.key);
+    let bucket_arn = cx.call.s3_arn(cx.bucket, None);
+    let principal_arn = cx.call.caller_arn;
+    let denial = [&object_arn, &bucket_arn]
+        .into_iter()
+        .filter_map(|arn| cx.kms_denials.get(arn.as_str()))
+        .flatten()
+        .find(|kd| {
+            correlates(
+                kd,
+                principal_arn,
+                &object_arn,
+                &bucket_arn,
+                cx.call.time,
+                KMS_WINDOW_SECS,
+            )
+        })
+        .copied();
+    let kms_key = match s.kms_key(&call.key) {
+        Known::Known(k) => k,
+        Known::Unknown(why) => {
+            if call.key == "alias/aws/s3" {
+                // The AWS managed key's policy allows every principal of its own account
+                // through S3, and nobody else: other accounts cannot use AWS managed keys.
+                let cross = match (&req.principal.account, &req.resource_account) {
+                    (Some(c), Some(r)) => Some(c != r),
+                    _ => None,
+                };
+                let outcome = match cross {
+                    Some(false) => RuleOutcome::Clear,
+                    Some(true) => RuleOutcome::Fires(RuleHit {
+                        root_cause: RootCause::Kms,
+                        deny_type: Some(DenyType::Implicit),
+                        policy_type: Some(PolicyType::KmsKey),
+                        policy_id: Some(format!(
+                            "arn:{}:kms:{}:{}:alias/aws/s3",
+                            cx.call.partition,
+                            cx.call.region.unwrap_or("<region>"),
+                            req.resource_account.as_deref().unwrap_or("<account>")
+                        )),
+                        statement_sid: None,
+                        detail: format!(
+                            "the object is encrypted with the AWS managed key aws/s3 of the bucket's account, which other accounts cannot use ({})",
+                            call.action
+                        ),
+                        layer: None,
+                        fix: Fix::Standard,
+                    }),
+                    None => RuleOutcome::Unknown(
+                        "whether the caller is in the account of the AWS managed key aws/s3".to_owned(),
+                    ),
+                };
+                return (outcome, None);
+            }
+            let outcome = match &denial {
+                Some(d) => RuleOutcome::Fires(RuleHit {
+                    root_cause: RootCause::Kms,
+                    deny_type: Some(DenyType::Implicit),
+                    policy_type: Some(PolicyType::KmsKey),
+                    policy_id: d.key_arn.clone().or_else(|| Some(call.key.clone())),
+                    statement_sid: None,
+                    detail: format!(
+                        "KMS refused {} for this object (record {})",
+                        d.event_name, d.event_id
+                    ),
+                    layer: None,
+                    fix: Fix::Standard,
+                }),
+                None => RuleOutcome::Unknown(format!("KMS key {}: {why}", call.key)),
+            };
+            return (outcome, None);
+        }
+    };
+    let mut kreq = req.clone();
+    kreq.action = call.action.to_owned();
+    kreq.resource = kms_key.arn.clone();
+    kreq.resource_account = Some(kms_key.account.clone());
+    kreq.context
+        .set("kms:EncryptionContext:aws:s3:arn", call.context_arn.clone());
+    if let Some(region) = cx.call.region {
+        kreq.context
+            .set("kms:ViaService", format!("s3.{region}.amazonaws.com"));
+    }
+    if let Some(acct) = &req.principal.account {
+        kreq.context.set("kms:CallerAccount", acct.clone());
+    }
+    // S3 calls KMS with the caller's credentials (forward access sessions): the call comes
+    // via an AWS service, not through the caller's network path, so the caller's endpoint
+    // is absent and the source IP KMS sees is not in the record.
+    kreq.context.set("aws:ViaAWSService", "true");
+    kreq.context.mark_absent("aws:SourceVpce");
+    kreq.context.forget("aws:sourceip");
+    let mut kinput = s.authz_input_with_session(&kreq, input.session.clone());
+    // S3 calls KMS itself: the caller's VPC endpoint is not on that path.
+    kinput.vpc_endpoint = Known::Known(None);
+    let e = (cx.engine)(&kreq, &kinput);
+    let layer = |l: Layer| {
+        e.layer(l)
+            .map(|t| t.decision)
+            .unwrap_or(Decision::NotApplicable)
+    };
+    let key_policy = layer(Layer::Resource);
+    let deny_statement = e
+        .layer(Layer::Resource)
+        .and_then(|t| t.matched_deny.first())
+        .map(|s| s.statement.clone());
+    let delegates = e
+        .layer(Layer::Resource)
+        .and_then(|t| t.grant_form)
+        .is_some_and(|f| f == Form::Account);
+    let mut caller_side = Decision::Allow;
+    let mut caller_deny = None;
+    let mut unknown = Vec::new();
+    for l in [
+        Layer::Rcp,
+        Layer::Scp,
+        Layer::Identity,
+        Layer::PermissionsBoundary,
+        Layer::SessionPolicy,
+    ] {
+        let Some(t) = e.layer(l) else { continue };
+        match t.decision {
+            Decision::ExplicitDeny => {
+                caller_side = Decision::ExplicitDeny;
+                if caller_deny.is_none() {
+                    caller_deny = t.matched_deny.first().map(|s| {
+                        (
+                            decide::policy_type(l),
+                            s.policy_id.clone(),
+                            Some(s.statement.clone()),
+                        )
+                    });
+                }
+            }
+            Decision::ImplicitDeny if caller_side != Decision::ExplicitDeny => {
+                caller_side = Decision::ImplicitDeny
+            }
+            Decision::Unknown => {
+                if caller_side == Decision::Allow {
+                    caller_side = Decision::Unknown;
+                }
+                unknown.push(
+                    t.missing
+                        .clone()
+                        .unwrap_or_else(|| decide::policy_type(l).as_str().to_owned()),
+                );
+            }
+            _ => {}
+        }
+    }
+    if key_policy == Decision::Unknown {
+        unknown.push(
+            e.layer(Layer::Resource)
+                .and_then(|t| t.missing.clone())
+                .unwrap_or_else(|| format!("key policy of {}", kms_key.arn)),
+        );
+    }
+    let side = KeySide {
+        key_arn: kms_key.arn.clone(),
+        key_policy,
+        deny_statement,
+        delegates_to_iam: delegates,
+        caller_side,
+        caller_deny,
+        cross_account: req.principal.account.as_deref() != Some(kms_key.account.as_str()),
+        unknown: (!unknown.is_empty()).then(|| unknown.join("; ")),
+    };
+    (check(call, &side, denial), Some((kreq, e)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::record::Event;
     use serde_json::json;
 
     fn ev(v: serde_json::Value) -> Event {
@@ -320,7 +522,7 @@ mod tests {
     fn bucket_key_makes_the_context_the_bucket_arn() {
         let e = Event::default();
         let c = kms_call(
-            &e,
+            &S3Call::from_event(&e),
             "s3:GetObject",
             "b",
             Some("k/o"),
@@ -330,7 +532,7 @@ mod tests {
         assert_eq!(c.action, "kms:Decrypt");
         assert_eq!(c.context_arn, "arn:aws:s3:::b");
         let c = kms_call(
-            &e,
+            &S3Call::from_event(&e),
             "s3:GetObject",
             "b",
             Some("k/o"),
@@ -345,7 +547,7 @@ mod tests {
     fn writes_need_generate_data_key_unless_sse_s3() {
         let e = Event::default();
         let c = kms_call(
-            &e,
+            &S3Call::from_event(&e),
             "s3:PutObject",
             "b",
             Some("o"),
@@ -355,7 +557,7 @@ mod tests {
         assert_eq!(c.action, "kms:GenerateDataKey");
         let e = ev(json!({"requestParameters": {"x-amz-server-side-encryption": "AES256"}}));
         assert!(kms_call(
-            &e,
+            &S3Call::from_event(&e),
             "s3:PutObject",
             "b",
             Some("o"),
@@ -365,10 +567,17 @@ mod tests {
         let e = ev(
             json!({"requestParameters": {"x-amz-server-side-encryption-aws-kms-key-id": "arn:aws:kms:us-east-1:2:key/x"}}),
         );
-        let c = kms_call(&e, "s3:PutObject", "b", Some("o"), None).unwrap();
+        let c = kms_call(
+            &S3Call::from_event(&e),
+            "s3:PutObject",
+            "b",
+            Some("o"),
+            None,
+        )
+        .unwrap();
         assert_eq!(c.key, "arn:aws:kms:us-east-1:2:key/x");
         assert!(kms_call(
-            &Event::default(),
+            &S3Call::default(),
             "s3:ListBucket",
             "b",
             None,

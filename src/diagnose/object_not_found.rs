@@ -3,9 +3,10 @@
 //! Permissions: "If you don't have the s3:ListBucket permission, Amazon S3 returns an HTTP
 //! status code 403"; aws/aws-cli#2041). Only read when every policy layer allows the read.
 
-use super::rule::{RuleHit, RuleOutcome};
+use super::rule::{RuleCx, RuleExtras, RuleHit, RuleOutcome, S3Rule};
 use crate::findings::RootCause;
 use crate::policy::Known;
+use crate::scan::evidence::ObjectKey;
 
 /// Whether the key exists, as far as the snapshot and the logs say.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,6 +42,67 @@ pub fn check(action: &str, key: &KeyPresence, list_allowed: &Known<bool>) -> Rul
             RuleOutcome::Unknown(format!("whether the key exists: {why}"))
         }
         (_, Known::Unknown(why)) => RuleOutcome::Unknown(format!("s3:ListBucket verdict: {why}")),
+    }
+}
+
+/// The missing-key rule as registered in [`super::rules::RULES`]: asked only for reads when
+/// no policy layer fails; asks the engine for s3:ListBucket unless the key is known present.
+pub struct Rule;
+
+impl S3Rule for Rule {
+    fn name(&self) -> &'static str {
+        "object_not_found"
+    }
+
+    fn check(&self, cx: &RuleCx<'_>, extras: &mut RuleExtras) -> Option<RuleOutcome> {
+        if !applies(&cx.request.action) || cx.policy_fails {
+            return None;
+        }
+        let presence = match cx.key {
+            Some(k) => key_presence(cx, k),
+            None => KeyPresence::Unknown("no key in the record".to_owned()),
+        };
+        let (list, eval) = if presence == KeyPresence::Present {
+            (Known::Known(true), None)
+        } else {
+            let mut lreq = cx.request.clone();
+            lreq.action = "s3:ListBucket".to_owned();
+            lreq.resource = cx.call.s3_arn(cx.bucket, None);
+            let linput = cx
+                .snapshot
+                .authz_input_with_session(&lreq, cx.input.session.clone());
+            let e = (cx.engine)(&lreq, &linput);
+            let k = match e.allowed {
+                Some(b) => Known::Known(b),
+                None => Known::Unknown(e.unknowns.join("; ")),
+            };
+            (k, Some(e))
+        };
+        extras.list_bucket = eval;
+        Some(check(&cx.request.action, &presence, &list))
+    }
+}
+
+/// Whether `key` exists: deleted per the logs, written per the logs, else the snapshot's
+/// complete `objects.json` listing.
+fn key_presence(cx: &RuleCx<'_>, key: &str) -> KeyPresence {
+    let k = ObjectKey::new(cx.bucket, key);
+    if let Some(d) = cx.evidence.deletions.get(&k) {
+        return KeyPresence::Absent(format!(
+            "deleted by DeleteObject {} at {}",
+            d.event_id.as_deref().unwrap_or("?"),
+            d.event_time.as_deref().unwrap_or("?")
+        ));
+    }
+    if cx.evidence.foreign_writes.contains_key(&k) {
+        return KeyPresence::Present;
+    }
+    match cx.snapshot.object(cx.bucket, key) {
+        Known::Known(Some(_)) => KeyPresence::Present,
+        Known::Known(None) => {
+            KeyPresence::Absent("not in the bucket's complete objects.json listing".to_owned())
+        }
+        Known::Unknown(why) => KeyPresence::Unknown(why),
     }
 }
 

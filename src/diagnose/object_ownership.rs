@@ -4,9 +4,11 @@
 //! the bucket owner's account do not (S3 troubleshoot-403-errors; `API_OwnershipControlsRule`).
 //! `BucketOwnerEnforced` disables ACLs and makes the bucket owner own every object.
 
-use super::rule::{RuleHit, RuleOutcome};
+use super::rule::{RuleCx, RuleExtras, RuleHit, RuleOutcome, S3Rule};
 use crate::findings::RootCause;
 use crate::policy::Known;
+use crate::scan::evidence::ObjectKey;
+use crate::snapshot::ObjectOwnership;
 
 /// The bucket's Object Ownership setting, as far as the rule needs it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,6 +79,79 @@ pub fn check(
             ))
         }
     }
+}
+
+/// The object-ownership rule as registered in [`super::rules::RULES`]: the bucket's Object
+/// Ownership setting and the object's owner (the snapshot's `objects.json`, else a write by
+/// another account in the logs).
+pub struct Rule;
+
+impl S3Rule for Rule {
+    fn name(&self) -> &'static str {
+        "object_ownership"
+    }
+
+    fn check(&self, cx: &RuleCx<'_>, _extras: &mut RuleExtras) -> Option<RuleOutcome> {
+        let ownership = match cx.snapshot.bucket(cx.bucket) {
+            Known::Known(b) => match &b.ownership {
+                Known::Known(Some(ObjectOwnership::BucketOwnerEnforced)) => {
+                    Known::Known(Ownership::BucketOwnerEnforced)
+                }
+                Known::Known(Some(ObjectOwnership::BucketOwnerPreferred)) => {
+                    Known::Known(Ownership::BucketOwnerPreferred)
+                }
+                Known::Known(Some(ObjectOwnership::ObjectWriter)) => {
+                    Known::Known(Ownership::ObjectWriter)
+                }
+                Known::Known(Some(ObjectOwnership::Other(o))) => {
+                    Known::Unknown(format!("unrecognized Object Ownership `{o}`"))
+                }
+                Known::Known(None) => Known::Known(Ownership::NotConfigured),
+                Known::Unknown(w) => Known::Unknown(w.clone()),
+            },
+            Known::Unknown(w) => Known::Unknown(w),
+        };
+        let owner = cx
+            .key
+            .map(|k| object_owner(cx, k))
+            .unwrap_or(ObjectOwner::Unknown);
+        Some(check(
+            &cx.request.action,
+            cx.request.principal.account.as_deref(),
+            &ownership,
+            &owner,
+            None,
+        ))
+    }
+}
+
+/// Who owns `key`: the owner in `objects.json`, else the last write by another account than
+/// the bucket owner's without `bucket-owner-full-control`.
+fn object_owner(cx: &RuleCx<'_>, key: &str) -> ObjectOwner {
+    let (s, bucket) = (cx.snapshot, cx.bucket);
+    if let Known::Known(Some(entry)) = s.object(bucket, key) {
+        if let Some(id) = entry.owner_id.as_deref() {
+            if let Some(acct) = s.account_by_canonical_id(id) {
+                return ObjectOwner::Account {
+                    account: acct.to_owned(),
+                    source: "owner in objects.json".to_owned(),
+                };
+            }
+        }
+    }
+    if let Some(w) = cx.evidence.foreign_writes.get(&ObjectKey::new(bucket, key)) {
+        if Some(&*w.writer_account) != cx.resource_account {
+            return ObjectOwner::Account {
+                account: w.writer_account.to_string(),
+                source: format!(
+                    "written by {} {} without bucket-owner-full-control",
+                    w.event_name,
+                    w.event_id.as_deref().unwrap_or("?")
+                ),
+            };
+        }
+    }
+    ObjectOwner::Unknown
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! principal as it appears in the event; a statement to narrow or remove is named by policy
 //! and Sid; a setting is named with the CLI call that changes it. Never `s3:*` on `*`.
 
+use super::cause::Fix;
 use crate::findings::{PolicyType, RootCause};
 use serde_json::json;
 
@@ -27,15 +28,26 @@ pub struct FixInput<'a> {
     pub key: Option<&'a str>,
     pub kms_key_arn: Option<&'a str>,
     pub kms_action: Option<&'a str>,
-    pub detail: Option<&'a str>,
+    /// What the fix needs beyond the fields (which Block Public Access grant was blocked).
+    pub fix: Fix,
 }
 
-/// The resource a grant should name: `bucket/*` for object actions, the bucket otherwise.
+/// The resource a grant should name: `bucket/*` for object actions, the bucket otherwise, in
+/// the partition of the request's resource ARN (`aws-cn`, `aws-us-gov`, else `aws`).
 pub fn grant_resource(resource_arn: &str, bucket: Option<&str>, key: Option<&str>) -> String {
+    let partition = partition_of(resource_arn);
     match (bucket, key) {
-        (Some(b), Some(_)) => format!("arn:aws:s3:::{b}/*"),
-        (Some(b), None) => format!("arn:aws:s3:::{b}"),
+        (Some(b), Some(_)) => format!("arn:{partition}:s3:::{b}/*"),
+        (Some(b), None) => format!("arn:{partition}:s3:::{b}"),
         _ => resource_arn.to_owned(),
+    }
+}
+
+/// The partition an ARN names (`arn:PARTITION:...`), `aws` when it names none.
+fn partition_of(arn: &str) -> &str {
+    match arn.split(':').nth(1) {
+        Some(p) if arn.starts_with("arn:") && p.starts_with("aws") => p,
+        _ => "aws",
     }
 }
 
@@ -143,8 +155,8 @@ pub fn remediation(f: &FixInput) -> Option<String> {
             "set Object Ownership to BucketOwnerEnforced (aws s3api put-bucket-ownership-controls --bucket {} --ownership-controls 'Rules=[{{ObjectOwnership=BucketOwnerEnforced}}]') so the bucket owner owns every object and policies apply; or have the writing account grant access with an object ACL",
             f.bucket.unwrap_or("<bucket>")
         ),
-        RootCause::BlockPublicAccess => match f.detail {
-            Some("acl") => format!(
+        RootCause::BlockPublicAccess => match f.fix {
+            Fix::PublicAcl => format!(
                 "IgnorePublicAcls ignores the public ACL grant: grant the access in the bucket policy instead: {}",
                 stmt_resource(f.principal, f.action, &res)
             ),
@@ -170,7 +182,7 @@ pub fn remediation(f: &FixInput) -> Option<String> {
         }
         RootCause::ObjectNotFound => format!(
             "the key does not exist: check the key name; to get 404 instead of 403 for missing keys, allow s3:ListBucket: {}",
-            stmt_identity("s3:ListBucket", &format!("arn:aws:s3:::{}", f.bucket.unwrap_or("<bucket>")))
+            stmt_identity("s3:ListBucket", &format!("arn:{}:s3:::{}", partition_of(f.resource_arn), f.bucket.unwrap_or("<bucket>")))
         ),
         RootCause::RequestError | RootCause::Unknown => return None,
     };
@@ -246,6 +258,25 @@ mod tests {
         assert_eq!(
             grant_resource("arn:aws:s3:::b", Some("b"), None),
             "arn:aws:s3:::b"
+        );
+    }
+
+    /// A grant in a China or GovCloud account names its partition (AWS General Reference,
+    /// ARNs for Amazon Web Services in China: "In the Beijing and Ningxia Regions, the Amazon
+    /// Resource Name (ARN) syntax includes a cn"); it used to say `arn:aws:`.
+    #[test]
+    fn grants_name_the_partition_of_the_resource() {
+        assert_eq!(
+            grant_resource("arn:aws-cn:s3:::b/k", Some("b"), Some("k")),
+            "arn:aws-cn:s3:::b/*"
+        );
+        assert_eq!(
+            grant_resource("arn:aws-us-gov:s3:::b", Some("b"), None),
+            "arn:aws-us-gov:s3:::b"
+        );
+        assert_eq!(
+            grant_resource("arn:aws:s3:::b/k", Some("b"), Some("k")),
+            "arn:aws:s3:::b/*"
         );
     }
 }

@@ -4,25 +4,10 @@
 //! ObjectsinRequesterPaysBuckets: "If x-amz-request-payer is not in the request, Amazon S3
 //! returns a 403 error").
 
-use super::rule::{RuleHit, RuleOutcome};
+use super::rule::{RuleCx, RuleExtras, RuleHit, RuleOutcome, S3Rule};
 use crate::findings::RootCause;
-use crate::policy::Known;
-use crate::record::Event;
-
-/// Whether the record shows the caller sent `x-amz-request-payer` (CloudTrail logs it among
-/// `requestParameters` or `additionalEventData` when present; keys compared case-blind).
-pub fn header_sent(event: &Event) -> bool {
-    let has = |v: Option<&serde_json::Value>| {
-        v.and_then(|v| v.as_object()).is_some_and(|m| {
-            m.iter().any(|(k, v)| {
-                k.eq_ignore_ascii_case("x-amz-request-payer")
-                    && v.as_str()
-                        .is_some_and(|s| s.eq_ignore_ascii_case("requester"))
-            })
-        })
-    };
-    has(event.request_parameters.as_ref()) || has(event.additional_event_data.as_ref())
-}
+use crate::policy::{Known, PrincipalKind};
+use crate::snapshot::Payer;
 
 /// The rule. `requester_pays` is the bucket's `request-payment.json`; `same_account` whether
 /// the caller is in the bucket owner's account (`None` when unknown); `anonymous` for
@@ -64,9 +49,37 @@ pub fn check(
     }
 }
 
+/// The Requester Pays rule as registered in [`super::rules::RULES`]: the bucket's
+/// `request-payment.json` against the caller's account and the header it sent.
+pub struct Rule;
+
+impl S3Rule for Rule {
+    fn name(&self) -> &'static str {
+        "requester_pays"
+    }
+
+    fn check(&self, cx: &RuleCx<'_>, _extras: &mut RuleExtras) -> Option<RuleOutcome> {
+        let rp = match cx.snapshot.bucket(cx.bucket) {
+            Known::Known(b) => match &b.request_payment {
+                Known::Known(p) => Known::Known(*p == Payer::Requester),
+                Known::Unknown(w) => Known::Unknown(w.clone()),
+            },
+            Known::Unknown(w) => Known::Unknown(w),
+        };
+        Some(check(
+            &rp,
+            cx.same_account,
+            cx.request.principal.kind == PrincipalKind::Anonymous,
+            cx.call.pays_as_requester(),
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diagnose::request::S3Call;
+    use crate::record::Event;
 
     /// RequesterPaysBuckets: a non-owner request without the header gets 403.
     #[test]
@@ -110,10 +123,10 @@ mod tests {
     #[test]
     fn header_is_read_from_request_parameters() {
         let e: Event = serde_json::from_value(serde_json::json!({
-            "requestParameters": {"bucketName": "b", "x-amz-request-payer": "requester"}
+            "requestParameters": {"bucketName": "b", "X-Amz-Request-Payer": "requester"}
         }))
         .unwrap();
-        assert!(header_sent(&e));
-        assert!(!header_sent(&Event::default()));
+        assert!(S3Call::from_event(&e).pays_as_requester());
+        assert!(!S3Call::default().pays_as_requester());
     }
 }

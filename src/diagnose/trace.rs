@@ -2,8 +2,8 @@
 //! its statements (the engine's own trace renderer), the S3 rules, the verdict and the fix.
 //! Built from the same [`Analysis`] the finding came from, so the two cannot disagree.
 
-use super::aws_message;
-use super::diagnoser::Analysis;
+use super::analysis::Analysis;
+use super::aws_message::{self, AwsVerdict};
 use super::rule::RuleOutcome;
 use crate::findings::Finding;
 use crate::policy::{self, Evaluation, Request};
@@ -83,26 +83,29 @@ pub fn explanation<'a>(
         event_time: event.event_time.as_deref(),
         error_code: event.error_code.as_deref(),
         error_message: event.error_message.as_deref(),
-        requests: analyses
-            .iter()
-            .map(|a| RequestTrace {
-                request: &a.request,
-                evaluation: &a.evaluation,
-                unknowns: &a.evaluation.unknowns,
-                session_policy_source: a.session_source.as_deref(),
-                s3_rules: rule_traces(a),
-                kms: a.kms.as_ref().map(|(c, e)| KmsTrace {
-                    action: c.action,
-                    key: &c.key,
-                    encryption_context_aws_s3_arn: &c.context_arn,
-                    bucket_key: c.bucket_key,
-                    key_from: c.source,
-                    evaluation: e.as_ref().map(|(_, e)| e.as_ref()),
-                }),
-                list_bucket: a.list_bucket.as_deref(),
-            })
-            .collect(),
+        requests: analyses.iter().map(request_trace).collect(),
         finding,
+    }
+}
+
+/// The JSON form of one request's analysis (`explain` prints one per request, `simulate` its
+/// one).
+pub fn request_trace(a: &Analysis) -> RequestTrace<'_> {
+    RequestTrace {
+        request: &a.request,
+        evaluation: &a.evaluation,
+        unknowns: &a.evaluation.unknowns,
+        session_policy_source: a.session_source.as_deref(),
+        s3_rules: rule_traces(a),
+        kms: a.kms.as_ref().map(|(c, e)| KmsTrace {
+            action: c.action,
+            key: &c.key,
+            encryption_context_aws_s3_arn: &c.context_arn,
+            bucket_key: c.bucket_key,
+            key_from: c.source,
+            evaluation: e.as_ref().map(|(_, e)| e.as_ref()),
+        }),
+        list_bucket: a.list_bucket.as_deref(),
     }
 }
 
@@ -130,6 +133,16 @@ pub fn render_text(event: &Event, analyses: &[Analysis], f: &Finding) -> String 
     if let Some(t) = &f.snapshot_taken_at {
         let _ = writeln!(out, "snapshot taken at: {t}");
     }
+    out.push_str(&render_requests(analyses));
+    let aws = aws_message::parse(event.error_code.as_deref(), event.error_message.as_deref());
+    out.push_str(&render_verdict(f, aws.as_ref()));
+    out
+}
+
+/// Each request's trace: the engine's own renderer, the session policy's source, the S3
+/// rules, the KMS call (shared by `explain` and `simulate`).
+pub fn render_requests(analyses: &[Analysis]) -> String {
+    let mut out = String::new();
     for (i, a) in analyses.iter().enumerate() {
         let _ = writeln!(out, "\n== request {} of {}", i + 1, analyses.len());
         out.push_str(&indent(
@@ -164,6 +177,12 @@ pub fn render_text(event: &Event, analyses: &[Analysis], f: &Finding) -> String 
             }
         }
     }
+    out
+}
+
+/// The verdict: the finding's cause fields, what else fails, AWS's message, the fix.
+pub fn render_verdict(f: &Finding, aws: Option<&AwsVerdict>) -> String {
+    let mut out = String::new();
     let _ = writeln!(out, "\n== verdict");
     let _ = writeln!(out, "root_cause:   {}", f.root_cause);
     if let Some(d) = f.deny_type {
@@ -202,7 +221,6 @@ pub fn render_text(event: &Event, analyses: &[Analysis], f: &Finding) -> String 
                 .unwrap_or_default()
         );
     }
-    let aws = aws_message::parse(event.error_code.as_deref(), event.error_message.as_deref());
     match (aws, f.disagrees_with_aws) {
         (Some(v), Some(true)) => {
             let _ = writeln!(

@@ -1561,3 +1561,69 @@ fn explain_reads_an_event_from_stdin_and_reports_unknown_ids() {
         "{stderr}"
     );
 }
+
+/// explain follows analyze's exit-status rules (README, Exit status: "2 | the run finished but
+/// some input was skipped ... `--allow-skipped` turns this into 0"): a log file it could not
+/// read may have held the side records the verdict joins, and a snapshot file that could not
+/// be read counted as unknown. It used to exit 0 either way.
+#[test]
+fn explain_exits_2_after_lost_input_unless_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    let record = json!({"Records": [{"eventVersion": "1.10", "eventID": "lost-1", "eventTime": "2026-11-20T09:00:00Z", "eventSource": "s3.amazonaws.com",
+        "eventName": "GetObject", "awsRegion": "us-east-1", "sourceIPAddress": "203.0.113.9", "errorCode": "AccessDenied", "errorMessage": "Access Denied",
+        "userIdentity": user_id(PROD, "bob"), "recipientAccountId": PROD, "requestParameters": {"bucketName": "dt-app-data", "key": "reports/q3.csv"}}]});
+    std::fs::write(logs.join("one.json"), record.to_string()).unwrap();
+    let explain = |extra: &[&str]| {
+        let mut c = denytrail();
+        c.arg("explain")
+            .arg("lost-1")
+            .arg(&logs)
+            .args(["--snapshot", "sample-logs/snapshot"])
+            .args(extra);
+        run(c)
+    };
+    let (out, stdout, stderr) = explain(&[]);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stdout.contains("root_cause:"), "{stdout}");
+
+    // A file that is not CloudTrail is skipped: exit 2, and the trace is still printed.
+    std::fs::write(logs.join("notes.json"), r#"{"hello": 1}"#).unwrap();
+    let (out, stdout, stderr) = explain(&[]);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stdout.contains("root_cause:"), "{stdout}");
+    assert!(stderr.contains("--allow-skipped"), "{stderr}");
+    let (out, _, stderr) = explain(&["--allow-skipped"]);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    std::fs::remove_file(logs.join("notes.json")).unwrap();
+
+    // A snapshot file that cannot be read: exit 2 as well.
+    let snap = dir.path().join("snap");
+    copy_dir(
+        &crate::util::repo_root().join("sample-logs/snapshot"),
+        &snap,
+    );
+    std::fs::write(snap.join("snapshot.json"), "{not json").unwrap();
+    let mut c = denytrail();
+    c.arg("explain")
+        .arg("lost-1")
+        .arg(&logs)
+        .arg("--snapshot")
+        .arg(&snap);
+    let (out, _, stderr) = run(c);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).unwrap();
+        }
+    }
+}

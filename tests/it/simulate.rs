@@ -314,3 +314,129 @@ fn simulate_session_policy_limits_the_role_session() {
     );
     assert_eq!(code, Some(1), "{stderr}");
 }
+
+/// Account B's bucket `rp`: Requester Pays, a bucket policy that grants account A's alice
+/// GetObject, and a complete listing holding `f.txt`.
+fn requester_pays_bucket(root: &Path) {
+    put(
+        root,
+        &format!("accounts/{B}/s3/rp/policy.json"),
+        &json!({"Policy": json!({"Version": "2012-10-17", "Statement": [
+        {"Sid": "AliceReads", "Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{A}:user/alice")},
+         "Action": "s3:GetObject", "Resource": "arn:aws:s3:::rp/*"}]}).to_string()}),
+    );
+    put(
+        root,
+        &format!("accounts/{B}/s3/rp/request-payment.json"),
+        &json!({"Payer": "Requester"}),
+    );
+    put(
+        root,
+        &format!("accounts/{B}/s3/rp/objects.json"),
+        &json!({"Contents": [{"Key": "f.txt"}], "IsTruncated": false}),
+    );
+}
+
+/// simulate runs the S3 rules `analyze` runs, not only the policy layers. S3 user guide,
+/// Downloading objects from Requester Pays buckets
+/// (https://docs.aws.amazon.com/AmazonS3/latest/userguide/ObjectsinRequesterPaysBuckets.html):
+/// "If x-amz-request-payer is not in the request, Amazon S3 returns a 403 error". Every
+/// policy layer allows alice here; the rule refuses until the header is given with --context.
+#[test]
+fn simulate_runs_the_s3_rules_requester_pays() {
+    let dir = tempfile::tempdir().unwrap();
+    snapshot(dir.path());
+    requester_pays_bucket(dir.path());
+    let alice = format!("arn:aws:iam::{A}:user/alice");
+    let (code, stdout, stderr) = simulate(
+        dir.path(),
+        &alice,
+        "s3:GetObject",
+        "arn:aws:s3:::rp/f.txt",
+        &["--format", "json"],
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    let v = json_of(&stdout);
+    assert_eq!(v["evaluation"]["decision"], "allow", "{stdout}");
+    assert_eq!(v["verdict"]["decision"], "deny", "{stdout}");
+    assert_eq!(v["verdict"]["root_cause"], "requester_pays", "{stdout}");
+    let rules = v["s3_rules"].as_array().expect("s3_rules");
+    assert!(
+        rules
+            .iter()
+            .any(|r| r["rule"] == "requester_pays" && r["result"] == "explains the denial"),
+        "{stdout}"
+    );
+
+    // With the header the same request goes through.
+    let (code, stdout, _) = simulate(
+        dir.path(),
+        &alice,
+        "s3:GetObject",
+        "arn:aws:s3:::rp/f.txt",
+        &[
+            "--context",
+            "s3:x-amz-request-payer=requester",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code, Some(0));
+    let v = json_of(&stdout);
+    assert_eq!(v["verdict"]["decision"], "allow", "{stdout}");
+
+    // The text form prints explain's trace: the S3 rules and the verdict.
+    let (_, text, _) = simulate(
+        dir.path(),
+        &alice,
+        "s3:GetObject",
+        "arn:aws:s3:::rp/f.txt",
+        &[],
+    );
+    assert!(
+        text.contains("S3 rules outside the policy layers:")
+            && text.contains("root_cause:   requester_pays")
+            && text.contains("x-amz-request-payer"),
+        "{text}"
+    );
+}
+
+/// On the sample snapshot (the brief's examples): alice's GetObject on dt-kms-bucket passes
+/// every policy layer but the key policy does not let her use the bucket's KMS key (S3 calls
+/// kms:Decrypt as the caller; kms.rs cites the KMS developer guide); etl-7 of account
+/// 333333333333 reads the Requester Pays bucket without the header.
+#[test]
+fn simulate_on_the_sample_names_kms_and_requester_pays() {
+    let ct = [
+        "--context",
+        "aws:CurrentTime=2026-01-01T00:00:00Z",
+        "--context",
+        "aws:EpochTime=1767225600",
+        "--format",
+        "json",
+    ];
+    for (principal, resource, cause) in [
+        (
+            "arn:aws:iam::222222222222:user/alice",
+            "arn:aws:s3:::dt-kms-bucket/report.csv",
+            "kms",
+        ),
+        (
+            "arn:aws:sts::333333333333:assumed-role/analytics/etl-7",
+            "arn:aws:s3:::dt-requester-pays/a.txt",
+            "requester_pays",
+        ),
+    ] {
+        let (code, stdout, stderr) = simulate(
+            Path::new("sample-logs/snapshot"),
+            principal,
+            "s3:GetObject",
+            resource,
+            &ct,
+        );
+        assert_eq!(code, Some(0), "{stderr}");
+        let v = json_of(&stdout);
+        assert_eq!(v["evaluation"]["decision"], "allow", "{stdout}");
+        assert_eq!(v["verdict"]["root_cause"], cause, "{stdout}");
+    }
+}

@@ -2,8 +2,8 @@
 //! one test per principal shape and per mapping family, each naming the rule it checks.
 
 use super::*;
-use crate::policy::KeyState;
-use serde_json::json;
+use crate::policy::{KeyState, PrincipalKind};
+use serde_json::{json, Value};
 use std::path::Path;
 
 const CORPUS: &str = "/work/shared/corpus/real";
@@ -624,4 +624,65 @@ fn headers_are_found_case_insensitively_and_in_additional_event_data() {
         2,
         "PutObject with an ACL also needs s3:PutObjectAcl"
     );
+}
+
+/// Header names are case-insensitive (RFC 9110, 5.1: "Field names are case-insensitive"),
+/// and PutObject with an ACL grant header needs s3:PutObjectAcl too (S3 user guide,
+/// using-with-s3-policy-actions). A grant header logged in another case used to be missed.
+#[test]
+fn grant_header_in_any_case_adds_put_object_acl() {
+    let e = event(s3_record(
+        alice(),
+        "PutObject",
+        json!({"bucketName": "b", "key": "k", "X-Amz-Grant-Read": "id=abc"}),
+    ));
+    let actions: Vec<String> = requests(&e, None)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.request.action)
+        .collect();
+    assert_eq!(actions, ["s3:PutObject", "s3:PutObjectAcl"]);
+    assert!(S3Call::from_event(&e).headers.grant);
+}
+
+/// The call's ARNs are in its region's partition. AWS General Reference, ARNs for Amazon Web
+/// Services in China (https://docs.amazonaws.cn/en_us/general/latest/gr/ARNs.html): "In the
+/// Beijing and Ningxia Regions, the Amazon Resource Name (ARN) syntax includes a cn"; GovCloud
+/// user guide (https://docs.aws.amazon.com/govcloud-us/latest/UserGuide/using-govcloud-arns.html):
+/// "In the AWS GovCloud (US) Regions, ARNs begin with: arn:aws-us-gov". The finding's
+/// resource ARN and the KMS encryption context (`aws:s3:arn`) used to say `arn:aws:`.
+#[test]
+fn arns_follow_the_partition_of_the_region() {
+    for (region, partition) in [
+        ("cn-north-1", "aws-cn"),
+        ("us-gov-west-1", "aws-us-gov"),
+        ("eu-west-1", "aws"),
+    ] {
+        let mut v = s3_record(
+            alice(),
+            "GetObject",
+            json!({"bucketName": "b", "key": "k/o"}),
+        );
+        v["awsRegion"] = json!(region);
+        let e = event(v);
+        let call = S3Call::from_event(&e);
+        assert_eq!(call.partition, partition);
+        let want = format!("arn:{partition}:s3:::b/k/o");
+        assert_eq!(one(&e).request.resource, want);
+        let origin = crate::source::Origin {
+            object: std::sync::Arc::from("t"),
+            record_index: None,
+        };
+        let f = crate::diagnose::finding_from_record(&e, &origin);
+        assert_eq!(f.resource_arn.as_deref(), Some(want.as_str()));
+        let default = crate::diagnose::kms::DefaultEncryption {
+            algorithm: "aws:kms".into(),
+            kms_key_id: None,
+            bucket_key_enabled: false,
+        };
+        let kms =
+            crate::diagnose::kms::kms_call(&call, "s3:GetObject", "b", Some("k/o"), Some(&default))
+                .expect("a KMS call");
+        assert_eq!(kms.context_arn, want);
+    }
 }
