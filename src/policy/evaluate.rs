@@ -37,10 +37,26 @@ pub enum Mismatch {
         policy_values: Vec<String>,
         request: Option<Vec<String>>,
     },
+    /// The key is known only not to match `excluded` (absent, or another value), and the
+    /// policy's values all lie inside that exclusion: the condition is false either way.
+    ConditionFailedNotMatching {
+        op: String,
+        key: String,
+        policy_values: Vec<String>,
+        excluded: Vec<String>,
+    },
     /// The request's value of the key is unknown.
     KeyUnknown {
         op: String,
         key: String,
+    },
+    /// The key is known only not to match `excluded`, which does not decide the condition
+    /// (`covered`: see [`CondFailure::ExcludedUndecided`]).
+    KeyNotMatchingUndecided {
+        op: String,
+        key: String,
+        excluded: Vec<String>,
+        covered: bool,
     },
     /// A policy variable in the condition values reads an unknown key.
     VariableUnknown {
@@ -64,7 +80,29 @@ impl From<CondFailure> for Mismatch {
                 policy_values,
                 request,
             },
+            CondFailure::FailedExcluded {
+                op,
+                key,
+                policy_values,
+                excluded,
+            } => Mismatch::ConditionFailedNotMatching {
+                op,
+                key,
+                policy_values,
+                excluded,
+            },
             CondFailure::KeyUnknown { op, key } => Mismatch::KeyUnknown { op, key },
+            CondFailure::ExcludedUndecided {
+                op,
+                key,
+                excluded,
+                covered,
+            } => Mismatch::KeyNotMatchingUndecided {
+                op,
+                key,
+                excluded,
+                covered,
+            },
             CondFailure::VariableUnknown { op, key, variable } => {
                 Mismatch::VariableUnknown { op, key, variable }
             }
@@ -81,6 +119,9 @@ impl Mismatch {
             }
             Mismatch::PrincipalUnknown => Some("the caller's exact identity".to_owned()),
             Mismatch::KeyUnknown { key, .. } => Some(format!("context key `{key}`")),
+            Mismatch::KeyNotMatchingUndecided { key, excluded, .. } => Some(format!(
+                "context key `{key}` (known only not to match {excluded:?})"
+            )),
             Mismatch::VariableUnknown { variable, .. } => Some(format!("context key `{variable}`")),
             _ => None,
         }

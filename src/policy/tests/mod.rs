@@ -3,5 +3,6 @@
 
 mod corpus;
 pub mod fixtures;
+mod not_matching;
 mod oracle;
 mod scenarios;
