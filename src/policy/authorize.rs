@@ -284,7 +284,13 @@ pub fn authorize(req: &Request, input: &AuthzInput) -> Evaluation {
     let rcp = org(Layer::Rcp, &input.rcp, &env);
     let scp = org(Layer::Scp, &input.scp, &env);
     let vpce = layer_from(Layer::VpcEndpoint, known_single(&input.vpc_endpoint), &env);
-    let mut resource = layer_from(Layer::Resource, known_single(&input.resource), &env);
+    // "You must use the Principal element in resource-based policies"
+    // (reference_policies_elements_principal.html): a statement without one names nobody.
+    let mut resource = layer_from(
+        Layer::Resource,
+        known_single(&input.resource),
+        &env.requiring_principal(),
+    );
     let (identity, boundary, session) = if no_iam {
         let note = |l: Layer| {
             let mut e = Eval {

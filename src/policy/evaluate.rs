@@ -155,6 +155,10 @@ pub struct Env<'a> {
     /// Whether the caller has a permissions boundary (AWS: `NotPrincipal` with `Deny` always
     /// denies a principal that has one).
     pub has_boundary: Tri,
+    /// Statements must name a principal to apply (resource-based policies: "You must use the
+    /// `Principal` element in resource-based policies"); a statement without one applies to
+    /// nobody, Allow or Deny.
+    pub principal_required: bool,
 }
 
 impl<'a> Env<'a> {
@@ -163,6 +167,17 @@ impl<'a> Env<'a> {
             req,
             action_lc: req.action.to_ascii_lowercase(),
             has_boundary,
+            principal_required: false,
+        }
+    }
+
+    /// The same request, for a layer whose statements must name a principal.
+    pub fn requiring_principal(&self) -> Env<'a> {
+        Env {
+            req: self.req,
+            action_lc: self.action_lc.clone(),
+            has_boundary: self.has_boundary,
+            principal_required: true,
         }
     }
     fn ctx(&self) -> &Context {
@@ -241,11 +256,18 @@ pub fn statement(st: &Statement, env: &Env) -> StatementTrace {
             _ => {}
         }
     }
+    if st.principal.is_none() && env.principal_required {
+        return no(trace, Mismatch::PrincipalNotMatched);
+    }
     if let Some(p) = &st.principal {
         let (t, form) = match p {
             Elem::Is(entries) => principal::match_principal(entries, &env.req.principal),
             Elem::Not(entries) => {
-                let t = principal::match_not_principal(entries, &env.req.principal);
+                let t = principal::match_not_principal(
+                    entries,
+                    &env.req.principal,
+                    st.effect == Effect::Deny,
+                );
                 // AWS: "The NotPrincipal element with a Deny effect will always deny any IAM
                 // principal that has a permissions boundary policy attached, regardless of
                 // the values specified" (access_policies_boundaries).

@@ -52,8 +52,10 @@ pub enum ActionPattern {
 }
 
 impl ActionPattern {
+    /// Not trimmed: AWS matches the action as written, so `"s3:GetObject "` (a trailing
+    /// space) names no action at all.
     fn new(raw: &str) -> ActionPattern {
-        let lc = raw.trim().to_ascii_lowercase();
+        let lc = raw.to_ascii_lowercase();
         if lc == "*" {
             return ActionPattern::Any;
         }

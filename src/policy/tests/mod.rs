@@ -5,4 +5,5 @@ mod corpus;
 pub mod fixtures;
 mod not_matching;
 mod oracle;
+mod principals;
 mod scenarios;

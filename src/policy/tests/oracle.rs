@@ -88,8 +88,14 @@ fn principal_strength(p: &Value, r: &Request) -> u8 {
     best
 }
 
-fn not_principal_applies(np: &Value, r: &Request) -> bool {
+/// `NotPrincipal`, from the page's text: a Deny spares the caller named by its own ARN (a
+/// session also needs its role listed); an Allow excludes a caller named by its own ARN.
+/// `None` where the page allows both outcomes.
+fn not_principal_applies(np: &Value, r: &Request, deny: bool) -> Option<bool> {
     let pr = &r.principal;
+    if np == "*" {
+        return Some(false);
+    }
     let names = list(np.get("AWS"));
     let has = |x: Option<&str>| x.is_some_and(|x| names.iter().any(|n| n == x));
     let acct = pr.account.clone().unwrap_or_default();
@@ -97,8 +103,32 @@ fn not_principal_applies(np: &Value, r: &Request) -> bool {
         .iter()
         .any(|n| *n == acct || *n == format!("arn:aws:iam::{acct}:root"));
     let own = has(pr.arn.as_deref());
-    let parent = pr.role_arn.is_none() || has(pr.role_arn.as_deref());
-    !(acct_listed && own && parent)
+    let parent = has(pr.role_arn.as_deref());
+    let session = matches!(
+        pr.kind,
+        PrincipalKind::AssumedRole | PrincipalKind::FederatedUser
+    );
+    if pr.kind == PrincipalKind::Root {
+        return Some(!(own || acct_listed));
+    }
+    if deny {
+        if !session {
+            return Some(!own);
+        }
+        return match (own, parent) {
+            (true, true) => Some(false),
+            (true, false) => None,
+            (false, true) if acct_listed => None,
+            _ => Some(true),
+        };
+    }
+    if own {
+        Some(false)
+    } else if parent || acct_listed {
+        None
+    } else {
+        Some(true)
+    }
 }
 
 /// IPv4 only, by hand: `Some(in block)`, `None` for anything else.
@@ -206,7 +236,12 @@ fn conditions(c: Option<&Value>, r: &Request) -> Option<bool> {
 }
 
 /// Does the statement apply? `Some((applies, principal strength))`.
-fn applies(s: &Value, r: &Request, has_boundary: bool) -> Option<(bool, u8)> {
+fn applies(
+    s: &Value,
+    r: &Request,
+    has_boundary: bool,
+    resource_policy: bool,
+) -> Option<(bool, u8)> {
     let action = r.action.to_ascii_lowercase();
     let act = |k: &str| {
         list(s.get(k))
@@ -240,10 +275,11 @@ fn applies(s: &Value, r: &Request, has_boundary: bool) -> Option<(bool, u8)> {
         strength = principal_strength(p, r);
         strength > 0
     } else if let Some(np) = s.get("NotPrincipal") {
-        (s.get("Effect") == Some(&Value::from("Deny")) && has_boundary)
-            || not_principal_applies(np, r)
+        let deny = s.get("Effect") == Some(&Value::from("Deny"));
+        (deny && has_boundary) || not_principal_applies(np, r, deny)?
     } else {
-        true
+        // A resource-based policy statement must name a principal; without one it names nobody.
+        !resource_policy
     };
     if !(action_ok && resource_ok && principal_ok) {
         return Some((false, strength));
@@ -258,7 +294,12 @@ struct Found {
     strength: u8,
 }
 
-fn scan(policies: &[PolicyRef], r: &Request, has_boundary: bool) -> Option<Found> {
+fn scan(
+    policies: &[PolicyRef],
+    r: &Request,
+    has_boundary: bool,
+    resource_policy: bool,
+) -> Option<Found> {
     let mut f = Found {
         deny: false,
         allow: false,
@@ -266,7 +307,7 @@ fn scan(policies: &[PolicyRef], r: &Request, has_boundary: bool) -> Option<Found
     };
     for p in policies {
         for s in statements(&p.document) {
-            let (ok, strength) = applies(s, r, has_boundary)?;
+            let (ok, strength) = applies(s, r, has_boundary, resource_policy)?;
             if !ok {
                 continue;
             }
@@ -405,15 +446,15 @@ fn decide_concrete(r: &Request, input: &AuthzInput) -> Option<Decision> {
     }
 
     // 1. Any explicit deny anywhere.
-    let id = scan(&identity, r, has_boundary)?;
-    let b = scan(&boundary, r, has_boundary)?;
-    let s = scan(session.as_deref().unwrap_or(&[]), r, has_boundary)?;
-    let res = scan(&resource, r, has_boundary)?;
-    let v = scan(&vpce, r, has_boundary)?;
+    let id = scan(&identity, r, has_boundary, false)?;
+    let b = scan(&boundary, r, has_boundary, false)?;
+    let s = scan(session.as_deref().unwrap_or(&[]), r, has_boundary, false)?;
+    let res = scan(&resource, r, has_boundary, true)?;
+    let v = scan(&vpce, r, has_boundary, false)?;
     let mut org_levels = Vec::new();
     for levels in [&rcp, &scp].into_iter().flatten() {
         for l in levels {
-            org_levels.push(scan(&l.policies, r, has_boundary)?);
+            org_levels.push(scan(&l.policies, r, has_boundary, false)?);
         }
     }
     let mut any_deny = org_levels.iter().any(|f| f.deny) || res.deny || v.deny;
