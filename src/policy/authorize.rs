@@ -281,16 +281,38 @@ pub fn authorize(req: &Request, input: &AuthzInput) -> Evaluation {
     };
     let env = Env::new(req, has_boundary);
 
-    let rcp = org(Layer::Rcp, &input.rcp, &env);
+    // An action that works on no resource (`s3:ListAllMyBuckets`: the authorization
+    // reference lists no resource type, and policies name it with `"Resource": "*"`) has no
+    // resource-based policy and no resource account; RCPs "apply to resources" only, so they
+    // do not apply either, and the decision is the caller's own (identity, boundary, session,
+    // SCP).
+    let resourceless = is_resourceless(req);
+    let not_applicable = |layer: Layer| {
+        let mut e = Eval {
+            trace: empty(layer, Decision::NotApplicable),
+            v: NA,
+        };
+        e.trace.note = Some("the action has no resource (`*`)".into());
+        e
+    };
+    let rcp = if resourceless {
+        not_applicable(Layer::Rcp)
+    } else {
+        org(Layer::Rcp, &input.rcp, &env)
+    };
     let scp = org(Layer::Scp, &input.scp, &env);
     let vpce = layer_from(Layer::VpcEndpoint, known_single(&input.vpc_endpoint), &env);
     // "You must use the Principal element in resource-based policies"
     // (reference_policies_elements_principal.html): a statement without one names nobody.
-    let mut resource = layer_from(
-        Layer::Resource,
-        known_single(&input.resource),
-        &env.requiring_principal(),
-    );
+    let mut resource = if resourceless {
+        not_applicable(Layer::Resource)
+    } else {
+        layer_from(
+            Layer::Resource,
+            known_single(&input.resource),
+            &env.requiring_principal(),
+        )
+    };
     let (identity, boundary, session) = if no_iam {
         let note = |l: Layer| {
             let mut e = Eval {
@@ -354,6 +376,9 @@ pub fn authorize(req: &Request, input: &AuthzInput) -> Evaluation {
 
     let same = match (&p.account, &req.resource_account) {
         _ if no_iam => Tri::No,
+        // No resource: only the caller's side can allow, as within one account without a
+        // resource policy.
+        _ if resourceless => Tri::Yes,
         (Some(a), Some(b)) => Tri::from_bool(a == b),
         _ => Tri::Unknown,
     };
@@ -511,6 +536,7 @@ pub fn authorize(req: &Request, input: &AuthzInput) -> Evaluation {
         decision,
         allowed,
         same_account: match same {
+            _ if resourceless => None,
             Tri::Yes => Some(true),
             Tri::No if !no_iam => Some(false),
             _ => None,
@@ -521,6 +547,11 @@ pub fn authorize(req: &Request, input: &AuthzInput) -> Evaluation {
         blockers,
         unknowns,
     }
+}
+
+/// True when the request names no resource (`*`): actions such as `s3:ListAllMyBuckets`.
+pub fn is_resourceless(req: &Request) -> bool {
+    req.resource == "*"
 }
 
 /// KMS key policies and IAM role trust policies must allow even within one account.

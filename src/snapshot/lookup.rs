@@ -463,7 +463,8 @@ impl Snapshot {
         p: &Principal,
         resource: &str,
     ) -> Known<Option<Vec<OrgLevel>>> {
-        if self.is_service_linked(p) {
+        // RCPs apply to resources: an action without one (`*`) has none to protect.
+        if self.is_service_linked(p) || resource == "*" {
             return Known::Known(None);
         }
         if let Known::Known(k) = self.kms_key(resource) {
@@ -483,6 +484,10 @@ impl Snapshot {
     /// The resource-based policy of the request's resource: the bucket policy for S3 ARNs,
     /// the key policy for KMS key ARNs. `Known(None)` when the resource has none.
     pub fn resource_policy(&self, resource: &str) -> Known<Option<PolicyRef>> {
+        // An action without a resource (`*`, e.g. s3:ListAllMyBuckets) has no resource policy.
+        if resource == "*" {
+            return Known::Known(None);
+        }
         if let Some((bucket, _)) = s3_bucket_and_key(resource) {
             return match self.bucket(bucket) {
                 Known::Known(b) => b.policy.clone(),

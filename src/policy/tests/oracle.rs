@@ -432,11 +432,21 @@ fn decide_concrete(r: &Request, input: &AuthzInput) -> Option<Decision> {
     let boundary: Vec<PolicyRef> = known(&input.boundary)?.into_iter().collect();
     let has_boundary = !boundary.is_empty();
     let session: Option<Vec<PolicyRef>> = known(&input.session)?;
-    let resource: Vec<PolicyRef> = known(&input.resource)?.into_iter().collect();
+    // An action without a resource (`*`): no resource policy, no RCP, no resource account.
+    let resourceless = r.resource == "*";
+    let resource: Vec<PolicyRef> = if resourceless {
+        Vec::new()
+    } else {
+        known(&input.resource)?.into_iter().collect()
+    };
     let vpce: Vec<PolicyRef> = known(&input.vpc_endpoint)?.into_iter().collect();
     let identity = known(&input.identity)?;
     let scp = known(&input.scp)?;
-    let rcp = known(&input.rcp)?;
+    let rcp = if resourceless {
+        None
+    } else {
+        known(&input.rcp)?
+    };
     let anon = matches!(
         r.principal.kind,
         PrincipalKind::Anonymous | PrincipalKind::Service
@@ -485,7 +495,7 @@ fn decide_concrete(r: &Request, input: &AuthzInput) -> Option<Decision> {
     let b_ok = !has_boundary || b.allow;
     let s_ok = session.is_none() || s.allow;
     let caller_side = id_allow && b_ok && s_ok;
-    let same = r.principal.account.as_ref()? == r.resource_account.as_ref()?;
+    let same = resourceless || r.principal.account.as_ref()? == r.resource_account.as_ref()?;
     let allowed = if same {
         caller_side
             || (res.allow && res.strength == 3)

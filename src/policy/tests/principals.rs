@@ -170,3 +170,46 @@ fn actions_with_surrounding_whitespace_match_nothing() {
         );
     }
 }
+
+/// An action without a resource. ListBuckets
+/// (https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListBuckets.html): "Returns a list of
+/// all buckets owned by the authenticated sender of the request. To use this operation, you
+/// must have the s3:ListAllMyBuckets permission." — it names no bucket, so policies grant it
+/// on `"*"` and no bucket policy is involved. RCPs
+/// (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_authorization_policies.html):
+/// "RCPs are resource-centric controls. RCPs create a permissions guardrail, or set limits, on
+/// the maximum permissions available for resources in your member accounts" — no resource,
+/// no RCP. The resource account is not needed either. Unknown bucket policy, RCPs and
+/// resource account no longer make the verdict unknown.
+#[test]
+fn an_action_without_a_resource_is_decided_by_the_callers_side() {
+    let mut i = input();
+    i.identity = Known::Known(vec![allow(
+        "arn:aws:iam::111122223333:policy/list",
+        "s3:ListAllMyBuckets",
+        "*",
+    )]);
+    i.resource = Known::Unknown("no bucket".into());
+    i.rcp = Known::Unknown("RCPs: the resource's account is unknown".into());
+    let mut r = req(user(A, "alice"), "s3:ListAllMyBuckets", "*");
+    r.resource_account = None;
+    let e = check(&r, &i, Decision::Allow);
+    assert_eq!(e.same_account, None);
+    // The SCPs still apply to the caller.
+    i.scp = Known::Known(Some(vec![level(
+        "r-root",
+        vec![pol(
+            "p-deny-list",
+            r#"{"Statement":[{"Sid":"NoList","Effect":"Deny","Action":"s3:ListAllMyBuckets","Resource":"*"}]}"#,
+        )],
+    )]));
+    check(&r, &i, Decision::ExplicitDeny);
+    // Without an identity Allow, nothing else can grant it.
+    i.scp = Known::Known(None);
+    i.identity = Known::Known(Vec::new());
+    let e = check(&r, &i, Decision::ImplicitDeny);
+    assert_eq!(
+        e.primary_blocker().map(|b| b.layer),
+        Some(crate::policy::Layer::Identity)
+    );
+}
