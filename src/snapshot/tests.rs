@@ -963,3 +963,60 @@ fn snapshot_is_send_and_sync() {
     fn shared<T: Send + Sync>() {}
     shared::<Snapshot>();
 }
+
+/// ISSUE 17 section 5: a bucket policy's `{"CanonicalUser": id}` principal is the account
+/// whose `canonical-id.json` holds the id
+/// (https://docs.aws.amazon.com/accounts/latest/reference/manage-acct-identifiers.html):
+/// "Canonical user ID: An alpha-numeric identifier ... that is an obfuscated form of the AWS
+/// account ID. You can use this ID to identify an AWS account when granting cross-account
+/// access to buckets and objects using Amazon Simple Storage Service (Amazon S3)." A grant to it is a grant to the account (the account's own
+/// IAM policies must still allow, as for an account principal); an id no account of the
+/// snapshot holds still matches nobody.
+#[test]
+fn canonical_user_principals_are_the_account_holding_the_id() {
+    use crate::policy::{authorize, AuthzInput, Decision, Form, Policy};
+    let dir = tempfile::tempdir().unwrap();
+    put(
+        dir.path(),
+        &format!("accounts/{A}/canonical-id.json"),
+        &json!({"ID": "canon-a"}),
+    );
+    put(
+        dir.path(),
+        &format!("accounts/{B}/s3/shared/policy.json"),
+        &json!({"Policy": json!({"Statement": [
+            {"Sid": "ToA", "Effect": "Allow", "Principal": {"CanonicalUser": "canon-a"},
+             "Action": "s3:GetObject", "Resource": "arn:aws:s3:::shared/*"},
+            {"Sid": "ToStranger", "Effect": "Allow", "Principal": {"CanonicalUser": "canon-zzz"},
+             "Action": "s3:PutObject", "Resource": "arn:aws:s3:::shared/*"}]}).to_string()}),
+    );
+    let (snap, problems) = load(dir.path());
+    assert!(problems.is_empty(), "{problems:?}");
+    let policy = snap.resource_policy("arn:aws:s3:::shared/k");
+    let caller = user(&format!("arn:aws:iam::{A}:user/alice"));
+    let input = |action: &str| AuthzInput {
+        identity: Known::Known(vec![Policy::parse_ref(
+            "id",
+            &allow(action, "*").to_string(),
+        )
+        .unwrap()]),
+        boundary: Known::Known(None),
+        session: Known::Known(None),
+        resource: policy.clone(),
+        scp: Known::Known(None),
+        rcp: Known::Known(None),
+        vpc_endpoint: Known::Known(None),
+    };
+    let mut r = request(caller, "s3:GetObject", "arn:aws:s3:::shared/k");
+    r.resource_account = Some(B.to_owned());
+    let e = authorize(&r, &input("s3:GetObject"));
+    assert_eq!(e.decision, Decision::Allow, "{e:#?}");
+    assert_eq!(
+        e.layer(crate::policy::Layer::Resource)
+            .and_then(|l| l.grant_form),
+        Some(Form::Account)
+    );
+    r.action = "s3:PutObject".into();
+    let e = authorize(&r, &input("s3:PutObject"));
+    assert_eq!(e.decision, Decision::ImplicitDeny, "{e:#?}");
+}
