@@ -405,8 +405,24 @@ pub fn authorize(req: &Request, input: &AuthzInput) -> Evaluation {
     };
 
     let layers = [&rcp, &scp, &vpce, &resource, &identity, &boundary, &session];
-    let explicit = Tri::any(layers.iter().map(|l| l.v.deny));
     let ok = rcp.v.allow.and(scp.v.allow).and(vpce.v.allow).and(permit);
+    // A layer the snapshot lacks entirely (a session policy whose STS record is not in the
+    // logs, a bucket policy not captured) decides nothing once the other layers deny for
+    // sure: it could only add a Deny to a request already denied. Whether such a Deny exists
+    // is no reason to leave the verdict open; the definite layer is the cause. A Deny
+    // statement that is *known* and may apply (an unknown condition key) still keeps the
+    // explicit/implicit question open.
+    let explicit_known = Tri::any(
+        layers
+            .iter()
+            .filter(|l| l.trace.missing.is_none())
+            .map(|l| l.v.deny),
+    );
+    let explicit = if ok == Tri::No && explicit_known == Tri::No {
+        Tri::No
+    } else {
+        Tri::any(layers.iter().map(|l| l.v.deny))
+    };
 
     let (decision, allowed) = match (explicit, ok) {
         (Tri::Yes, _) => (Decision::ExplicitDeny, Some(false)),

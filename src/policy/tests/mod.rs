@@ -7,3 +7,4 @@ mod not_matching;
 mod oracle;
 mod principals;
 mod scenarios;
+mod unknown_layers;
