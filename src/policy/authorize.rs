@@ -578,7 +578,14 @@ fn resource_policy_required(req: &Request) -> bool {
         return false;
     }
     let action = req.action.to_ascii_lowercase();
-    service == Some("kms")
+    // An alias has no key policy (KMS "Controlling access to aliases": the permission on
+    // the alias is given "in an IAM policy"); only requests on keys need the key policy.
+    let alias = req
+        .resource
+        .splitn(6, ':')
+        .nth(5)
+        .is_some_and(|r| r.starts_with("alias/"));
+    (service == Some("kms") && !alias)
         || (service == Some("iam")
             && action.starts_with("sts:assumerole")
             && req

@@ -213,3 +213,30 @@ fn an_action_without_a_resource_is_decided_by_the_callers_side() {
         Some(crate::policy::Layer::Identity)
     );
 }
+
+/// KMS alias operations on the alias
+/// (https://docs.aws.amazon.com/kms/latest/developerguide/alias-access.html): "kms:CreateAlias
+/// for the alias. Provide this permission in an IAM policy that is attached to the principal
+/// who is allowed to create the alias." An alias has no key policy, so the rule that a key
+/// policy must allow even within one account does not apply to it: the identity policy
+/// alone decides (it gave implicit deny by the resource layer).
+#[test]
+fn kms_alias_operations_on_the_alias_need_only_the_identity_policy() {
+    let alias = "arn:aws:kms:us-east-1:111122223333:alias/app";
+    let mut i = input();
+    i.identity = Known::Known(vec![allow(
+        "arn:aws:iam::111122223333:policy/alias-admin",
+        "kms:CreateAlias",
+        alias,
+    )]);
+    check(
+        &req(user(A, "alice"), "kms:CreateAlias", alias),
+        &i,
+        Decision::Allow,
+    );
+    // The key itself still needs its key policy.
+    let key = "arn:aws:kms:us-east-1:111122223333:key/1234abcd";
+    i.identity = Known::Known(vec![allow("id", "kms:CreateAlias", key)]);
+    let e = authorize(&req(user(A, "alice"), "kms:CreateAlias", key), &i);
+    assert_eq!(e.decision, Decision::ImplicitDeny);
+}
