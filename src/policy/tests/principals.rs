@@ -240,3 +240,52 @@ fn kms_alias_operations_on_the_alias_need_only_the_identity_policy() {
     let e = authorize(&req(user(A, "alice"), "kms:CreateAlias", key), &i);
     assert_eq!(e.decision, Decision::ImplicitDeny);
 }
+
+/// A role ARN given as the caller (`simulate --principal arn:aws:iam::A:role/app`) stands for
+/// a session of that role (named `simulate`): requests are made by sessions, never by a role
+/// itself. EVAL (reference_policies_evaluation-logic_policy-eval-denyallow.html): "Resource-
+/// based policies that grant permissions to an IAM role ARN are limited by an implicit deny in
+/// a permissions boundary or session policy", while a grant to the assumed-role session ARN
+/// is not. So a bucket grant to the role is stopped by a boundary that lacks the action, a
+/// grant to the session is not, and a grant to another session of the role does not name it.
+#[test]
+fn a_role_arn_as_caller_is_a_session_of_that_role() {
+    use crate::diagnose::request::principal_from_arn;
+    let caller = principal_from_arn("arn:aws:iam::111122223333:role/app", None)
+        .expect("a role ARN is a principal");
+    assert_eq!(caller.kind, crate::policy::PrincipalKind::AssumedRole);
+    let grant = |who: &str| {
+        let mut i = input();
+        i.boundary = Known::Known(Some(allow(
+            "arn:aws:iam::111122223333:policy/boundary",
+            "ec2:*",
+            "*",
+        )));
+        i.resource = Known::Known(Some(bucket_allow(
+            &format!(r#"{{"AWS":"{who}"}}"#),
+            "s3:GetObject",
+            "arn:aws:s3:::amzn-s3-demo-bucket/*",
+        )));
+        i
+    };
+    let r = req(caller.clone(), "s3:GetObject", OBJECT);
+    let e = check(
+        &r,
+        &grant("arn:aws:iam::111122223333:role/app"),
+        Decision::ImplicitDeny,
+    );
+    assert_eq!(
+        e.primary_blocker().map(|b| b.layer),
+        Some(crate::policy::Layer::PermissionsBoundary)
+    );
+    check(
+        &r,
+        &grant("arn:aws:sts::111122223333:assumed-role/app/simulate"),
+        Decision::Allow,
+    );
+    check(
+        &r,
+        &grant("arn:aws:sts::111122223333:assumed-role/app/other"),
+        Decision::ImplicitDeny,
+    );
+}
