@@ -404,7 +404,7 @@ pub fn build_request(args: &Args, snap: &Snapshot) -> (Request, Vec<String>) {
             Known::Known(None) => ctx.mark_absent("aws:ResourceOrgID"),
             Known::Unknown(_) => {}
         }
-    } else {
+    } else if !crate::policy::authorize::is_resourceless(&req) {
         notes.push(format!(
             "the account that owns `{}` is unknown: same- or cross-account cannot be decided",
             req.resource

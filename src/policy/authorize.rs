@@ -281,10 +281,38 @@ pub fn authorize(req: &Request, input: &AuthzInput) -> Evaluation {
     };
     let env = Env::new(req, has_boundary);
 
-    let rcp = org(Layer::Rcp, &input.rcp, &env);
+    // An action that works on no resource (`s3:ListAllMyBuckets`: the authorization
+    // reference lists no resource type, and policies name it with `"Resource": "*"`) has no
+    // resource-based policy and no resource account; RCPs "apply to resources" only, so they
+    // do not apply either, and the decision is the caller's own (identity, boundary, session,
+    // SCP).
+    let resourceless = is_resourceless(req);
+    let not_applicable = |layer: Layer| {
+        let mut e = Eval {
+            trace: empty(layer, Decision::NotApplicable),
+            v: NA,
+        };
+        e.trace.note = Some("the action has no resource (`*`)".into());
+        e
+    };
+    let rcp = if resourceless {
+        not_applicable(Layer::Rcp)
+    } else {
+        org(Layer::Rcp, &input.rcp, &env)
+    };
     let scp = org(Layer::Scp, &input.scp, &env);
     let vpce = layer_from(Layer::VpcEndpoint, known_single(&input.vpc_endpoint), &env);
-    let mut resource = layer_from(Layer::Resource, known_single(&input.resource), &env);
+    // "You must use the Principal element in resource-based policies"
+    // (reference_policies_elements_principal.html): a statement without one names nobody.
+    let mut resource = if resourceless {
+        not_applicable(Layer::Resource)
+    } else {
+        layer_from(
+            Layer::Resource,
+            known_single(&input.resource),
+            &env.requiring_principal(),
+        )
+    };
     let (identity, boundary, session) = if no_iam {
         let note = |l: Layer| {
             let mut e = Eval {
@@ -348,6 +376,9 @@ pub fn authorize(req: &Request, input: &AuthzInput) -> Evaluation {
 
     let same = match (&p.account, &req.resource_account) {
         _ if no_iam => Tri::No,
+        // No resource: only the caller's side can allow, as within one account without a
+        // resource policy.
+        _ if resourceless => Tri::Yes,
         (Some(a), Some(b)) => Tri::from_bool(a == b),
         _ => Tri::Unknown,
     };
@@ -374,8 +405,24 @@ pub fn authorize(req: &Request, input: &AuthzInput) -> Evaluation {
     };
 
     let layers = [&rcp, &scp, &vpce, &resource, &identity, &boundary, &session];
-    let explicit = Tri::any(layers.iter().map(|l| l.v.deny));
     let ok = rcp.v.allow.and(scp.v.allow).and(vpce.v.allow).and(permit);
+    // A layer the snapshot lacks entirely (a session policy whose STS record is not in the
+    // logs, a bucket policy not captured) decides nothing once the other layers deny for
+    // sure: it could only add a Deny to a request already denied. Whether such a Deny exists
+    // is no reason to leave the verdict open; the definite layer is the cause. A Deny
+    // statement that is *known* and may apply (an unknown condition key) still keeps the
+    // explicit/implicit question open.
+    let explicit_known = Tri::any(
+        layers
+            .iter()
+            .filter(|l| l.trace.missing.is_none())
+            .map(|l| l.v.deny),
+    );
+    let explicit = if ok == Tri::No && explicit_known == Tri::No {
+        Tri::No
+    } else {
+        Tri::any(layers.iter().map(|l| l.v.deny))
+    };
 
     let (decision, allowed) = match (explicit, ok) {
         (Tri::Yes, _) => (Decision::ExplicitDeny, Some(false)),
@@ -505,6 +552,7 @@ pub fn authorize(req: &Request, input: &AuthzInput) -> Evaluation {
         decision,
         allowed,
         same_account: match same {
+            _ if resourceless => None,
             Tri::Yes => Some(true),
             Tri::No if !no_iam => Some(false),
             _ => None,
@@ -517,6 +565,11 @@ pub fn authorize(req: &Request, input: &AuthzInput) -> Evaluation {
     }
 }
 
+/// True when the request names no resource (`*`): actions such as `s3:ListAllMyBuckets`.
+pub fn is_resourceless(req: &Request) -> bool {
+    req.resource == "*"
+}
+
 /// KMS key policies and IAM role trust policies must allow even within one account.
 fn resource_policy_required(req: &Request) -> bool {
     let mut parts = req.resource.splitn(6, ':');
@@ -525,7 +578,14 @@ fn resource_policy_required(req: &Request) -> bool {
         return false;
     }
     let action = req.action.to_ascii_lowercase();
-    service == Some("kms")
+    // An alias has no key policy (KMS "Controlling access to aliases": the permission on
+    // the alias is given "in an IAM policy"); only requests on keys need the key policy.
+    let alias = req
+        .resource
+        .splitn(6, ':')
+        .nth(5)
+        .is_some_and(|r| r.starts_with("alias/"));
+    (service == Some("kms") && !alias)
         || (service == Some("iam")
             && action.starts_with("sts:assumerole")
             && req

@@ -37,10 +37,26 @@ pub enum Mismatch {
         policy_values: Vec<String>,
         request: Option<Vec<String>>,
     },
+    /// The key is known only not to match `excluded` (absent, or another value), and the
+    /// policy's values all lie inside that exclusion: the condition is false either way.
+    ConditionFailedNotMatching {
+        op: String,
+        key: String,
+        policy_values: Vec<String>,
+        excluded: Vec<String>,
+    },
     /// The request's value of the key is unknown.
     KeyUnknown {
         op: String,
         key: String,
+    },
+    /// The key is known only not to match `excluded`, which does not decide the condition
+    /// (`covered`: see [`CondFailure::ExcludedUndecided`]).
+    KeyNotMatchingUndecided {
+        op: String,
+        key: String,
+        excluded: Vec<String>,
+        covered: bool,
     },
     /// A policy variable in the condition values reads an unknown key.
     VariableUnknown {
@@ -64,7 +80,29 @@ impl From<CondFailure> for Mismatch {
                 policy_values,
                 request,
             },
+            CondFailure::FailedExcluded {
+                op,
+                key,
+                policy_values,
+                excluded,
+            } => Mismatch::ConditionFailedNotMatching {
+                op,
+                key,
+                policy_values,
+                excluded,
+            },
             CondFailure::KeyUnknown { op, key } => Mismatch::KeyUnknown { op, key },
+            CondFailure::ExcludedUndecided {
+                op,
+                key,
+                excluded,
+                covered,
+            } => Mismatch::KeyNotMatchingUndecided {
+                op,
+                key,
+                excluded,
+                covered,
+            },
             CondFailure::VariableUnknown { op, key, variable } => {
                 Mismatch::VariableUnknown { op, key, variable }
             }
@@ -81,6 +119,9 @@ impl Mismatch {
             }
             Mismatch::PrincipalUnknown => Some("the caller's exact identity".to_owned()),
             Mismatch::KeyUnknown { key, .. } => Some(format!("context key `{key}`")),
+            Mismatch::KeyNotMatchingUndecided { key, excluded, .. } => Some(format!(
+                "context key `{key}` (known only not to match {excluded:?})"
+            )),
             Mismatch::VariableUnknown { variable, .. } => Some(format!("context key `{variable}`")),
             _ => None,
         }
@@ -114,6 +155,10 @@ pub struct Env<'a> {
     /// Whether the caller has a permissions boundary (AWS: `NotPrincipal` with `Deny` always
     /// denies a principal that has one).
     pub has_boundary: Tri,
+    /// Statements must name a principal to apply (resource-based policies: "You must use the
+    /// `Principal` element in resource-based policies"); a statement without one applies to
+    /// nobody, Allow or Deny.
+    pub principal_required: bool,
 }
 
 impl<'a> Env<'a> {
@@ -122,6 +167,17 @@ impl<'a> Env<'a> {
             req,
             action_lc: req.action.to_ascii_lowercase(),
             has_boundary,
+            principal_required: false,
+        }
+    }
+
+    /// The same request, for a layer whose statements must name a principal.
+    pub fn requiring_principal(&self) -> Env<'a> {
+        Env {
+            req: self.req,
+            action_lc: self.action_lc.clone(),
+            has_boundary: self.has_boundary,
+            principal_required: true,
         }
     }
     fn ctx(&self) -> &Context {
@@ -200,11 +256,18 @@ pub fn statement(st: &Statement, env: &Env) -> StatementTrace {
             _ => {}
         }
     }
+    if st.principal.is_none() && env.principal_required {
+        return no(trace, Mismatch::PrincipalNotMatched);
+    }
     if let Some(p) = &st.principal {
         let (t, form) = match p {
             Elem::Is(entries) => principal::match_principal(entries, &env.req.principal),
             Elem::Not(entries) => {
-                let t = principal::match_not_principal(entries, &env.req.principal);
+                let t = principal::match_not_principal(
+                    entries,
+                    &env.req.principal,
+                    st.effect == Effect::Deny,
+                );
                 // AWS: "The NotPrincipal element with a Deny effect will always deny any IAM
                 // principal that has a permissions boundary policy attached, regardless of
                 // the values specified" (access_policies_boundaries).

@@ -66,10 +66,26 @@ pub fn mismatch_text(m: &Mismatch) -> String {
             Some(v) => format!("condition `{op}` on `{key}` failed: request has {v:?}, policy wants {policy_values:?}"),
             None => format!("condition `{op}` on `{key}` failed: key absent from the request, policy wants {policy_values:?}"),
         },
+        Mismatch::ConditionFailedNotMatching { op, key, policy_values, excluded } => format!("condition `{op}` on `{key}` failed: the request's value is known not to be {} (absent, or another value), and every value the policy wants, {policy_values:?}, is one of those", not_x(excluded)),
         Mismatch::KeyUnknown { op, key } => format!("condition `{op}` on `{key}`: the request's value is unknown"),
+        Mismatch::KeyNotMatchingUndecided { op, key, excluded, covered } => if *covered {
+            format!("condition `{op}` on `{key}`: the request's value is known only not to be {}, and this operator's answer differs between an absent key and another value", not_x(excluded))
+        } else {
+            format!("condition `{op}` on `{key}`: the request's value is known only not to be {}, and a value the policy names could match another value", not_x(excluded))
+        },
         Mismatch::VariableUnknown { op, key, variable } => {
             format!("condition `{op}` on `{key}`: uses `${{{variable}}}`, whose value is unknown")
         }
+    }
+}
+
+/// `o-ours` or `o-ours/* or o-ours`: the excluded patterns, for "known not to be X".
+fn not_x(excluded: &[String]) -> String {
+    let quoted: Vec<String> = excluded.iter().map(|e| format!("`{e}`")).collect();
+    if quoted.is_empty() {
+        "anything in particular".to_owned()
+    } else {
+        quoted.join(" or ")
     }
 }
 
@@ -139,6 +155,64 @@ fn layer(out: &mut String, l: &LayerTrace) {
     }
 }
 
+/// The keys the policies read whose value the engine did not know, each with why, in first-
+/// seen order: the request gave no value ("no value in the request record or snapshot"), or it
+/// was known only by exclusion and that did not decide a condition.
+fn unknown_keys(req: &Request, eval: &Evaluation) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    let stmts = eval
+        .layers
+        .iter()
+        .flat_map(|l| {
+            l.policies
+                .iter()
+                .chain(l.levels.iter().flat_map(|lv| &lv.policies))
+        })
+        .flat_map(|p| &p.statements);
+    for s in stmts {
+        for m in &s.why {
+            let (key, why) = match m {
+                Mismatch::KeyUnknown { key, .. } => (
+                    key.to_ascii_lowercase(),
+                    "neither the record nor the snapshot gives it".to_owned(),
+                ),
+                Mismatch::VariableUnknown { variable, .. } => (
+                    variable.to_ascii_lowercase(),
+                    "read as a policy variable; neither the record nor the snapshot gives it"
+                        .to_owned(),
+                ),
+                Mismatch::ResourceVariableUnknown { variable } => (
+                    variable.to_ascii_lowercase(),
+                    "read as a policy variable; neither the record nor the snapshot gives it"
+                        .to_owned(),
+                ),
+                _ => continue,
+            };
+            // A variable over a key known only by exclusion: the exclusion is listed above,
+            // but a variable needs the value itself.
+            let why = match req.context.not_matching.get(&key) {
+                Some(ps) => format!(
+                    "known only not to be {}; a policy variable needs the value itself",
+                    not_x(ps)
+                ),
+                None => why,
+            };
+            if req.context.not_matching.contains_key(&key)
+                && !matches!(
+                    m,
+                    Mismatch::VariableUnknown { .. } | Mismatch::ResourceVariableUnknown { .. }
+                )
+            {
+                continue;
+            }
+            if !out.iter().any(|(k, _)| *k == key) {
+                out.push((key, why));
+            }
+        }
+    }
+    out
+}
+
 /// Renders a request and its evaluation as readable text (several lines, ends with `\n`).
 pub fn render_text(req: &Request, eval: &Evaluation) -> String {
     let mut out = String::new();
@@ -170,6 +244,12 @@ pub fn render_text(req: &Request, eval: &Evaluation) -> String {
     }
     for k in &req.context.absent {
         let _ = writeln!(out, "  {k}: absent");
+    }
+    for (k, ps) in &req.context.not_matching {
+        let _ = writeln!(out, "  {k}: not {} (absent, or another value)", not_x(ps));
+    }
+    for (k, why) in unknown_keys(req, eval) {
+        let _ = writeln!(out, "  {k}: unknown ({why})");
     }
     out.push_str("  (any other key: unknown)\n");
     let _ = write!(out, "decision:  {}", decision_word(eval.decision));

@@ -52,8 +52,10 @@ pub enum ActionPattern {
 }
 
 impl ActionPattern {
+    /// Not trimmed: AWS matches the action as written, so `"s3:GetObject "` (a trailing
+    /// space) names no action at all.
     fn new(raw: &str) -> ActionPattern {
-        let lc = raw.trim().to_ascii_lowercase();
+        let lc = raw.to_ascii_lowercase();
         if lc == "*" {
             return ActionPattern::Any;
         }
@@ -224,6 +226,35 @@ impl Policy {
             keys,
             fingerprint,
         })
+    }
+
+    /// The policy with its `{"CanonicalUser": id}` principals resolved to accounts, for a
+    /// bucket policy: S3 may store an account grant in that form, and a canonical user id
+    /// stands for its account (https://docs.aws.amazon.com/accounts/latest/reference/manage-acct-identifiers.html:
+    /// "An alpha-numeric identifier ... that is an obfuscated form of the AWS account ID. You
+    /// can use this ID to identify an AWS account when granting cross-account access to
+    /// buckets and objects using Amazon Simple Storage Service"). `resolve` gives the account of an id, when
+    /// the snapshot has it (`canonical-id.json`); ids it does not know stay canonical and
+    /// match nobody. `None` when nothing changed.
+    pub fn with_canonical_users_resolved(
+        &self,
+        resolve: impl Fn(&str) -> Option<String>,
+    ) -> Option<Policy> {
+        let mut changed = false;
+        let mut out = self.clone();
+        for st in &mut out.statements {
+            if let Some(Elem::Is(entries) | Elem::Not(entries)) = &mut st.principal {
+                for e in entries.iter_mut() {
+                    if let Entry::CanonicalUser(id) = e {
+                        if let Some(account) = resolve(id) {
+                            *e = Entry::Account(account);
+                            changed = true;
+                        }
+                    }
+                }
+            }
+        }
+        changed.then_some(out)
     }
 
     /// [`Policy::parse`] wrapped in an `Arc`, the form [`super::AuthzInput`] holds.

@@ -165,12 +165,30 @@ pub fn match_principal(entries: &[Entry], p: &Principal) -> (Tri, Option<Form>) 
     best
 }
 
-/// `NotPrincipal`: does the statement apply to the caller? AWS checks the account, then the
-/// role, then the session; the caller escapes the statement only when every identity it has
-/// is listed ("you must also include the account ARN ... or the role ARN and the account").
-/// When the account and only one of role/session is listed, AWS's text allows both readings,
-/// so the answer is `Unknown`.
-pub fn match_not_principal(entries: &[Entry], p: &Principal) -> Tri {
+/// `NotPrincipal`: does the statement apply to the caller?
+/// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html)
+///
+/// The statement is meant for "all principals *except* the principal specified in the
+/// NotPrincipal element". What counts as "specified" follows the page:
+/// - an IAM user, root or federated-user caller is specified by its own ARN (root also by
+///   its account: `arn:aws:iam::A:root` *is* the root user's ARN);
+/// - for a role session AWS "might validate the account first, then the role, and then the
+///   assumed-role user. The assumed-role user is identified by the role session name", and
+///   its example lists the session ARN *and* the role ARN: the session escapes a Deny when
+///   both are listed; with its own ARN but not the role's, or with the role and the account
+///   but not the session, the page allows both outcomes ("might"), so the answer is
+///   `Unknown`; a role alone does not name a session ("Principals must always name a specific
+///   session");
+/// - with `Allow`, the statement "allows all principals *except* the one named": any listed
+///   identity of the caller's chain (session, role, account) keeps the grant from it; a
+///   caller whose own ARN is listed is definitely excluded, one whose chain is listed only
+///   partly (its account or role) is `Unknown`.
+///
+/// The account listing that the page recommends ("you must also specify the account ARN of
+/// the not-denied principal. Otherwise, the policy *might* deny access to the entire
+/// account") is not required: for S3, a Deny whose `NotPrincipal` names the caller's ARN does
+/// not apply to it.
+pub fn match_not_principal(entries: &[Entry], p: &Principal, deny: bool) -> Tri {
     let listed = |e: &dyn Fn(&Entry) -> bool| entries.iter().any(e);
     if listed(&|e| *e == Entry::Any) {
         return Tri::No;
@@ -182,27 +200,43 @@ pub fn match_not_principal(entries: &[Entry], p: &Principal) -> Tri {
         )),
         _ => {
             let ids = identities(p);
-            let account_listed = match ids.account {
-                Some(a) => listed(&|e| matches!(e, Entry::Account(x) if x == a)),
-                None => return Tri::Unknown,
-            };
-            if !account_listed {
-                return Tri::Yes;
-            }
+            let account_listed = ids
+                .account
+                .is_some_and(|a| listed(&|e| matches!(e, Entry::Account(x) if x == a)));
             let is = |arn: Option<&str>| {
                 arn.is_some_and(|arn| listed(&|e| matches!(e, Entry::Arn(x) if x == arn)))
             };
+            let (own, parent) = (is(ids.own), is(ids.parent));
             match p.kind {
-                PrincipalKind::Root => Tri::No,
-                PrincipalKind::Account => Tri::Unknown,
-                PrincipalKind::AssumedRole | PrincipalKind::FederatedUser => {
-                    match (is(ids.parent), is(ids.own)) {
-                        (true, true) => Tri::No,
-                        (false, false) => Tri::Yes,
-                        _ => Tri::Unknown,
+                PrincipalKind::Root => Tri::from_bool(!(own || account_listed)),
+                // CloudTrail hid the caller's ARN: named or not, we cannot tell, unless
+                // nothing of its account is listed.
+                PrincipalKind::Account => {
+                    let any_in_account = ids.account.is_some_and(|a| {
+                        account_listed
+                            || listed(
+                                &|e| matches!(e, Entry::Arn(x) if account_of_arn(x) == Some(a)),
+                            )
+                    });
+                    if any_in_account {
+                        Tri::Unknown
+                    } else {
+                        Tri::Yes
                     }
                 }
-                _ => Tri::from_bool(!is(ids.own)),
+                PrincipalKind::AssumedRole | PrincipalKind::FederatedUser if deny => {
+                    match (own, parent) {
+                        (true, true) => Tri::No,
+                        (true, false) => Tri::Unknown,
+                        (false, true) if account_listed => Tri::Unknown,
+                        _ => Tri::Yes,
+                    }
+                }
+                _ if deny => Tri::from_bool(!own),
+                // Allow: excluded when named, unknown when only part of its chain is.
+                _ if own => Tri::No,
+                _ if parent || account_listed => Tri::Unknown,
+                _ => Tri::Yes,
             }
         }
     }
@@ -269,18 +303,29 @@ mod tests {
     }
 
     #[test]
-    fn not_principal_needs_account_and_identities_listed() {
+    fn not_principal_deny_needs_the_session_and_its_role_listed() {
         let acct = Entry::aws("111122223333");
         let role = Entry::aws("arn:aws:iam::111122223333:role/app");
         let sess = Entry::aws("arn:aws:sts::111122223333:assumed-role/app/s1");
+        let np = |es: &[Entry]| match_not_principal(es, &session(), true);
+        assert_eq!(np(&[role.clone(), sess.clone()]), Tri::No);
+        assert_eq!(np(&[acct.clone(), role.clone(), sess.clone()]), Tri::No);
+        assert_eq!(np(&[acct.clone(), sess]), Tri::Unknown);
+        assert_eq!(np(&[acct.clone(), role.clone()]), Tri::Unknown);
+        assert_eq!(np(&[role]), Tri::Yes);
+        assert_eq!(np(&[acct]), Tri::Yes);
+    }
+
+    #[test]
+    fn not_principal_allow_excludes_a_named_caller() {
+        let sess = Entry::aws("arn:aws:sts::111122223333:assumed-role/app/s1");
+        let other = Entry::aws("arn:aws:iam::111122223333:user/bob");
+        assert_eq!(match_not_principal(&[sess], &session(), false), Tri::No);
+        assert_eq!(match_not_principal(&[other], &session(), false), Tri::Yes);
+        let acct = Entry::aws("111122223333");
         assert_eq!(
-            match_not_principal(&[role.clone(), sess.clone()], &session()),
-            Tri::Yes
+            match_not_principal(&[acct], &session(), false),
+            Tri::Unknown
         );
-        assert_eq!(
-            match_not_principal(&[acct.clone(), role.clone(), sess], &session()),
-            Tri::No
-        );
-        assert_eq!(match_not_principal(&[acct, role], &session()), Tri::Unknown);
     }
 }

@@ -463,7 +463,8 @@ impl Snapshot {
         p: &Principal,
         resource: &str,
     ) -> Known<Option<Vec<OrgLevel>>> {
-        if self.is_service_linked(p) {
+        // RCPs apply to resources: an action without one (`*`) has none to protect.
+        if self.is_service_linked(p) || resource == "*" {
             return Known::Known(None);
         }
         if let Known::Known(k) = self.kms_key(resource) {
@@ -483,11 +484,42 @@ impl Snapshot {
     /// The resource-based policy of the request's resource: the bucket policy for S3 ARNs,
     /// the key policy for KMS key ARNs. `Known(None)` when the resource has none.
     pub fn resource_policy(&self, resource: &str) -> Known<Option<PolicyRef>> {
+        // An action without a resource (`*`, e.g. s3:ListAllMyBuckets) has no resource policy.
+        if resource == "*" {
+            return Known::Known(None);
+        }
         if let Some((bucket, _)) = s3_bucket_and_key(resource) {
             return match self.bucket(bucket) {
                 Known::Known(b) => b.policy.clone(),
                 Known::Unknown(why) => Known::Unknown(why),
             };
+        }
+        // A role's trust policy is its resource-based policy (id_roles_terms-and-concepts.html:
+        // "Trust policy: A JSON policy document in which you define the principals that you
+        // trust to assume the role. A role trust policy is a required resource-based policy
+        // that is attached to a role in IAM").
+        if let Some(a) = Arn::parse(resource).filter(|a| a.service == "iam") {
+            if a.resource.starts_with("role/") {
+                let name = last_segment(a.resource);
+                return match self.accounts.get(a.account).map(|acct| &acct.iam) {
+                    Some(Known::Known(iam)) => match iam.role(name).map(|r| &r.trust) {
+                        Some(Some(p)) => Known::Known(Some(p.clone())),
+                        Some(None) => Known::Unknown(format!(
+                            "the trust policy of role `{name}` is not in accounts/{}/iam.json",
+                            a.account
+                        )),
+                        None => Known::Unknown(format!(
+                            "role `{name}` is not in accounts/{}/iam.json",
+                            a.account
+                        )),
+                    },
+                    Some(Known::Unknown(why)) => Known::Unknown(why.clone()),
+                    None => Known::Unknown(format!(
+                        "account {} is not in the snapshot (no accounts/{}/iam.json)",
+                        a.account, a.account
+                    )),
+                };
+            }
         }
         if Arn::parse(resource).is_some_and(|a| a.service == "kms") {
             return match self.kms_key(resource) {
@@ -587,10 +619,27 @@ impl Snapshot {
             identity: self.identity_policies(&req.principal),
             boundary: self.permissions_boundary(&req.principal),
             session,
-            resource: self.resource_policy(&req.resource),
+            resource: if is_kms_alias_request(req) {
+                Known::Known(None)
+            } else {
+                self.resource_policy(&req.resource)
+            },
             scp: self.scp_path(&req.principal),
             rcp: self.rcp_path(resource_account.as_deref(), &req.principal, &req.resource),
             vpc_endpoint: self.vpc_endpoint_policy(req),
         }
     }
+}
+
+/// A KMS alias operation (`kms:CreateAlias`, `kms:UpdateAlias`, `kms:DeleteAlias`) on the
+/// alias itself: an alias has no key policy. KMS developer guide, "Controlling access to
+/// aliases" (https://docs.aws.amazon.com/kms/latest/developerguide/alias-access.html):
+/// "kms:CreateAlias for the alias. Provide this permission in an IAM policy that is attached
+/// to the principal"; "When an alias is the value of a resource element, the policy applies
+/// to the alias resource, not to any KMS key that might be associated with it"
+/// (alias-authorization.html). The permission on the key is a second request, on the key.
+pub fn is_kms_alias_request(req: &Request) -> bool {
+    Arn::parse(&req.resource)
+        .is_some_and(|a| a.service == "kms" && a.resource.starts_with("alias/"))
+        && req.action.to_ascii_lowercase().ends_with("alias")
 }

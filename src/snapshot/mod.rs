@@ -104,6 +104,7 @@ impl Snapshot {
     }
 
     fn index(&mut self) {
+        self.resolve_canonical_users();
         for (id, acct) in &self.accounts {
             for name in acct.buckets.keys() {
                 self.bucket_owner.insert(name.clone(), id.clone());
@@ -133,6 +134,34 @@ impl Snapshot {
                     if !region_prefix.is_empty() {
                         self.kms_index
                             .insert(format!("{region_prefix}:{alias}"), target.clone());
+                    }
+                }
+            }
+        }
+    }
+
+    /// Bucket policies may name an account by its S3 canonical user id
+    /// (`{"CanonicalUser": ...}`): those principals become the account whose
+    /// `canonical-id.json` holds the id (ISSUE 17 section 5).
+    fn resolve_canonical_users(&mut self) {
+        let by_canonical: HashMap<String, String> = self
+            .accounts
+            .values()
+            .filter_map(|a| match &a.canonical_id {
+                Known::Known(c) => Some((c.clone(), a.id.clone())),
+                Known::Unknown(_) => None,
+            })
+            .collect();
+        if by_canonical.is_empty() {
+            return;
+        }
+        for acct in self.accounts.values_mut() {
+            for b in acct.buckets.values_mut() {
+                if let Known::Known(Some(p)) = &b.policy {
+                    if let Some(resolved) =
+                        p.with_canonical_users_resolved(|id| by_canonical.get(id).cloned())
+                    {
+                        b.policy = Known::Known(Some(std::sync::Arc::new(resolved)));
                     }
                 }
             }

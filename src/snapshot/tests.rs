@@ -963,3 +963,122 @@ fn snapshot_is_send_and_sync() {
     fn shared<T: Send + Sync>() {}
     shared::<Snapshot>();
 }
+
+/// ISSUE 17 section 5: a bucket policy's `{"CanonicalUser": id}` principal is the account
+/// whose `canonical-id.json` holds the id
+/// (https://docs.aws.amazon.com/accounts/latest/reference/manage-acct-identifiers.html):
+/// "Canonical user ID: An alpha-numeric identifier ... that is an obfuscated form of the AWS
+/// account ID. You can use this ID to identify an AWS account when granting cross-account
+/// access to buckets and objects using Amazon Simple Storage Service (Amazon S3)." A grant to it is a grant to the account (the account's own
+/// IAM policies must still allow, as for an account principal); an id no account of the
+/// snapshot holds still matches nobody.
+#[test]
+fn canonical_user_principals_are_the_account_holding_the_id() {
+    use crate::policy::{authorize, AuthzInput, Decision, Form, Policy};
+    let dir = tempfile::tempdir().unwrap();
+    put(
+        dir.path(),
+        &format!("accounts/{A}/canonical-id.json"),
+        &json!({"ID": "canon-a"}),
+    );
+    put(
+        dir.path(),
+        &format!("accounts/{B}/s3/shared/policy.json"),
+        &json!({"Policy": json!({"Statement": [
+            {"Sid": "ToA", "Effect": "Allow", "Principal": {"CanonicalUser": "canon-a"},
+             "Action": "s3:GetObject", "Resource": "arn:aws:s3:::shared/*"},
+            {"Sid": "ToStranger", "Effect": "Allow", "Principal": {"CanonicalUser": "canon-zzz"},
+             "Action": "s3:PutObject", "Resource": "arn:aws:s3:::shared/*"}]}).to_string()}),
+    );
+    let (snap, problems) = load(dir.path());
+    assert!(problems.is_empty(), "{problems:?}");
+    let policy = snap.resource_policy("arn:aws:s3:::shared/k");
+    let caller = user(&format!("arn:aws:iam::{A}:user/alice"));
+    let input = |action: &str| AuthzInput {
+        identity: Known::Known(vec![Policy::parse_ref(
+            "id",
+            &allow(action, "*").to_string(),
+        )
+        .unwrap()]),
+        boundary: Known::Known(None),
+        session: Known::Known(None),
+        resource: policy.clone(),
+        scp: Known::Known(None),
+        rcp: Known::Known(None),
+        vpc_endpoint: Known::Known(None),
+    };
+    let mut r = request(caller, "s3:GetObject", "arn:aws:s3:::shared/k");
+    r.resource_account = Some(B.to_owned());
+    let e = authorize(&r, &input("s3:GetObject"));
+    assert_eq!(e.decision, Decision::Allow, "{e:#?}");
+    assert_eq!(
+        e.layer(crate::policy::Layer::Resource)
+            .and_then(|l| l.grant_form),
+        Some(Form::Account)
+    );
+    r.action = "s3:PutObject".into();
+    let e = authorize(&r, &input("s3:PutObject"));
+    assert_eq!(e.decision, Decision::ImplicitDeny, "{e:#?}");
+}
+
+/// STS AssumeRole: the role's trust policy is its resource-based policy
+/// (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_terms-and-concepts.html: "A role
+/// trust policy is a required resource-based policy that is attached to a role in IAM"), and
+/// it must allow even within one account
+/// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-basics.html:
+/// "Role trust policies and KMS key policies are exceptions to this logic, because they must
+/// explicitly allow access for principals"). A trust policy naming the user stands on its own;
+/// one naming the account delegates to the caller's identity policies.
+#[test]
+fn assume_role_is_decided_by_the_roles_trust_policy() {
+    use crate::policy::{authorize, Decision};
+    let dir = tempfile::tempdir().unwrap();
+    let role = |name: &str, principal: Value| {
+        json!({"RoleName": name, "RoleId": format!("AROA{name}"), "Path": "/",
+               "Arn": format!("arn:aws:iam::{A}:role/{name}"),
+               "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [
+                   {"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"}]},
+               "RolePolicyList": [], "AttachedManagedPolicies": []})
+    };
+    let user = |name: &str, policies: Value| {
+        json!({"UserName": name, "UserId": format!("AIDA{name}"), "Path": "/",
+               "Arn": format!("arn:aws:iam::{A}:user/{name}"),
+               "UserPolicyList": policies, "GroupList": [], "AttachedManagedPolicies": []})
+    };
+    let may_assume = json!([{"PolicyName": "assume",
+        "PolicyDocument": allow("sts:AssumeRole", "*").to_string()}]);
+    put(
+        dir.path(),
+        &format!("accounts/{A}/iam.json"),
+        &json!({
+            "UserDetailList": [user("alice", json!([])), user("bob", may_assume.clone()), user("carol", json!([]))],
+            "RoleDetailList": [
+                role("deploy", json!({"AWS": format!("arn:aws:iam::{A}:user/alice")})),
+                role("shared", json!({"AWS": format!("arn:aws:iam::{A}:root")}))],
+            "GroupDetailList": [], "Policies": []}),
+    );
+    let (snap, problems) = load(dir.path());
+    assert!(problems.is_empty(), "{problems:?}");
+    let decide = |who: &str, role: &str| {
+        let mut r = request(
+            super::tests::user(&format!("arn:aws:iam::{A}:user/{who}")),
+            "sts:AssumeRole",
+            &format!("arn:aws:iam::{A}:role/{role}"),
+        );
+        r.resource_account = snap.resource_account(&r);
+        r.context.mark_absent("aws:SourceVpce");
+        let mut input = snap.authz_input(&r);
+        input.scp = Known::Known(None);
+        input.rcp = Known::Known(None);
+        let e = authorize(&r, &input);
+        assert!(e.decision != Decision::Unknown, "{:?}", e.unknowns);
+        e.decision
+    };
+    // Named by the trust policy: no identity policy needed.
+    assert_eq!(decide("alice", "deploy"), Decision::Allow);
+    // Allowed by its identity policy, but the trust policy does not name it.
+    assert_eq!(decide("bob", "deploy"), Decision::ImplicitDeny);
+    // The trust policy names the account: the identity policy decides.
+    assert_eq!(decide("bob", "shared"), Decision::Allow);
+    assert_eq!(decide("carol", "shared"), Decision::ImplicitDeny);
+}

@@ -15,12 +15,15 @@
 //!   behaving unexpectedly", an accepted answer confirmed by a live test);
 //! - key names are case-insensitive; values are case-sensitive unless the operator says
 //!   `IgnoreCase` (and `Bool`, whose values are `true`/`false` in any case);
-//! - a key the engine does not know makes the condition `Unknown`.
+//! - a key the engine does not know makes the condition `Unknown`;
+//! - a key known only *not* to match some patterns (absent, or another value) is decided
+//!   where every possible world agrees (see [`exclusion`]).
 
 mod arn;
 mod binary;
 mod boolean;
 mod date;
+pub mod exclusion;
 mod ip;
 mod numeric;
 mod string;
@@ -267,8 +270,26 @@ pub enum CondFailure {
         policy_values: Vec<String>,
         request: Option<Vec<String>>,
     },
+    /// The key is known only not to match `excluded` (absent, or another value), and every
+    /// policy value lies inside that exclusion: false whichever world holds.
+    FailedExcluded {
+        op: String,
+        key: String,
+        policy_values: Vec<String>,
+        excluded: Vec<String>,
+    },
     /// The request's value of `key` is unknown to the engine.
     KeyUnknown { op: String, key: String },
+    /// The key is known only not to match `excluded`, which does not decide this condition:
+    /// `covered` says whether every policy value lies inside the exclusion (then the answer
+    /// differs between "absent" and "present with another value"); when not, some policy
+    /// value could match a value outside it.
+    ExcludedUndecided {
+        op: String,
+        key: String,
+        excluded: Vec<String>,
+        covered: bool,
+    },
     /// A policy variable in the values reads a key unknown to the engine.
     VariableUnknown {
         op: String,
@@ -288,8 +309,30 @@ pub fn evaluate(c: &Condition, ctx: &Context) -> (Tri, Option<CondFailure>) {
         request: request.map(<[String]>::to_vec),
     };
     let request = match state {
-        // Decided by the engine's exclusion rules where it can (not yet): unknown until then.
-        KeyState::Unknown | KeyState::NotMatching(_) => {
+        KeyState::NotMatching(excluded) => {
+            return match exclusion::evaluate(c, excluded, ctx) {
+                Ok(true) => (Tri::Yes, None),
+                Ok(false) => (
+                    Tri::No,
+                    Some(CondFailure::FailedExcluded {
+                        op: c.op.name.clone(),
+                        key: c.key.clone(),
+                        policy_values: c.raw.clone(),
+                        excluded: excluded.to_vec(),
+                    }),
+                ),
+                Err(why) => (
+                    Tri::Unknown,
+                    Some(CondFailure::ExcludedUndecided {
+                        op: c.op.name.clone(),
+                        key: c.key.clone(),
+                        excluded: excluded.to_vec(),
+                        covered: why == exclusion::Undecided::AbsentOrPresent,
+                    }),
+                ),
+            };
+        }
+        KeyState::Unknown => {
             return (
                 Tri::Unknown,
                 Some(CondFailure::KeyUnknown {

@@ -3,5 +3,8 @@
 
 mod corpus;
 pub mod fixtures;
+mod not_matching;
 mod oracle;
+mod principals;
 mod scenarios;
+mod unknown_layers;

@@ -88,8 +88,14 @@ fn principal_strength(p: &Value, r: &Request) -> u8 {
     best
 }
 
-fn not_principal_applies(np: &Value, r: &Request) -> bool {
+/// `NotPrincipal`, from the page's text: a Deny spares the caller named by its own ARN (a
+/// session also needs its role listed); an Allow excludes a caller named by its own ARN.
+/// `None` where the page allows both outcomes.
+fn not_principal_applies(np: &Value, r: &Request, deny: bool) -> Option<bool> {
     let pr = &r.principal;
+    if np == "*" {
+        return Some(false);
+    }
     let names = list(np.get("AWS"));
     let has = |x: Option<&str>| x.is_some_and(|x| names.iter().any(|n| n == x));
     let acct = pr.account.clone().unwrap_or_default();
@@ -97,8 +103,32 @@ fn not_principal_applies(np: &Value, r: &Request) -> bool {
         .iter()
         .any(|n| *n == acct || *n == format!("arn:aws:iam::{acct}:root"));
     let own = has(pr.arn.as_deref());
-    let parent = pr.role_arn.is_none() || has(pr.role_arn.as_deref());
-    !(acct_listed && own && parent)
+    let parent = has(pr.role_arn.as_deref());
+    let session = matches!(
+        pr.kind,
+        PrincipalKind::AssumedRole | PrincipalKind::FederatedUser
+    );
+    if pr.kind == PrincipalKind::Root {
+        return Some(!(own || acct_listed));
+    }
+    if deny {
+        if !session {
+            return Some(!own);
+        }
+        return match (own, parent) {
+            (true, true) => Some(false),
+            (true, false) => None,
+            (false, true) if acct_listed => None,
+            _ => Some(true),
+        };
+    }
+    if own {
+        Some(false)
+    } else if parent || acct_listed {
+        None
+    } else {
+        Some(true)
+    }
 }
 
 /// IPv4 only, by hand: `Some(in block)`, `None` for anything else.
@@ -121,6 +151,20 @@ fn ipv4_in(cidr: &str, ip: &str) -> Option<bool> {
     Some(quad(net)? & mask == quad(ip)? & mask)
 }
 
+/// One request value against one policy value, by operator family (positive sense);
+/// `None` for a family the oracle does not know.
+fn value_hit(base: &str, policy: &str, x: &str) -> Option<bool> {
+    Some(match base {
+        "StringEquals" => policy == x,
+        "StringEqualsIgnoreCase" => policy.to_lowercase() == x.to_lowercase(),
+        "StringLike" => glob(policy.as_bytes(), x.as_bytes()),
+        "ArnLike" | "ArnEquals" => arn_like(policy, x),
+        "IpAddress" => ipv4_in(policy, x)?,
+        "Bool" => policy.eq_ignore_ascii_case(x),
+        _ => return None,
+    })
+}
+
 /// `Some(true)` when the condition block holds, `None` when it cannot say.
 fn conditions(c: Option<&Value>, r: &Request) -> Option<bool> {
     let Some(c) = c.and_then(Value::as_object) else {
@@ -129,52 +173,59 @@ fn conditions(c: Option<&Value>, r: &Request) -> Option<bool> {
     for (op, body) in c {
         for (key, vals) in body.as_object()? {
             let vals = list(Some(vals));
+            if vals.iter().any(|v| v.contains("${")) {
+                return None;
+            }
             let got = match r.context.get(key) {
+                crate::policy::KeyState::Present([]) => None,
                 crate::policy::KeyState::Present(v) => Some(v.to_vec()),
                 crate::policy::KeyState::Absent => None,
                 crate::policy::KeyState::Unknown | crate::policy::KeyState::NotMatching(_) => {
                     return None
                 }
             };
-            let (base, if_exists) = match op.strip_suffix("IfExists") {
+            let (set, rest) = if let Some(r) = op.strip_prefix("ForAnyValue:") {
+                (Some(true), r)
+            } else if let Some(r) = op.strip_prefix("ForAllValues:") {
+                (Some(false), r)
+            } else {
+                (None, op.as_str())
+            };
+            let (base, if_exists) = match rest.strip_suffix("IfExists") {
                 Some(b) => (b, true),
-                None => (op.as_str(), false),
+                None => (rest, false),
+            };
+            let (base, negated) = match base {
+                "StringNotEquals" => ("StringEquals", true),
+                "StringNotEqualsIgnoreCase" => ("StringEqualsIgnoreCase", true),
+                "StringNotLike" => ("StringLike", true),
+                "ArnNotLike" => ("ArnLike", true),
+                "ArnNotEquals" => ("ArnEquals", true),
+                "NotIpAddress" => ("IpAddress", true),
+                b => (b, false),
             };
             let ok = match (base, &got) {
                 ("Null", g) => vals.iter().any(|v| (v == "true") == g.is_none()),
-                (_, None) => if_exists || base.contains("Not"),
-                ("StringEquals", Some(g)) => g.iter().any(|x| vals.contains(x)),
-                ("StringNotEquals", Some(g)) => !g.iter().any(|x| vals.contains(x)),
-                ("StringLike", Some(g)) => g
-                    .iter()
-                    .any(|x| vals.iter().any(|v| glob(v.as_bytes(), x.as_bytes()))),
-                ("StringNotLike", Some(g)) => !g
-                    .iter()
-                    .any(|x| vals.iter().any(|v| glob(v.as_bytes(), x.as_bytes()))),
-                ("ArnLike" | "ArnEquals", Some(g)) => {
-                    g.iter().any(|x| vals.iter().any(|v| arn_like(v, x)))
+                (_, None) => match set {
+                    Some(any) => !any,
+                    None => if_exists || negated,
+                },
+                (_, Some(g)) => {
+                    let mut per_value = Vec::new();
+                    for x in g {
+                        let mut hit = false;
+                        for v in &vals {
+                            hit |= value_hit(base, v, x)?;
+                        }
+                        per_value.push(hit != negated);
+                    }
+                    match set {
+                        Some(true) => per_value.contains(&true),
+                        Some(false) => !per_value.contains(&false),
+                        None if negated => !per_value.contains(&false),
+                        None => per_value.contains(&true),
+                    }
                 }
-                ("ArnNotLike" | "ArnNotEquals", Some(g)) => {
-                    !g.iter().any(|x| vals.iter().any(|v| arn_like(v, x)))
-                }
-                ("IpAddress", Some(g)) => {
-                    let hits: Vec<bool> = g
-                        .iter()
-                        .flat_map(|x| vals.iter().map(move |v| ipv4_in(v, x)))
-                        .collect::<Option<_>>()?;
-                    hits.contains(&true)
-                }
-                ("NotIpAddress", Some(g)) => {
-                    let hits: Vec<bool> = g
-                        .iter()
-                        .flat_map(|x| vals.iter().map(move |v| ipv4_in(v, x)))
-                        .collect::<Option<_>>()?;
-                    !hits.contains(&true)
-                }
-                ("Bool", Some(g)) => g
-                    .iter()
-                    .any(|x| vals.iter().any(|v| v.eq_ignore_ascii_case(x))),
-                _ => return None,
             };
             if !ok {
                 return Some(false);
@@ -185,7 +236,12 @@ fn conditions(c: Option<&Value>, r: &Request) -> Option<bool> {
 }
 
 /// Does the statement apply? `Some((applies, principal strength))`.
-fn applies(s: &Value, r: &Request, has_boundary: bool) -> Option<(bool, u8)> {
+fn applies(
+    s: &Value,
+    r: &Request,
+    has_boundary: bool,
+    resource_policy: bool,
+) -> Option<(bool, u8)> {
     let action = r.action.to_ascii_lowercase();
     let act = |k: &str| {
         list(s.get(k))
@@ -219,10 +275,11 @@ fn applies(s: &Value, r: &Request, has_boundary: bool) -> Option<(bool, u8)> {
         strength = principal_strength(p, r);
         strength > 0
     } else if let Some(np) = s.get("NotPrincipal") {
-        (s.get("Effect") == Some(&Value::from("Deny")) && has_boundary)
-            || not_principal_applies(np, r)
+        let deny = s.get("Effect") == Some(&Value::from("Deny"));
+        (deny && has_boundary) || not_principal_applies(np, r, deny)?
     } else {
-        true
+        // A resource-based policy statement must name a principal; without one it names nobody.
+        !resource_policy
     };
     if !(action_ok && resource_ok && principal_ok) {
         return Some((false, strength));
@@ -237,7 +294,12 @@ struct Found {
     strength: u8,
 }
 
-fn scan(policies: &[PolicyRef], r: &Request, has_boundary: bool) -> Option<Found> {
+fn scan(
+    policies: &[PolicyRef],
+    r: &Request,
+    has_boundary: bool,
+    resource_policy: bool,
+) -> Option<Found> {
     let mut f = Found {
         deny: false,
         allow: false,
@@ -245,7 +307,7 @@ fn scan(policies: &[PolicyRef], r: &Request, has_boundary: bool) -> Option<Found
     };
     for p in policies {
         for s in statements(&p.document) {
-            let (ok, strength) = applies(s, r, has_boundary)?;
+            let (ok, strength) = applies(s, r, has_boundary, resource_policy)?;
             if !ok {
                 continue;
             }
@@ -268,15 +330,123 @@ fn known<T: Clone>(k: &Known<T>) -> Option<T> {
 }
 
 /// The oracle's decision, or `None` when it has no opinion.
+///
+/// A key known only *not* to match some patterns ([`crate::policy::KeyState::NotMatching`])
+/// is decided the naive way: by trying every world the oracle can think of (the key absent,
+/// or present with one or two sample values outside the exclusion, drawn from the policies'
+/// own values and their wildcard instances). The answer is the worlds' common decision, or
+/// no opinion when they differ.
 pub fn decide(r: &Request, input: &AuthzInput) -> Option<Decision> {
+    let mut worlds = vec![r.clone()];
+    for (key, excluded) in &r.context.not_matching {
+        let samples = samples(key, excluded, input);
+        let mut next = Vec::new();
+        for w in &worlds {
+            let mut absent = w.clone();
+            absent.context.mark_absent(key);
+            next.push(absent);
+            for (i, a) in samples.iter().enumerate() {
+                let mut one = w.clone();
+                one.context.set(key, a.clone());
+                next.push(one);
+                for b in &samples[i + 1..] {
+                    let mut two = w.clone();
+                    two.context.set_many(key, vec![a.clone(), b.clone()]);
+                    next.push(two);
+                }
+            }
+        }
+        worlds = next;
+    }
+    let mut answer = None;
+    for w in &worlds {
+        let d = decide_concrete(w, input)?;
+        match answer {
+            None => answer = Some(d),
+            Some(a) if a != d => return None,
+            Some(_) => {}
+        }
+    }
+    answer
+}
+
+/// Sample values of `key` outside the exclusion: the policies' values for that key with
+/// their wildcards filled in several ways, in both letter cases, plus an unrelated value.
+fn samples(key: &str, excluded: &[String], input: &AuthzInput) -> Vec<String> {
+    let mut raw: Vec<String> = vec!["zz-other".into()];
+    raw.extend(excluded.iter().cloned());
+    let mut docs: Vec<&Value> = Vec::new();
+    if let Known::Known(v) = &input.identity {
+        docs.extend(v.iter().map(|p| &p.document));
+    }
+    for k in [&input.boundary, &input.resource, &input.vpc_endpoint] {
+        if let Known::Known(Some(p)) = k {
+            docs.push(&p.document);
+        }
+    }
+    if let Known::Known(Some(v)) = &input.session {
+        docs.extend(v.iter().map(|p| &p.document));
+    }
+    for k in [&input.scp, &input.rcp] {
+        if let Known::Known(Some(levels)) = k {
+            for l in levels {
+                docs.extend(l.policies.iter().map(|p| &p.document));
+            }
+        }
+    }
+    for d in docs {
+        for s in statements(d) {
+            let Some(c) = s.get("Condition").and_then(Value::as_object) else {
+                continue;
+            };
+            for body in c.values().filter_map(Value::as_object) {
+                for (k, vals) in body {
+                    if k.eq_ignore_ascii_case(key) {
+                        raw.extend(list(Some(vals)));
+                    }
+                }
+            }
+        }
+    }
+    let mut out: Vec<String> = Vec::new();
+    for v in raw {
+        for fill in ["", "x", "/x/"] {
+            let inst = v.replace('*', fill).replace('?', "x");
+            for cand in [
+                v.clone(),
+                inst.clone(),
+                inst.to_uppercase(),
+                format!("{inst}x"),
+            ] {
+                let outside = !excluded.iter().any(|e| glob(e.as_bytes(), cand.as_bytes()));
+                if outside && !out.contains(&cand) {
+                    out.push(cand);
+                }
+            }
+        }
+    }
+    out
+}
+
+fn decide_concrete(r: &Request, input: &AuthzInput) -> Option<Decision> {
     let boundary: Vec<PolicyRef> = known(&input.boundary)?.into_iter().collect();
     let has_boundary = !boundary.is_empty();
     let session: Option<Vec<PolicyRef>> = known(&input.session)?;
-    let resource: Vec<PolicyRef> = known(&input.resource)?.into_iter().collect();
+    // An action without a resource (`*`): no resource policy, no RCP, no resource account.
+    let resourceless = r.resource == "*";
+    let resource: Vec<PolicyRef> = if resourceless {
+        Vec::new()
+    } else {
+        known(&input.resource)?.into_iter().collect()
+    };
     let vpce: Vec<PolicyRef> = known(&input.vpc_endpoint)?.into_iter().collect();
     let identity = known(&input.identity)?;
     let scp = known(&input.scp)?;
-    let rcp = known(&input.rcp)?;
+    let rcp = if resourceless {
+        None
+    } else {
+        known(&input.rcp)?
+    };
     let anon = matches!(
         r.principal.kind,
         PrincipalKind::Anonymous | PrincipalKind::Service
@@ -286,15 +456,15 @@ pub fn decide(r: &Request, input: &AuthzInput) -> Option<Decision> {
     }
 
     // 1. Any explicit deny anywhere.
-    let id = scan(&identity, r, has_boundary)?;
-    let b = scan(&boundary, r, has_boundary)?;
-    let s = scan(session.as_deref().unwrap_or(&[]), r, has_boundary)?;
-    let res = scan(&resource, r, has_boundary)?;
-    let v = scan(&vpce, r, has_boundary)?;
+    let id = scan(&identity, r, has_boundary, false)?;
+    let b = scan(&boundary, r, has_boundary, false)?;
+    let s = scan(session.as_deref().unwrap_or(&[]), r, has_boundary, false)?;
+    let res = scan(&resource, r, has_boundary, true)?;
+    let v = scan(&vpce, r, has_boundary, false)?;
     let mut org_levels = Vec::new();
     for levels in [&rcp, &scp].into_iter().flatten() {
         for l in levels {
-            org_levels.push(scan(&l.policies, r, has_boundary)?);
+            org_levels.push(scan(&l.policies, r, has_boundary, false)?);
         }
     }
     let mut any_deny = org_levels.iter().any(|f| f.deny) || res.deny || v.deny;
@@ -325,7 +495,7 @@ pub fn decide(r: &Request, input: &AuthzInput) -> Option<Decision> {
     let b_ok = !has_boundary || b.allow;
     let s_ok = session.is_none() || s.allow;
     let caller_side = id_allow && b_ok && s_ok;
-    let same = r.principal.account.as_ref()? == r.resource_account.as_ref()?;
+    let same = resourceless || r.principal.account.as_ref()? == r.resource_account.as_ref()?;
     let allowed = if same {
         caller_side
             || (res.allow && res.strength == 3)

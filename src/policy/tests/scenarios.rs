@@ -581,23 +581,6 @@ fn not_principal_deny_always_denies_a_principal_with_a_boundary() {
     assert_eq!(deny_sids(&e), ["OnlyApp"]);
 }
 
-/// NOTPRINCIPAL: "When you use NotPrincipal, you must also specify the account ARN of the
-/// not-denied principal. Otherwise, the policy might deny access to the entire account."
-#[test]
-fn not_principal_without_the_account_denies_the_named_principal_too() {
-    let mut i = input();
-    i.identity = Known::Known(vec![allow_all("arn:aws:iam::111122223333:policy/admin")]);
-    i.resource = Known::Known(Some(pol(
-        "bucket-policy:amzn-s3-demo-bucket",
-        r#"{"Statement":[{"Effect":"Deny","NotPrincipal":{"AWS":"arn:aws:iam::111122223333:user/alice"},"Action":"s3:*","Resource":"*"}]}"#,
-    )));
-    check(
-        &req(user(A, "alice"), "s3:GetObject", OBJECT),
-        &i,
-        Decision::ExplicitDeny,
-    );
-}
-
 /// OPERATORS: `Bool` on `aws:SecureTransport` — the classic "deny non-TLS" bucket policy.
 #[test]
 fn bucket_policy_denies_requests_without_tls() {
