@@ -24,6 +24,7 @@ pub mod cmd;
 pub mod collect;
 pub mod diagnose;
 pub mod findings;
+pub mod inert;
 pub mod memory;
 pub mod messages;
 pub mod policy;

@@ -12,7 +12,7 @@ fn main() -> ExitCode {
         Ok(outcome) => outcome.exit_code(),
         Err(err) => {
             denytrail::messages::fatal(&err);
-            ExitCode::from(denytrail::cmd::EXIT_FATAL)
+            ExitCode::from(denytrail::cmd::exit_status(&err))
         }
     }
 }

@@ -43,12 +43,18 @@ pub fn issue(issue: &Issue) {
     notice(&format_issue(issue));
 }
 
-/// Prints a fatal error (the run could not start or finish) with its chain of causes.
+/// Prints a fatal error (the run could not start or finish) with its chain of causes; a
+/// cause whose text the message already holds (an error that prints its source, as
+/// thiserror's `{0}` with `#[from]` does) is not repeated.
 pub fn fatal(err: &anyhow::Error) {
     let mut msg = format!("denytrail: {err}");
     for cause in err.chain().skip(1) {
+        let text = cause.to_string();
+        if msg.contains(&text) {
+            continue;
+        }
         msg.push_str(": ");
-        msg.push_str(&cause.to_string());
+        msg.push_str(&text);
     }
     notice(&msg);
 }

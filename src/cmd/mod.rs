@@ -6,6 +6,7 @@ pub mod analyze;
 pub mod aws_args;
 pub mod explain;
 pub mod live;
+mod output_file;
 mod pipe;
 pub mod report;
 pub mod simulate;
@@ -21,6 +22,27 @@ pub const EXIT_FATAL: u8 = 1;
 pub const EXIT_SKIPPED: u8 = 2;
 /// The command line is wrong.
 pub const EXIT_USAGE: u8 = 64;
+
+/// The command line asked for something that cannot be done (a time that is not one, a
+/// cause that does not exist, a flag combination that is refused): exit status 64, as for
+/// clap's own usage errors. Found anywhere in an error's chain by [`exit_status`].
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// A usage error with this message (the message is the whole story: no cause is chained).
+pub fn usage(message: impl std::fmt::Display) -> anyhow::Error {
+    anyhow::Error::new(UsageError(message.to_string()))
+}
+
+/// The exit status of a run that failed: 64 for a usage error, else 1.
+pub fn exit_status(err: &anyhow::Error) -> u8 {
+    if err.chain().any(|e| e.is::<UsageError>()) {
+        EXIT_USAGE
+    } else {
+        EXIT_FATAL
+    }
+}
 
 /// How a run that did not fail ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,8 +1,10 @@
 //! `denytrail report`: a report from saved findings (jsonl, csv, parquet) without reading the
 //! logs again; plus the filter and output flags that `analyze` shares.
 
+use super::output_file::OutputFile;
 use super::pipe::PipeWatch;
 use super::Outcome;
+use crate::findings::Finding;
 use crate::report::export::{read_findings, FileFormat, Loaded};
 use crate::report::{self, Filter, FilterSpec, Format, SummaryOptions, WriteOptions};
 use crate::scan::window::{parse_time, End};
@@ -40,11 +42,20 @@ pub struct FilterArgs {
     /// Only calls through this VPC endpoint (`vpce-...`).
     #[arg(long, value_name = "VPCE_ID")]
     pub vpc_endpoint: Vec<String>,
+    /// Leave out callers whose ARN matches this glob (as `--principal '!GLOB'`; every value
+    /// of --principal, --bucket, --action, --cause and --vpc-endpoint may start with `!`).
+    #[arg(long, value_name = "ARN_GLOB")]
+    pub exclude_principal: Vec<String>,
+    /// Leave out this bucket (a glob; as `--bucket '!GLOB'`).
+    #[arg(long, value_name = "BUCKET_GLOB")]
+    pub exclude_bucket: Vec<String>,
 }
 
 impl FilterArgs {
+    /// The compiled filter; a value that is not one (a cause, a CIDR, a glob) is a usage
+    /// error.
     pub fn filter(&self) -> anyhow::Result<Filter> {
-        Ok(Filter::new(&FilterSpec {
+        Filter::new(&FilterSpec {
             accounts: self.account.clone(),
             principals: self.principal.clone(),
             buckets: self.bucket.clone(),
@@ -52,7 +63,10 @@ impl FilterArgs {
             causes: self.cause.clone(),
             source_ips: self.source_ip.clone(),
             vpc_endpoints: self.vpc_endpoint.clone(),
-        })?)
+            exclude_principals: self.exclude_principal.clone(),
+            exclude_buckets: self.exclude_bucket.clone(),
+        })
+        .map_err(super::usage)
     }
 }
 
@@ -87,25 +101,52 @@ impl OutputArgs {
         }
         match &self.output {
             None => Ok(Format::Table),
-            Some(path) => Format::from_path(path).with_context(|| {
-                format!(
+            Some(path) => Format::from_path(path).ok_or_else(|| {
+                super::usage(format!(
                     "{}: cannot tell the format from the extension; pass --format",
                     path.display()
-                )
+                ))
             }),
         }
     }
 
-    /// [`OutputArgs::resolved_format`], refused when it is binary and would go to a
-    /// terminal: what `analyze` checks before a long scan.
+    /// [`OutputArgs::resolved_format`], checked against the other flags before anything is
+    /// read or opened (so a refused combination costs no scan and touches no file): a
+    /// binary format to a terminal, a `--timeline` in a format it is not written in.
     pub fn checked_format(&self) -> anyhow::Result<Format> {
         let format = self.resolved_format()?;
         if format.is_binary() && self.output.is_none() && std::io::stdout().is_terminal() {
-            anyhow::bail!(
-                "parquet is binary and standard output is a terminal; pass --output FILE"
-            );
+            return Err(super::usage(
+                "parquet is binary and standard output is a terminal; pass --output FILE",
+            ));
+        }
+        if self.timeline && !report::timeline_format(format) {
+            return Err(super::usage(report::ReportError::TimelineFormat(format)));
         }
         Ok(format)
+    }
+
+    /// The line that ends a run writing `--output`: what was written, how many findings,
+    /// and what the findings came from (`from`: the scan's summary, the files read).
+    pub fn announce(&self, format: Format, findings: u64, from: &str) {
+        let Some(path) = &self.output else {
+            return;
+        };
+        let what = if self.timeline {
+            "timeline"
+        } else if format.is_rows() {
+            "rows"
+        } else {
+            "report"
+        };
+        let name = clap::ValueEnum::to_possible_value(&format)
+            .map(|v| v.get_name().to_string())
+            .unwrap_or_default();
+        crate::messages::notice(&format!(
+            "denytrail: wrote {} ({name} {what}, {}); {from}",
+            path.display(),
+            plural(findings, "finding")
+        ));
     }
 
     fn write_to(
@@ -159,10 +200,10 @@ impl OutputArgs {
         };
         match &self.output {
             Some(path) => {
+                // Beside the old file until it is whole (see `OutputFile`).
                 let mut w = self.create_output()?;
-                body(&opts, &mut w)
-                    .and_then(|()| w.flush().map_err(report::ReportError::from))
-                    .with_context(|| format!("{}", path.display()))
+                body(&opts, &mut w).with_context(|| format!("{}", path.display()))?;
+                w.commit()
             }
             None => {
                 let mut w = PipeWatch::new(std::io::BufWriter::new(stdout.lock()));
@@ -178,13 +219,35 @@ impl OutputArgs {
         }
     }
 
-    /// The `--output` file, created (or emptied) and buffered.
-    pub fn create_output(&self) -> anyhow::Result<std::io::BufWriter<std::fs::File>> {
+    /// The `--output` file, staged beside the old one: [`OutputFile::commit`] replaces it,
+    /// anything else leaves it as it was.
+    pub fn create_output(&self) -> anyhow::Result<OutputFile> {
         let path = self.output.as_ref().context("no --output file was given")?;
-        let file = std::fs::File::create(path)
-            .with_context(|| format!("{}: cannot create the output file", path.display()))?;
-        Ok(std::io::BufWriter::new(file))
+        OutputFile::create(path)
     }
+}
+
+/// `1 finding`, `2 findings`.
+pub fn plural(n: u64, word: &str) -> String {
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+/// Reads `--since`/`--until` as typed; a value that is not a time, or a `--since` after the
+/// `--until`, is a usage error.
+pub fn parse_window(since: Option<&str>, until: Option<&str>) -> anyhow::Result<TimeWindow> {
+    let now = chrono::Utc::now();
+    let read = |flag: &str, v: Option<&str>, end: End| {
+        v.map(|s| parse_time(s, end, now))
+            .transpose()
+            .map_err(|e| super::usage(format!("{flag}: {e}")))
+    };
+    let since = read("--since", since, End::Since)?;
+    let until = read("--until", until, End::Until)?;
+    TimeWindow::new(since, until).map_err(super::usage)
 }
 
 /// The window a scan must read for a report over `asked`: with `--compare-previous` and a
@@ -239,6 +302,9 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         InputFormat::Csv => FileFormat::Csv,
         InputFormat::Parquet => FileFormat::Parquet,
     });
+    // Every flag is checked before a file is read or written.
+    let window = parse_window(args.since.as_deref(), args.until.as_deref())?;
+    let out_format = args.output.checked_format()?;
     let mut loaded = Loaded::default();
     for path in &args.inputs {
         read_findings(path, format, &mut loaded)?;
@@ -246,35 +312,94 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     for p in &loaded.problems {
         eprintln!("denytrail: {p}");
     }
-    let findings: Vec<_> = loaded
-        .findings
-        .into_iter()
-        .filter(|f| filter.matches(f))
-        .collect();
-    let now = chrono::Utc::now();
-    let since = args
-        .since
-        .as_deref()
-        .map(|s| parse_time(s, End::Since, now))
-        .transpose()
-        .context("--since")?;
-    let until = args
-        .until
-        .as_deref()
-        .map(|s| parse_time(s, End::Until, now))
-        .transpose()
-        .context("--until")?;
-    // Checks since <= until with the scan's own rule.
-    let window = TimeWindow::new(since, until)?;
+    let read = loaded.findings.len();
+    let (unique, duplicates) = dedup_by_event_id(loaded.findings);
+    if duplicates > 0 {
+        crate::messages::notice(&format!(
+            "denytrail: {} dropped: the same event_id read twice (overlapping files); each event counts once",
+            plural(duplicates, "duplicate row")
+        ));
+    }
+    if let Some(since) = window.since {
+        let newest = unique
+            .iter()
+            .filter_map(|f| f.event_time.as_deref())
+            .filter_map(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .max();
+        if let Some(newest) = newest.filter(|n| *n < since) {
+            crate::messages::notice(&format!(
+                "denytrail: --since {} is after the newest finding read ({}): the report's period holds none of them",
+                since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                newest.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            ));
+        }
+    }
+    let findings: Vec<_> = unique.into_iter().filter(|f| filter.matches(f)).collect();
+    for hint in filter.hints() {
+        crate::messages::notice(&format!("denytrail: {hint}"));
+    }
     let summary = SummaryOptions {
         since: window.since,
         until: window.until,
         ..SummaryOptions::default()
     };
     args.output.write(&findings, summary)?;
+    args.output.announce(
+        out_format,
+        findings.len() as u64,
+        &format!(
+            "read {} from {}{}",
+            plural(read as u64, "row"),
+            plural(args.inputs.len() as u64, "file"),
+            if duplicates > 0 {
+                format!(", {} dropped", plural(duplicates, "duplicate"))
+            } else {
+                String::new()
+            }
+        ),
+    );
     Ok(if loaded.problems.is_empty() {
         Outcome::Complete
     } else {
         Outcome::InputSkipped
     })
+}
+
+/// The findings with each `event_id` once (the first row read wins), and how many rows were
+/// dropped: two saved files that overlap (two runs over the same days, an organization trail
+/// and an account trail both analysed) must not count an event twice. CloudTrail: "eventID:
+/// GUID generated by CloudTrail to uniquely identify each event"
+/// (<https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html>).
+pub fn dedup_by_event_id(findings: Vec<Finding>) -> (Vec<Finding>, u64) {
+    let mut seen = std::collections::HashSet::with_capacity(findings.len());
+    let before = findings.len();
+    let kept: Vec<Finding> = findings
+        .into_iter()
+        .filter(|f| {
+            f.event_id.is_empty()
+                || seen.insert(delivery_key([
+                    Some(f.event_id.as_str()),
+                    f.event_time.as_deref(),
+                    f.event_name.as_deref(),
+                    f.bucket.as_deref(),
+                    f.key.as_deref(),
+                    f.source_ip.as_deref(),
+                ]))
+        })
+        .collect();
+    let dropped = (before - kept.len()) as u64;
+    (kept, dropped)
+}
+
+/// What makes two rows the same delivered event: its `eventID` with the fields a second
+/// delivery repeats (time, name, bucket, key, source IP). The id alone is not enough:
+/// hand-written and vendor records reuse ids (the real corpus has one id on six different
+/// denials), and each of those is an event of its own.
+pub(crate) fn delivery_key(parts: [Option<&str>; 6]) -> String {
+    let mut k = String::new();
+    for p in parts {
+        k.push_str(p.unwrap_or(""));
+        k.push('\u{1f}');
+    }
+    k
 }

@@ -10,6 +10,7 @@ use super::err::{ReportError, Result};
 use super::format::Format;
 use super::frame::{col_name as c, export_frame, EXPORT_COLUMNS};
 use crate::findings::Finding;
+use crate::inert;
 use polars::io::parquet::write::BatchedWriter as ParquetBatches;
 use polars::prelude::*;
 use std::fs::File;
@@ -98,7 +99,7 @@ pub fn read_findings(path: &Path, format: Option<FileFormat>, into: &mut Loaded)
         FileFormat::Parquet => {
             let file = File::open(path).map_err(io)?;
             let df = ParquetReader::new(file).finish()?;
-            frame_to_findings(path, &df, into)
+            frame_to_findings(path, &df, into, false)
         }
         FileFormat::Csv => {
             let df = CsvReadOptions::default()
@@ -107,13 +108,42 @@ pub fn read_findings(path: &Path, format: Option<FileFormat>, into: &mut Loaded)
                 .with_infer_schema_length(Some(0))
                 .try_into_reader_with_file_path(Some(path.to_path_buf()))?
                 .finish()?;
-            frame_to_findings(path, &df, into)
+            frame_to_findings(path, &df, into, true)
         }
     }
 }
 
-/// Turns an exported frame back into findings (the inverse of [`export_frame`]).
-fn frame_to_findings(path: &Path, df: &DataFrame, into: &mut Loaded) -> Result<()> {
+/// The export frame with every text cell a spreadsheet would run as a formula neutralized
+/// ([`inert::csv_cell`], OWASP's leading `'`): keys, user agents and ARNs are chosen by the
+/// caller. [`read_findings`] undoes it ([`inert::csv_cell_read`]), so CSV still round-trips.
+fn csv_safe(mut df: DataFrame) -> Result<DataFrame> {
+    let names: Vec<PlSmallStr> = df
+        .columns()
+        .iter()
+        .filter(|c| c.dtype() == &DataType::String)
+        .map(|c| c.name().clone())
+        .collect();
+    for name in names {
+        let column = df.column(&name)?.str()?;
+        if !column
+            .iter()
+            .flatten()
+            .any(|v| matches!(inert::csv_cell(v), std::borrow::Cow::Owned(_)))
+        {
+            continue;
+        }
+        let safe: StringChunked = column
+            .iter()
+            .map(|v| v.map(|v| inert::csv_cell(v).into_owned()))
+            .collect();
+        df.with_column(safe.with_name(name).into_column())?;
+    }
+    Ok(df)
+}
+
+/// Turns an exported frame back into findings (the inverse of [`export_frame`]); `csv`: the
+/// cells were neutralized by [`csv_safe`].
+fn frame_to_findings(path: &Path, df: &DataFrame, into: &mut Loaded, csv: bool) -> Result<()> {
     let mut cols = Vec::with_capacity(EXPORT_COLUMNS.len());
     for name in EXPORT_COLUMNS {
         let column = df
@@ -128,7 +158,12 @@ fn frame_to_findings(path: &Path, df: &DataFrame, into: &mut Loaded) -> Result<(
     let strs: Vec<&StringChunked> = cols.iter().map(|c| c.str()).collect::<PolarsResult<_>>()?;
     let at = |name: &str, row: usize| -> Option<String> {
         let i = EXPORT_COLUMNS.iter().position(|n| *n == name)?;
-        strs.get(i)?.get(row).map(str::to_string)
+        let v = strs.get(i)?.get(row)?;
+        Some(if csv {
+            inert::csv_cell_read(v).into_owned()
+        } else {
+            v.to_string()
+        })
     };
     for row in 0..df.height() {
         match row_to_finding(&at, row) {
@@ -279,7 +314,7 @@ impl<W: Write> RowWriter<W> {
                 CsvWriter::new(&mut bytes)
                     .include_header(*header)
                     .n_threads(1)
-                    .finish(&mut export_frame(batch)?)?;
+                    .finish(&mut csv_safe(export_frame(batch)?)?)?;
                 *header = false;
                 out.write_all(&bytes)?;
                 out.flush()?;

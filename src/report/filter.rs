@@ -5,20 +5,29 @@
 //! Within one flag the values are alternatives (`--account A --account B`: either); across
 //! flags all must hold. A finding that lacks the field a filter asks about does not match it
 //! (an event without `vpcEndpointId` is not "through vpce-1").
+//!
+//! A value that starts with `!` leaves out what it matches (`--principal '!*:role/Scanner*'`,
+//! `--cause '!request_error'`), as `--exclude-principal` and `--exclude-bucket` do; a finding
+//! is kept when it matches one of the flag's other values (or there are none) and none of
+//! the `!` ones. A finding without the field is not left out by a `!` value.
+//!
+//! Globs match the whole value (an ARN, a bucket name): `alice` is not `*alice*`. When a
+//! glob matched nothing but would have as `*GLOB*`, [`Filter::hints`] says so.
 
 use crate::findings::{Finding, RootCause};
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use ipnet::IpNet;
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use thiserror::Error;
 
 #[derive(Debug, Error)]
 pub enum FilterError {
-    #[error("--principal `{glob}`: {source}")]
+    #[error("{flag} `{glob}` is not a glob: {reason}")]
     Glob {
+        flag: &'static str,
         glob: String,
-        #[source]
-        source: globset::Error,
+        reason: String,
     },
     #[error(
         "--source-ip `{0}` is neither an IP address nor a CIDR block (10.0.0.0/8, 2001:db8::/32)"
@@ -40,24 +49,43 @@ pub struct FilterSpec {
     pub causes: Vec<String>,
     pub source_ips: Vec<String>,
     pub vpc_endpoints: Vec<String>,
+    /// `--exclude-principal`: as `--principal '!GLOB'`.
+    pub exclude_principals: Vec<String>,
+    /// `--exclude-bucket`: as `--bucket '!GLOB'`.
+    pub exclude_buckets: Vec<String>,
 }
 
-/// A compiled filter.
-#[derive(Debug, Clone, Default)]
-pub struct Filter {
-    accounts: Vec<String>,
-    principals: Option<GlobSet>,
-    buckets: Option<GlobSet>,
-    actions: Option<GlobSet>,
-    causes: Vec<RootCause>,
-    source_ips: Vec<IpNet>,
-    vpc_endpoints: Vec<String>,
+/// The values of one flag split into those that select (`GLOB`) and those that leave out
+/// (`!GLOB`).
+fn split_negated(values: &[String], excluded: &[String]) -> (Vec<String>, Vec<String>) {
+    let mut include = Vec::new();
+    let mut exclude = excluded.to_vec();
+    for v in values {
+        match v.strip_prefix('!') {
+            Some(rest) => exclude.push(rest.to_string()),
+            None => include.push(v.clone()),
+        }
+    }
+    (include, exclude)
 }
 
-fn globs(
+/// One glob flag, compiled: the values that select, those that leave out, and (for the
+/// hint) the selecting values widened to `*GLOB*`, with which of them matched anything.
+#[derive(Debug, Default)]
+struct Globs {
+    flag: &'static str,
+    typed: Vec<String>,
+    include: Option<GlobSet>,
+    exclude: Option<GlobSet>,
+    widened: Option<GlobSet>,
+    hit: Vec<AtomicBool>,
+    widened_hit: Vec<AtomicBool>,
+}
+
+fn glob_set(
+    flag: &'static str,
     values: &[String],
     case_insensitive: bool,
-    literal_separator: bool,
 ) -> Result<Option<GlobSet>, FilterError> {
     if values.is_empty() {
         return Ok(None);
@@ -66,33 +94,136 @@ fn globs(
     for v in values {
         let glob = GlobBuilder::new(v)
             .case_insensitive(case_insensitive)
-            .literal_separator(literal_separator)
+            .literal_separator(false)
             .build()
-            .map_err(|source| FilterError::Glob {
+            .map_err(|e| FilterError::Glob {
+                flag,
                 glob: v.clone(),
-                source,
+                reason: e.kind().to_string(),
             })?;
         set.add(glob);
     }
-    set.build().map(Some).map_err(|source| FilterError::Glob {
+    set.build().map(Some).map_err(|e| FilterError::Glob {
+        flag,
         glob: values.join(" "),
-        source,
+        reason: e.kind().to_string(),
+    })
+}
+
+impl Globs {
+    fn new(
+        flag: &'static str,
+        values: &[String],
+        excluded: &[String],
+        case_insensitive: bool,
+    ) -> Result<Globs, FilterError> {
+        let (include, exclude) = split_negated(values, excluded);
+        // Widened only where it means something else: a value already `*...*` is itself.
+        let widened: Vec<String> = include
+            .iter()
+            .map(|g| {
+                let mut w = g.clone();
+                if !w.starts_with('*') {
+                    w.insert(0, '*');
+                }
+                if !w.ends_with('*') {
+                    w.push('*');
+                }
+                w
+            })
+            .collect();
+        Ok(Globs {
+            flag,
+            hit: include.iter().map(|_| AtomicBool::new(false)).collect(),
+            widened_hit: include.iter().map(|_| AtomicBool::new(false)).collect(),
+            include: glob_set(flag, &include, case_insensitive)?,
+            exclude: glob_set(flag, &exclude, case_insensitive)?,
+            widened: glob_set(flag, &widened, case_insensitive)?,
+            typed: include,
+        })
+    }
+
+    fn is_empty(&self) -> bool {
+        self.include.is_none() && self.exclude.is_none()
+    }
+
+    fn note(flags: &[AtomicBool], matched: &[usize]) {
+        for &i in matched {
+            if let Some(f) = flags.get(i) {
+                if !f.load(Ordering::Relaxed) {
+                    f.store(true, Ordering::Relaxed);
+                }
+            }
+        }
+    }
+
+    fn matches(&self, value: Option<&str>) -> bool {
+        let Some(v) = value else {
+            return self.include.is_none();
+        };
+        let selected = match &self.include {
+            None => true,
+            Some(set) => {
+                let matched = set.matches(v);
+                Self::note(&self.hit, &matched);
+                if let Some(w) = &self.widened {
+                    Self::note(&self.widened_hit, &w.matches(v));
+                }
+                !matched.is_empty()
+            }
+        };
+        selected && !self.exclude.as_ref().is_some_and(|x| x.is_match(v))
+    }
+
+    /// A selecting glob that matched nothing, though `*GLOB*` would have.
+    fn hints(&self, what: &str, out: &mut Vec<String>) {
+        for (i, g) in self.typed.iter().enumerate() {
+            let hit = |v: &[AtomicBool]| v.get(i).is_some_and(|b| b.load(Ordering::Relaxed));
+            if !hit(&self.hit) && hit(&self.widened_hit) {
+                out.push(format!(
+                    "{} `{g}` matched no finding: a glob must match the whole {what}; `*{}*` would match some",
+                    self.flag,
+                    g.trim_matches('*')
+                ));
+            }
+        }
+    }
+}
+
+/// A compiled filter.
+#[derive(Debug, Default)]
+pub struct Filter {
+    accounts: Vec<String>,
+    principals: Globs,
+    buckets: Globs,
+    actions: Globs,
+    causes: Vec<RootCause>,
+    excluded_causes: Vec<RootCause>,
+    source_ips: Vec<IpNet>,
+    vpc_endpoints: Vec<String>,
+    excluded_vpc_endpoints: Vec<String>,
+}
+
+/// A root cause as typed: any case, `-` for `_` (`Missing-Allow` is `missing_allow`).
+fn cause(typed: &str) -> Result<RootCause, FilterError> {
+    let word = typed.trim().to_ascii_lowercase().replace('-', "_");
+    RootCause::parse(&word).ok_or_else(|| {
+        let all: Vec<&str> = RootCause::ALL.iter().map(|c| c.as_str()).collect();
+        FilterError::Cause(typed.to_string(), all.join(", "))
     })
 }
 
 impl Filter {
     /// Compiles a spec. `--principal` and `--bucket` are globs (`*` spans `/` and `:` so that
     /// `arn:aws:sts::*:assumed-role/Deployer/*` works); `--action` is a case-insensitive glob
-    /// (`s3:Get*`), as IAM compares actions.
+    /// (`s3:Get*`), as IAM compares actions; `--cause` is case-insensitive.
     pub fn new(spec: &FilterSpec) -> Result<Filter, FilterError> {
-        let mut causes = Vec::new();
-        for c in &spec.causes {
-            let cause = RootCause::parse(c).ok_or_else(|| {
-                let all: Vec<&str> = RootCause::ALL.iter().map(|c| c.as_str()).collect();
-                FilterError::Cause(c.clone(), all.join(", "))
-            })?;
-            causes.push(cause);
-        }
+        let (wanted, unwanted) = split_negated(&spec.causes, &[]);
+        let causes = wanted.iter().map(|c| cause(c)).collect::<Result<_, _>>()?;
+        let excluded_causes = unwanted
+            .iter()
+            .map(|c| cause(c))
+            .collect::<Result<_, _>>()?;
         let mut source_ips = Vec::new();
         for s in &spec.source_ips {
             let net = s
@@ -106,39 +237,42 @@ impl Filter {
                 return Err(FilterError::Account(a.clone()));
             }
         }
+        let (vpc_endpoints, excluded_vpc_endpoints) = split_negated(&spec.vpc_endpoints, &[]);
         Ok(Filter {
             accounts: spec.accounts.clone(),
-            principals: globs(&spec.principals, false, false)?,
-            buckets: globs(&spec.buckets, false, false)?,
-            actions: globs(&spec.actions, true, false)?,
+            principals: Globs::new(
+                "--principal",
+                &spec.principals,
+                &spec.exclude_principals,
+                false,
+            )?,
+            buckets: Globs::new("--bucket", &spec.buckets, &spec.exclude_buckets, false)?,
+            actions: Globs::new("--action", &spec.actions, &[], true)?,
             causes,
+            excluded_causes,
             source_ips,
-            vpc_endpoints: spec.vpc_endpoints.clone(),
+            vpc_endpoints,
+            excluded_vpc_endpoints,
         })
     }
 
     /// No filter at all: everything matches.
     pub fn is_empty(&self) -> bool {
         self.accounts.is_empty()
-            && self.principals.is_none()
-            && self.buckets.is_none()
-            && self.actions.is_none()
+            && self.principals.is_empty()
+            && self.buckets.is_empty()
+            && self.actions.is_empty()
             && self.causes.is_empty()
+            && self.excluded_causes.is_empty()
             && self.source_ips.is_empty()
             && self.vpc_endpoints.is_empty()
+            && self.excluded_vpc_endpoints.is_empty()
     }
 
     /// The accounts asked for, if any: a log file under `AWSLogs/<other account>/` can be
     /// skipped before it is opened (see `--account` in the help for what that implies).
     pub fn accounts(&self) -> &[String] {
         &self.accounts
-    }
-
-    fn glob_match(set: &Option<GlobSet>, value: Option<&str>) -> bool {
-        match set {
-            None => true,
-            Some(set) => value.is_some_and(|v| set.is_match(v)),
-        }
     }
 
     /// Whether a finding is selected.
@@ -153,17 +287,27 @@ impl Filter {
                 .as_deref()
                 .and_then(|ip| ip.parse::<IpAddr>().ok())
                 .is_some_and(|ip| self.source_ips.iter().any(|n| n.contains(&ip)));
-        let vpce_ok = self.vpc_endpoints.is_empty()
-            || f.vpc_endpoint_id
-                .as_deref()
-                .is_some_and(|v| self.vpc_endpoints.iter().any(|e| e == v));
-        account_ok
-            && ip_ok
-            && vpce_ok
-            && (self.causes.is_empty() || self.causes.contains(&f.root_cause))
-            && Self::glob_match(&self.principals, f.principal_arn.as_deref())
-            && Self::glob_match(&self.buckets, f.bucket.as_deref())
-            && Self::glob_match(&self.actions, f.action.as_deref())
+        let vpce = f.vpc_endpoint_id.as_deref();
+        let vpce_ok = (self.vpc_endpoints.is_empty()
+            || vpce.is_some_and(|v| self.vpc_endpoints.iter().any(|e| e == v)))
+            && !vpce.is_some_and(|v| self.excluded_vpc_endpoints.iter().any(|e| e == v));
+        let cause_ok = (self.causes.is_empty() || self.causes.contains(&f.root_cause))
+            && !self.excluded_causes.contains(&f.root_cause);
+        // Every glob flag is evaluated (no short cut), so that the hints see every finding.
+        let principal_ok = self.principals.matches(f.principal_arn.as_deref());
+        let bucket_ok = self.buckets.matches(f.bucket.as_deref());
+        let action_ok = self.actions.matches(f.action.as_deref());
+        account_ok && ip_ok && vpce_ok && cause_ok && principal_ok && bucket_ok && action_ok
+    }
+
+    /// After the findings went through [`Filter::matches`]: each glob that matched none of
+    /// them though `*GLOB*` would have, as a sentence for stderr.
+    pub fn hints(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        self.principals.hints("ARN", &mut out);
+        self.buckets.hints("bucket name", &mut out);
+        self.actions.hints("action name", &mut out);
+        out
     }
 }
 
@@ -251,5 +395,58 @@ mod tests {
             ..Default::default()
         })
         .is_err());
+    }
+
+    /// `!` leaves out, across the glob flags, --cause and --vpc-endpoint; --exclude-* too.
+    #[test]
+    fn negation_leaves_out_what_it_matches() {
+        assert!(
+            !filter(|s| s.principals = vec!["!*:assumed-role/Deployer/*".into()])
+                .matches(&finding())
+        );
+        assert!(filter(|s| s.principals = vec!["!*:user/*".into()]).matches(&finding()));
+        assert!(!filter(|s| s.exclude_principals = vec!["*Deployer*".into()]).matches(&finding()));
+        assert!(!filter(|s| s.exclude_buckets = vec!["prod-*".into()]).matches(&finding()));
+        assert!(!filter(|s| s.buckets = vec!["*".into(), "!prod-*".into()]).matches(&finding()));
+        assert!(!filter(|s| s.causes = vec!["!scp".into()]).matches(&finding()));
+        assert!(filter(|s| s.causes = vec!["!kms".into()]).matches(&finding()));
+        assert!(!filter(|s| s.vpc_endpoints = vec!["!vpce-1a2b".into()]).matches(&finding()));
+        // A finding without the field is not left out by a `!` value.
+        assert!(filter(|s| s.exclude_buckets = vec!["*".into()]).matches(&Finding::default()));
+    }
+
+    #[test]
+    fn cause_is_case_insensitive() {
+        assert!(filter(|s| s.causes = vec!["SCP".into()]).matches(&finding()));
+        let mut f = finding();
+        f.root_cause = RootCause::MissingAllow;
+        assert!(filter(|s| s.causes = vec!["Missing-Allow".into()]).matches(&f));
+    }
+
+    /// A glob must match the whole value: `Deployer` alone matches no ARN, and the hint says
+    /// `*Deployer*` would.
+    #[test]
+    fn a_glob_that_matched_only_as_a_part_gets_a_hint() {
+        let f = filter(|s| s.principals = vec!["Deployer".into(), "nobody".into()]);
+        assert!(!f.matches(&finding()));
+        let hints = f.hints();
+        assert_eq!(hints.len(), 1, "{hints:?}");
+        assert!(hints[0].contains("`*Deployer*`"), "{hints:?}");
+        let f = filter(|s| s.principals = vec!["*Deployer*".into()]);
+        assert!(f.matches(&finding()));
+        assert!(f.hints().is_empty());
+    }
+
+    #[test]
+    fn a_bad_glob_is_named_once() {
+        let e = Filter::new(&FilterSpec {
+            principals: vec!["[x".into()],
+            ..Default::default()
+        })
+        .map(|_| ())
+        .unwrap_err();
+        let text = e.to_string();
+        assert!(text.starts_with("--principal `[x` is not a glob"), "{text}");
+        assert!(std::error::Error::source(&e).is_none());
     }
 }

@@ -137,6 +137,12 @@ pub fn write_timeline(
     write_timeline_frame(&frame::findings_frame(findings)?, opts, out)
 }
 
+/// Whether `--timeline` is written in `format` (table, json, jsonl): checked with the other
+/// flags, before anything is read or opened.
+pub fn timeline_format(format: Format) -> bool {
+    matches!(format, Format::Table | Format::Json | Format::Jsonl)
+}
+
 fn write_timeline_frame(frame: &DataFrame, opts: &WriteOptions, out: &mut dyn Write) -> Result<()> {
     let entries = timeline::timeline(frame, opts.summary.since, opts.summary.until)?;
     match opts.format {

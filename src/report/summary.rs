@@ -141,6 +141,10 @@ pub struct Comparison {
     /// Causes seen now and not in the previous period.
     pub new_causes: Vec<String>,
     pub causes: Vec<CauseChange>,
+    /// Why the two periods are not alike (the findings read start inside or after the
+    /// previous one); `growth_pct` is then null.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -172,6 +176,63 @@ fn ms_to_rfc3339(ms: i64) -> Option<String> {
 fn next_midnight(t: DateTime<Utc>) -> DateTime<Utc> {
     let day = t.date_naive() + Duration::days(1);
     day.and_time(chrono::NaiveTime::MIN).and_utc()
+}
+
+/// The midnight (UTC) that starts `t`'s day.
+fn midnight_at_or_before(t: DateTime<Utc>) -> DateTime<Utc> {
+    t.date_naive().and_time(chrono::NaiveTime::MIN).and_utc()
+}
+
+/// `t` when it is a midnight (UTC), else the next one.
+fn midnight_at_or_after(t: DateTime<Utc>) -> DateTime<Utc> {
+    if midnight_at_or_before(t) == t {
+        t
+    } else {
+        next_midnight(t)
+    }
+}
+
+/// How [`coverage_note`] ends when one of the periods holds no finding at all.
+const NOT_COMPARED: &str = "not compared";
+
+/// What a comparison cannot tell from its numbers: the findings read (`first`, the earliest
+/// timed one) start after the previous period begins, so its count covers part of it or none
+/// of it (no logs were read for those days, or they held no denial: the findings cannot say
+/// which).
+fn coverage_note(
+    span: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    (pfrom, pto): (DateTime<Utc>, DateTime<Utc>),
+    to: Option<DateTime<Utc>>,
+) -> Option<String> {
+    let (first, last) = span?;
+    let day = |t: DateTime<Utc>| t.format("%Y-%m-%d").to_string();
+    if last < pto {
+        // Both periods after the newest finding: nothing to compare either way.
+        return Some(format!(
+            "the findings read end on {}, before this period{}: nothing was read for it (no logs, or no denials); {NOT_COMPARED}",
+            day(last),
+            to.map(|t| format!(" ({} → {})", day(pto), day(t)))
+                .unwrap_or_default()
+        ));
+    }
+    if first <= pfrom {
+        return None;
+    }
+    let days = |a: DateTime<Utc>, b: DateTime<Utc>| (b - a).num_days().max(0);
+    Some(if first >= pto {
+        // Nothing at all before: the comparison would only say "everything is new".
+        format!(
+            "the findings read start on {}, after the previous period: nothing was read for it (no logs, or no denials); {NOT_COMPARED}",
+            day(first)
+        )
+    } else {
+        let covered = days(midnight_at_or_before(first), pto);
+        format!(
+            "the findings read start on {}: {covered} of the previous period's {} days hold findings (the days before: no logs read, or no denials)",
+            day(first),
+            days(pfrom, pto)
+        )
+    })
 }
 
 /// The findings with `ts` in `[from, to)`, as a query.
@@ -352,7 +413,12 @@ fn period(
 ) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
     match (opts.since, opts.until, data_span) {
         (Some(s), Some(u), _) => (Some(s), Some(u)),
-        (Some(s), None, span) => (Some(s), span.map(|(_, b)| b + Duration::milliseconds(1))),
+        // Never an end before the start: a --since after the newest finding is a period
+        // that holds none (not one that ends before it begins).
+        (Some(s), None, span) => (
+            Some(s),
+            span.map(|(_, b)| (b + Duration::milliseconds(1)).max(s)),
+        ),
         (None, u, Some((a, b))) => {
             if opts.compare_previous {
                 // Whole UTC days: the week ending at midnight after the newest event.
@@ -492,6 +558,16 @@ pub fn summarize(frame: &DataFrame, opts: &SummaryOptions) -> Result<Summary> {
 /// number of groups.
 pub fn summarize_batches(batches: &FrameBatches, opts: &SummaryOptions) -> Result<Summary> {
     let (from, to) = period(opts, batches.span());
+    // Compared periods are whole UTC days, so like is compared with like (a period that
+    // starts at 14:26 would be set against one that ends at 14:26).
+    let (from, to) = if opts.compare_previous {
+        (
+            from.map(midnight_at_or_before),
+            to.map(midnight_at_or_after),
+        )
+    } else {
+        (from, to)
+    };
     let windows = Windows {
         current: from.zip(to),
         previous: match (opts.compare_previous, from, to) {
@@ -524,7 +600,10 @@ pub fn summarize_batches(batches: &FrameBatches, opts: &SummaryOptions) -> Resul
     // the same order.
     let mut queries = vec![agg.groups_query(Dimension::CallerClass, None, None)];
     for &dim in SECTION_DIMENSIONS {
-        queries.push(agg.groups_query(dim, lead, Some(opts.top)));
+        // The root causes are never cut by --top: there are fewer than twenty, and the one
+        // left out would be the one nobody looks for.
+        let top = (dim != Dimension::RootCause).then_some(opts.top);
+        queries.push(agg.groups_query(dim, lead, top));
     }
     if let Some(sorted) = &totals.in_time_order {
         queries.extend(DrillDown::queries(sorted, opts.events_per_group));
@@ -624,7 +703,16 @@ pub fn summarize_batches(batches: &FrameBatches, opts: &SummaryOptions) -> Resul
 
     let comparison = match windows.previous {
         Some(period) if totals.before.is_some() => {
-            Some(compare(period, [next()?, next()?, next()?, next()?])?)
+            let mut c = compare(period, [next()?, next()?, next()?, next()?])?;
+            c.note = coverage_note(batches.span(), period, to);
+            if c.note.as_deref().is_some_and(|n| n.ends_with(NOT_COMPARED)) {
+                // Nothing read for one of the periods: no growth, and nothing is "new"
+                // against a period not read.
+                c.growth_pct = None;
+                c.new_principals.clear();
+                c.new_causes.clear();
+            }
+            Some(c)
         }
         _ => None,
     };
@@ -816,6 +904,7 @@ fn compare(
             .map(|c| c.root_cause.clone())
             .collect(),
         causes,
+        note: None,
     })
 }
 

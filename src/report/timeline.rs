@@ -4,6 +4,7 @@
 
 use super::err::Result;
 use super::frame::col_name as c;
+use crate::inert;
 use chrono::{DateTime, Utc};
 use polars::prelude::*;
 use serde::Serialize;
@@ -93,21 +94,24 @@ pub fn render_text(entries: &[Entry]) -> String {
         entries.len(),
         firsts
     );
+    // Every value may come from the request (a key, an ARN, a saved file's text): printed
+    // through `inert::terminal`, so no control sequence reaches the terminal.
+    let t = |v: Option<&str>, none: &'static str| inert::terminal(v.unwrap_or(none)).into_owned();
     for e in entries {
         let _ = writeln!(
             out,
             "{} {} {:<20} {:<16} {} -> {}  from {}  [{}]",
-            e.event_time.as_deref().unwrap_or("(no time)           "),
+            t(e.event_time.as_deref(), "(no time)           "),
             if e.first_for_pair { '*' } else { ' ' },
-            e.root_cause,
-            e.action.as_deref().unwrap_or("-"),
-            e.principal_arn.as_deref().unwrap_or("-"),
-            e.resource_arn.as_deref().unwrap_or("-"),
-            e.source_ip.as_deref().unwrap_or("-"),
-            e.event_id
+            t(Some(&e.root_cause), ""),
+            t(e.action.as_deref(), "-"),
+            t(e.principal_arn.as_deref(), "-"),
+            t(e.resource_arn.as_deref(), "-"),
+            t(e.source_ip.as_deref(), "-"),
+            t(Some(&e.event_id), "")
         );
         if let Some(r) = &e.reason {
-            let _ = writeln!(out, "      {r}");
+            let _ = writeln!(out, "      {}", inert::terminal(r));
         }
     }
     out

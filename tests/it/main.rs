@@ -8,4 +8,5 @@ mod moto;
 mod report;
 mod scan;
 mod simulate;
+mod trust;
 mod util;

@@ -445,7 +445,8 @@ fn since_and_until_prune_by_key_path_then_event_time() {
     let mut c = denytrail();
     c.args(["analyze", "--since", "yesterday-ish"]).arg(d);
     let (out, _, stderr) = run(c);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    // A usage error (issue 20): 64, as the help documents.
+    assert_eq!(out.status.code(), Some(64), "{stderr}");
     assert!(stderr.contains("--since"), "{stderr}");
 }
 

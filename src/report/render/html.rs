@@ -19,6 +19,10 @@ pub fn esc(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
+            // Control characters from a request (ESC, BEL, CR) shown as text, not passed on.
+            c if c.is_control() && c != '\n' && c != '\t' => {
+                out.push_str(&crate::inert::terminal(c.encode_utf8(&mut [0; 4])))
+            }
             c => out.push(c),
         }
     }
@@ -207,6 +211,7 @@ pub fn render(s: &Summary, events_cap: usize) -> Result<String> {
         let growth = match c.growth_pct {
             Some(p) if p > 0.0 => format!(r#"<span class="up">{p:+.0}%</span>"#),
             Some(p) => format!(r#"<span class="down">{p:+.0}%</span>"#),
+            None if c.note.is_some() => "not compared".into(),
             None => "no denials in the previous period".into(),
         };
         let _ = write!(
@@ -214,6 +219,9 @@ pub fn render(s: &Summary, events_cap: usize) -> Result<String> {
             "<p>Own workloads: <b>{}</b> denials now, {} before: {growth}.</p>",
             c.now, c.before
         );
+        if let Some(note) = &c.note {
+            let _ = write!(out, r#"<p class="muted">Note: {}.</p>"#, esc(note));
+        }
         if !c.new_causes.is_empty() {
             out.push_str("<p>New causes: ");
             for cause in &c.new_causes {

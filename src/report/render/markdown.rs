@@ -2,15 +2,18 @@
 
 use super::super::summary::{Section, Summary};
 use super::table::{fix_line, folded_causes, key_text};
+use crate::inert;
 use std::fmt::Write;
 
-/// Escapes what would break a table cell.
+/// Plain text in a table cell: what Markdown would render (HTML, links, emphasis) or act on
+/// (`|`, a line break) escaped ([`inert::markdown`]).
 fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+    inert::markdown(s).into_owned()
 }
 
+/// A value shown literally in a code span ([`inert::markdown_code`]).
 fn code(s: &str) -> String {
-    format!("`{}`", s.replace('`', "'").replace('|', "\\|"))
+    inert::markdown_code(s)
 }
 
 fn section(out: &mut String, s: &Section) {
@@ -81,15 +84,19 @@ pub fn render(s: &Summary) -> String {
             c.previous.from.as_deref().unwrap_or("-"),
             c.previous.to.as_deref().unwrap_or("-")
         );
-        let growth = c
-            .growth_pct
-            .map(|p| format!("{p:+.0}%"))
-            .unwrap_or_else(|| "no denials before".into());
+        let growth = match (c.growth_pct, &c.note) {
+            (Some(p), _) => format!("{p:+.0}%"),
+            (None, Some(_)) => "not compared".into(),
+            (None, None) => "no denials before".into(),
+        };
         let _ = writeln!(
             out,
             "Own workloads: {} now, {} before ({growth}).\n",
             c.now, c.before
         );
+        if let Some(note) = &c.note {
+            let _ = writeln!(out, "Note: {}.\n", cell(note));
+        }
         if !c.new_causes.is_empty() {
             let _ = writeln!(out, "New causes: {}.\n", c.new_causes.join(", "));
         }

@@ -3,6 +3,7 @@
 //! their end (the role, the session, the key) is what tells them apart.
 
 use super::super::summary::{Folded, Group, Section, Summary};
+use crate::inert;
 use std::fmt::Write;
 
 /// The widest line this renderer writes.
@@ -105,7 +106,7 @@ fn section(out: &mut String, st: &Style, s: &Section, with_fix: bool) {
         let _ = writeln!(
             out,
             "{:<KEY_W$} {:>COUNT_W$} {:>PRINC_W$} {:>TIME_W$} {:>TIME_W$}",
-            cut_left(&super::short_key(&key_text(g)), KEY_W),
+            cut_left(&super::short_key(&inert::terminal(&key_text(g))), KEY_W),
             g.count,
             g.distinct_principals,
             short_time(&g.first_seen),
@@ -113,7 +114,7 @@ fn section(out: &mut String, st: &Style, s: &Section, with_fix: bool) {
         );
         if with_fix {
             if let Some(fix) = &g.top_fix {
-                let line = format!("  fix: {}", fix_line(fix));
+                let line = format!("  fix: {}", inert::terminal(fix_line(fix)));
                 let _ = writeln!(out, "{}", st.dim(&cut_right(&line, WIDTH)));
             }
         }
@@ -150,9 +151,10 @@ pub fn render(s: &Summary, colour: bool) -> String {
     }
     out.push('\n');
     if let Some(c) = &s.comparison {
-        let growth = match c.growth_pct {
-            Some(p) => format!("{p:+.0}%"),
-            None => "no denials before".into(),
+        let growth = match (c.growth_pct, &c.note) {
+            (Some(p), _) => format!("{p:+.0}%"),
+            (None, Some(_)) => "not compared".into(),
+            (None, None) => "no denials before".into(),
         };
         let _ = writeln!(
             out,
@@ -168,11 +170,22 @@ pub fn render(s: &Summary, colour: bool) -> String {
             "own workloads: {} now, {} before ({growth})",
             c.now, c.before
         );
+        if let Some(note) = &c.note {
+            let _ = writeln!(out, "{}", st.dim(&format!("note: {note}")));
+        }
         if !c.new_causes.is_empty() {
-            let _ = writeln!(out, "new causes: {}", c.new_causes.join(", "));
+            let _ = writeln!(
+                out,
+                "new causes: {}",
+                inert::terminal(&c.new_causes.join(", "))
+            );
         }
         for (p, n) in c.new_principals.iter().take(10) {
-            let _ = writeln!(out, "new principal: {:<80} {n:>8}", cut_left(p, 80));
+            let _ = writeln!(
+                out,
+                "new principal: {:<80} {n:>8}",
+                cut_left(&inert::terminal(p), 80)
+            );
         }
         if c.new_principals.len() > 10 {
             let _ = writeln!(
@@ -201,7 +214,7 @@ pub fn render(s: &Summary, colour: bool) -> String {
                 f.distinct_principals,
                 folded_causes(f)
             );
-            let _ = writeln!(out, "{}", cut_right(&line, WIDTH));
+            let _ = writeln!(out, "{}", cut_right(&inert::terminal(&line), WIDTH));
         }
     }
     out
