@@ -10,6 +10,7 @@ pub mod diagnoser;
 pub mod kms;
 pub mod object_not_found;
 pub mod object_ownership;
+pub mod principal_facts;
 pub mod remediation;
 pub mod request;
 pub mod request_error;

@@ -94,6 +94,8 @@ pub fn requests(
     time_keys(event, &mut base, &mut notes);
     principal_keys(event, &principal, snapshot, &mut base, &mut notes);
     service_keys(event, &principal, &mut base, &mut notes);
+    super::principal_facts::source_keys(event, principal.kind, &mut base);
+    super::principal_facts::access_point_keys(event, &mut base);
     set_opt(&mut base, "aws:UserAgent", event.user_agent.as_deref());
     set_opt(
         &mut base,
@@ -107,7 +109,7 @@ pub fn requests(
         _ => mapping.action,
     };
     let mut main_ctx = base.clone();
-    resource_keys(&target, snapshot, &mut main_ctx);
+    resource_keys(&target, snapshot, &mut main_ctx, &mut notes);
     s3_request_keys(event, name, version, &mut main_ctx, &mut notes);
 
     let mut out = vec![];
@@ -144,7 +146,7 @@ pub fn requests(
                     arn: arn.clone(),
                     account: account.clone(),
                 };
-                resource_keys(&src, snapshot, &mut ctx);
+                resource_keys(&src, snapshot, &mut ctx, &mut notes);
                 s3_request_keys(event, "GetObject", sv.as_deref(), &mut ctx, &mut notes);
                 let action = if sv.is_some() { "s3:GetObjectVersion" } else { "s3:GetObject" };
                 out.push(make(action, &arn, account, ctx, Part::CopySource, &notes));
@@ -753,20 +755,7 @@ fn principal_keys(
     }
     let session = id.and_then(|i| i.session_context.as_ref());
     let attrs = session.map(|s| &s.attributes);
-    match attrs.and_then(|a| a.mfa_authenticated.as_deref()) {
-        Some(v) => ctx.set("aws:MultiFactorAuthPresent", v.to_ascii_lowercase()),
-        // Long-term access keys (AKIA…) carry no MFA information: the key is absent.
-        None if id
-            .and_then(|i| i.access_key_id.as_deref())
-            .is_some_and(|k| k.starts_with("AKIA")) =>
-        {
-            ctx.mark_absent("aws:MultiFactorAuthPresent")
-        }
-        None if matches!(p.kind, PrincipalKind::Anonymous | PrincipalKind::Service) => {
-            ctx.mark_absent("aws:MultiFactorAuthPresent")
-        }
-        None => {}
-    }
+    super::principal_facts::mfa_keys(event, p.kind, ctx, notes);
     set_opt(
         ctx,
         "aws:TokenIssueTime",
@@ -802,6 +791,7 @@ pub fn principal_context(
             "aws:PrincipalArn",
             "aws:PrincipalAccount",
             "aws:PrincipalOrgID",
+            "aws:PrincipalOrgPaths",
             "aws:username",
         ] {
             ctx.mark_absent(k);
@@ -859,13 +849,14 @@ pub fn principal_context(
             .note_gap("aws:PrincipalOrgID and aws:PrincipalTag/* unknown: no snapshot".to_owned());
         return;
     };
-    match p.account.as_deref().map(|a| snap.org_id(a)) {
-        Some(Known::Known(Some(org))) => ctx.set("aws:PrincipalOrgID", org),
-        Some(Known::Known(None)) => ctx.mark_absent("aws:PrincipalOrgID"),
-        Some(Known::Unknown(why)) => {
-            notes_out.note_gap(format!("aws:PrincipalOrgID unknown: {why}"))
-        }
-        None => {}
+    if let Some(a) = p.account.as_deref() {
+        super::principal_facts::org_keys(
+            snap.org_standing(a),
+            "aws:PrincipalOrgID",
+            "aws:PrincipalOrgPaths",
+            ctx,
+            notes_out,
+        );
     }
     if matches!(p.kind, PrincipalKind::User | PrincipalKind::AssumedRole) {
         match snap.principal_tags(p) {
@@ -946,17 +937,26 @@ fn service_keys(event: &Event, p: &Principal, ctx: &mut Context, notes: &mut Not
 }
 
 /// `s3:ResourceAccount`, `aws:ResourceAccount`, `aws:ResourceOrgID`.
-fn resource_keys(target: &Located, snapshot: Option<&Snapshot>, ctx: &mut Context) {
+fn resource_keys(
+    target: &Located,
+    snapshot: Option<&Snapshot>,
+    ctx: &mut Context,
+    notes: &mut Notes,
+) {
     if target.bucket.is_none() {
         return;
     }
     if let Some(acct) = target.account.as_deref() {
         ctx.set("s3:ResourceAccount", acct);
         ctx.set("aws:ResourceAccount", acct);
-        match snapshot.map(|s| s.org_id(acct)) {
-            Some(Known::Known(Some(org))) => ctx.set("aws:ResourceOrgID", org),
-            Some(Known::Known(None)) => ctx.mark_absent("aws:ResourceOrgID"),
-            _ => {}
+        if let Some(s) = snapshot {
+            super::principal_facts::org_keys(
+                s.org_standing(acct),
+                "aws:ResourceOrgID",
+                "aws:ResourceOrgPaths",
+                ctx,
+                notes,
+            );
         }
     }
 }

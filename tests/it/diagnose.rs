@@ -1561,3 +1561,286 @@ fn explain_reads_an_event_from_stdin_and_reports_unknown_ids() {
         "{stderr}"
     );
 }
+
+// ----------------------------------------------------------------- condition keys the record and the organization decide
+
+/// A role session whose record states MFA (`mfaAuthenticated`, `creationDate`).
+fn mfa_session(account: &str, role: &str, key: &str, mfa: &str) -> Value {
+    let mut s = session_id(account, role, "s1", key);
+    s["sessionContext"]["attributes"]["mfaAuthenticated"] = json!(mfa);
+    s
+}
+
+/// An identity policy allowing the app-data objects, with one Deny statement `sid` on
+/// `condition`.
+fn allow_but_deny_if(sid: &str, condition: Value) -> Value {
+    doc(
+        json!([allow(json!("s3:GetObject"), json!("arn:aws:s3:::app-data/*")),
+        {"Sid": sid, "Effect": "Deny", "Action": "s3:*", "Resource": "*", "Condition": condition}]),
+    )
+}
+
+/// reference_policies_condition-keys.html, aws:ResourceOrgPaths: the path is the organization
+/// id, the root and each OU down to the account's parent (for aws:PrincipalOrgPaths the page's
+/// example `o-a1b2c3d4e5/r-f6g7h8i9j0example/ou-ghi0-awsccccc/ou-jkl0-awsddddd/` "returns
+/// `true` for principals in accounts that are attached directly to the `ou-jkl0-awsddddd`
+/// OU"). A policy that allows only resources under the caller's own OU does not allow the
+/// bucket of an account in another OU: the identity side is missing its Allow, decided.
+#[test]
+fn resource_org_paths_follow_the_organization_tree() {
+    let mut o = org_with_app_data(Some(doc(
+        json!([{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::333333333333:user/dana"}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::app-data/*"}]),
+    )));
+    o.user(
+        DATA,
+        "dana",
+        vec![(
+            "p",
+            doc(json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
+                "Condition": {"ForAnyValue:StringLike": {"aws:ResourceOrgPaths": ["o-test1/r-t001/ou-t001-data/*"]}}}])),
+        )],
+        None,
+    );
+    let id = o.s3(
+        &user_id(DATA, "dana"),
+        PROD,
+        "GetObject",
+        "app-data",
+        Some("a"),
+        Some("AccessDenied"),
+        None,
+        json!({}),
+    );
+    let f = o.one(&id);
+    expect(
+        &f,
+        "missing_allow",
+        Some("implicit"),
+        Some("identity"),
+        Some("arn:aws:iam::333333333333:user/dana"),
+        None,
+    );
+}
+
+/// reference_policies_condition-keys.html, aws:PrincipalOrgPaths: "This key is included in the
+/// request context only if the principal is a member of an organization"; the caller's path
+/// comes from organization/parents/. A bucket policy denying one OU names the statement.
+#[test]
+fn principal_org_paths_decide_a_bucket_policy_deny_on_an_ou() {
+    let mut o = org_with_app_data(Some(doc(json!([
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::333333333333:user/dana"}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::app-data/*"},
+        {"Sid": "NoDataOu", "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "arn:aws:s3:::app-data/*",
+            "Condition": {"ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": ["o-test1/r-t001/ou-t001-data/*"]}}}
+    ]))));
+    o.user(
+        DATA,
+        "dana",
+        vec![("p", doc(json!([allow(json!("s3:GetObject"), json!("*"))])))],
+        None,
+    );
+    let id = o.s3(
+        &user_id(DATA, "dana"),
+        PROD,
+        "GetObject",
+        "app-data",
+        Some("a"),
+        Some("AccessDenied"),
+        None,
+        json!({}),
+    );
+    let f = o.one(&id);
+    expect(
+        &f,
+        "explicit_deny",
+        Some("explicit"),
+        Some("resource"),
+        Some("bucket-policy:app-data"),
+        Some("NoDataOu"),
+    );
+}
+
+/// reference_policies_condition-keys.html, aws:MultiFactorAuthAge: "Use this key to compare the
+/// number of seconds since the requesting principal was authorized using MFA". The session was
+/// issued with MFA at 09:00 and used after 10:00: AWS's example `NumericGreaterThanIfExists
+/// aws:MultiFactorAuthAge 3600` denies it.
+#[test]
+fn mfa_age_over_an_hour_meets_numeric_greater_than_if_exists() {
+    let mut o = org_with_app_data(None);
+    o.role(
+        PROD,
+        "reader",
+        vec![(
+            "p",
+            allow_but_deny_if(
+                "MfaTooOld",
+                json!({"NumericGreaterThanIfExists": {"aws:MultiFactorAuthAge": "3600"}}),
+            ),
+        )],
+        None,
+    );
+    let id = o.s3(
+        &mfa_session(PROD, "reader", "ASIAMFA1", "true"),
+        PROD,
+        "GetObject",
+        "app-data",
+        Some("a"),
+        Some("AccessDenied"),
+        None,
+        json!({}),
+    );
+    let f = o.one(&id);
+    expect(
+        &f,
+        "explicit_deny",
+        Some("explicit"),
+        Some("identity"),
+        Some("arn:aws:iam::222222222222:role/reader#p"),
+        Some("MfaTooOld"),
+    );
+}
+
+/// reference_policies_condition-keys.html, aws:MultiFactorAuthAge: "This key is included in the
+/// request context only if the principal making the call was authenticated using MFA. If MFA
+/// was not used, this key is not present." A session without MFA meets `Null
+/// aws:MultiFactorAuthAge true`.
+#[test]
+fn session_without_mfa_has_no_mfa_age() {
+    let mut o = org_with_app_data(None);
+    o.role(
+        PROD,
+        "reader",
+        vec![(
+            "p",
+            allow_but_deny_if(
+                "NeedMfa",
+                json!({"Null": {"aws:MultiFactorAuthAge": "true"}}),
+            ),
+        )],
+        None,
+    );
+    let id = o.s3(
+        &mfa_session(PROD, "reader", "ASIAMFA2", "false"),
+        PROD,
+        "GetObject",
+        "app-data",
+        Some("a"),
+        Some("AccessDenied"),
+        None,
+        json!({}),
+    );
+    let f = o.one(&id);
+    expect(
+        &f,
+        "explicit_deny",
+        Some("explicit"),
+        Some("identity"),
+        Some("arn:aws:iam::222222222222:role/reader#p"),
+        Some("NeedMfa"),
+    );
+}
+
+/// reference_policies_condition-keys.html, aws:MultiFactorAuthPresent: "The key is not present
+/// in AWS CLI, AWS API, or AWS SDK requests that are made using long-term credentials", and
+/// the recommended `"Effect": "Deny"` with `BoolIfExists aws:MultiFactorAuthPresent false`
+/// "also denies requests that are made using long-term credentials".
+#[test]
+fn long_term_key_meets_bool_if_exists_mfa_false() {
+    let mut o = org_with_app_data(None);
+    o.user(
+        PROD,
+        "alice",
+        vec![(
+            "p",
+            allow_but_deny_if(
+                "NeedMfa",
+                json!({"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}),
+            ),
+        )],
+        None,
+    );
+    let id = o.s3(
+        &user_id(PROD, "alice"),
+        PROD,
+        "GetObject",
+        "app-data",
+        Some("a"),
+        Some("AccessDenied"),
+        None,
+        json!({}),
+    );
+    let f = o.one(&id);
+    expect(
+        &f,
+        "explicit_deny",
+        Some("explicit"),
+        Some("identity"),
+        Some("arn:aws:iam::222222222222:user/alice#p"),
+        Some("NeedMfa"),
+    );
+}
+
+/// reference_policies_condition-keys.html: "the aws:SourceAccount condition key is only
+/// available when the call to your resource is made directly by an AWS service principal";
+/// aws:SourceArn "is included in the request context only if accessing a resource triggers an
+/// AWS service to call another service on behalf of the resource owner". A user's own call has
+/// neither: `Null aws:SourceArn true` holds.
+#[test]
+fn direct_call_has_no_source_arn() {
+    let mut o = org_with_app_data(Some(doc(json!([
+        {"Sid": "ServicesOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "arn:aws:s3:::app-data/*",
+            "Condition": {"Null": {"aws:SourceArn": "true"}}}
+    ]))));
+    o.user(PROD, "alice", vec![("p", read_app_data())], None);
+    let id = o.s3(
+        &user_id(PROD, "alice"),
+        PROD,
+        "GetObject",
+        "app-data",
+        Some("a"),
+        Some("AccessDenied"),
+        None,
+        json!({}),
+    );
+    let f = o.one(&id);
+    expect(
+        &f,
+        "explicit_deny",
+        Some("explicit"),
+        Some("resource"),
+        Some("bucket-policy:app-data"),
+        Some("ServicesOnly"),
+    );
+}
+
+/// S3 User Guide, access-points-policies.html: "Restrictions that you include in an access
+/// point policy apply only to requests made through that access point. [...] All existing
+/// operations against the bucket not made through your access point will continue to work as
+/// before." A request to the bucket's own endpoint carries no s3:DataAccessPointArn: a bucket
+/// policy that denies requests without one (`Null s3:DataAccessPointArn true`) denies it.
+#[test]
+fn request_to_the_bucket_endpoint_has_no_access_point_keys() {
+    let mut o = org_with_app_data(Some(doc(json!([
+        {"Sid": "OnlyViaAccessPoints", "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "arn:aws:s3:::app-data/*",
+            "Condition": {"Null": {"s3:DataAccessPointArn": "true"}}}
+    ]))));
+    o.user(PROD, "alice", vec![("p", read_app_data())], None);
+    let id = o.s3(
+        &user_id(PROD, "alice"),
+        PROD,
+        "GetObject",
+        "app-data",
+        Some("a"),
+        Some("AccessDenied"),
+        None,
+        json!({}),
+    );
+    let f = o.one(&id);
+    expect(
+        &f,
+        "explicit_deny",
+        Some("explicit"),
+        Some("resource"),
+        Some("bucket-policy:app-data"),
+        Some("OnlyViaAccessPoints"),
+    );
+}
