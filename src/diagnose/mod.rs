@@ -16,6 +16,7 @@ pub mod request;
 pub mod request_error;
 pub mod requester_pays;
 pub mod rule;
+pub mod session_facts;
 pub mod text;
 pub mod trace;
 

@@ -129,6 +129,47 @@ fn mfa_age(
     }
 }
 
+/// `aws:PrincipalTag/*` from the principal's IAM tags (`tags`, from `iam.json`).
+///
+/// aws:PrincipalTag: "This key is included in the request context if the principal is using an
+/// IAM user with attached tags. It is included for a principal using an IAM role with attached
+/// tags or session tags." An IAM user's tags are all in `iam.json`
+/// (get-account-authorization-details lists each user's `Tags`): a tag key the user does not
+/// have is absent. The root user, anonymous callers and service principals have none. A role
+/// session may also carry session tags, which only the STS record shows
+/// ([`super::session_facts::session_tag_keys`] completes the set when it is in the logs):
+/// until then the role's tags are set (a session tag of the same key would override them) and
+/// any other key stays unknown.
+pub fn principal_tag_keys(
+    kind: PrincipalKind,
+    tags: crate::policy::Known<&[(String, String)]>,
+    ctx: &mut Context,
+    notes: &mut impl NoteSink,
+) {
+    match (kind, tags) {
+        (PrincipalKind::User | PrincipalKind::AssumedRole, crate::policy::Known::Known(tags)) => {
+            for (k, v) in tags {
+                ctx.set(&format!("aws:PrincipalTag/{k}"), v.clone());
+            }
+            if kind == PrincipalKind::User {
+                ctx.mark_absent_prefix("aws:PrincipalTag/");
+            } else if !tags.is_empty() {
+                notes.note_inferred(
+                    "aws:PrincipalTag/*: the role's IAM tags; session tags passed at AssumeRole (not in the snapshot) would override them"
+                        .to_owned(),
+                );
+            }
+        }
+        (PrincipalKind::User | PrincipalKind::AssumedRole, crate::policy::Known::Unknown(why)) => {
+            notes.note_gap(format!("aws:PrincipalTag/* unknown: {why}"))
+        }
+        (PrincipalKind::Root | PrincipalKind::Anonymous | PrincipalKind::Service, _) => {
+            ctx.mark_absent_prefix("aws:PrincipalTag/")
+        }
+        _ => {}
+    }
+}
+
 /// `aws:SourceArn`, `aws:SourceAccount`, `aws:SourceOrgID`, `aws:SourceOrgPaths`.
 ///
 /// aws:SourceArn / aws:SourceAccount: "This key is included in the request context only if

@@ -796,6 +796,8 @@ pub fn principal_context(
         ] {
             ctx.mark_absent(k);
         }
+        // No IAM tags and no session tags: reference_policies_condition-keys.html.
+        ctx.mark_absent_prefix("aws:PrincipalTag/");
     };
     match p.kind {
         PrincipalKind::Anonymous => {
@@ -858,24 +860,7 @@ pub fn principal_context(
             notes_out,
         );
     }
-    if matches!(p.kind, PrincipalKind::User | PrincipalKind::AssumedRole) {
-        match snap.principal_tags(p) {
-            Known::Known(tags) => {
-                for (k, v) in tags {
-                    ctx.set(&format!("aws:PrincipalTag/{k}"), v.clone());
-                }
-                // Session tags passed at AssumeRole override the role's tags of the same key
-                // and are not in the snapshot.
-                if p.kind == PrincipalKind::AssumedRole && !tags.is_empty() {
-                    notes_out.note_inferred(
-                        "aws:PrincipalTag/*: the role's IAM tags; session tags passed at AssumeRole (not in the snapshot) would override them"
-                            .to_owned(),
-                    );
-                }
-            }
-            Known::Unknown(why) => notes_out.note_gap(format!("aws:PrincipalTag/* unknown: {why}")),
-        }
-    }
+    super::principal_facts::principal_tag_keys(p.kind, snap.principal_tags(p), ctx, notes_out);
 }
 
 /// Where [`principal_context`] reports what it could not set, and what it set by inference.

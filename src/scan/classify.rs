@@ -31,7 +31,7 @@ pub const S3_403_CODES: [&str; 8] = [
     "RequestTimeTooSkewed",
 ];
 
-const NEEDLES: [&str; 8] = [
+const NEEDLES: [&str; 10] = [
     "\"errorCode\"",
     "\"PutObject\"",
     "\"CopyObject\"",
@@ -40,6 +40,11 @@ const NEEDLES: [&str; 8] = [
     "\"policy\"",
     "\"policyArns\"",
     "\"AwsCloudTrailInsight\"",
+    // The STS calls that issue sessions, policy or not: a session issued without a session
+    // policy is known to have none (and its session tags are known), which a missing record
+    // cannot say.
+    "\"AssumeRole",
+    "\"GetFederationToken\"",
 ];
 
 /// The multi-needle search behind [`Prefilter::is_candidate`]. Every needle starts with `"`,
@@ -283,9 +288,24 @@ fn session_policy(v: TapeValue<'_, '_>, name: &str, origin: &Origin) -> Option<S
                 .collect()
         })
         .unwrap_or_default();
-    if policy.is_none() && policy_arns.is_empty() {
-        return None;
-    }
+    // Session tags: `tags: [{key, value}]` (AssumeRole, GetFederationToken). A SAML assertion
+    // or web identity token can carry tags CloudTrail does not copy here, and a session that
+    // assumes a role passes on its transitive tags: then the list may be incomplete.
+    let session_tags: Vec<(String, String)> = params
+        .get("tags")
+        .and_then(|a| a.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|t| {
+                    let k = t.get("key").and_then(|x| x.into_string())?;
+                    let v = t.get("value").and_then(|x| x.into_string()).unwrap_or("");
+                    Some((k.to_owned(), v.to_owned()))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let chained = str_at(v, &["userIdentity", "type"]) == Some("AssumedRole");
+    let tags_complete = matches!(name, "AssumeRole" | "GetFederationToken") && !chained;
     Some(SessionPolicy {
         access_key_id: owned(v, &["responseElements", "credentials", "accessKeyId"])?,
         issued_by: name.to_owned(),
@@ -295,6 +315,8 @@ fn session_policy(v: TapeValue<'_, '_>, name: &str, origin: &Origin) -> Option<S
         policy,
         policy_arns,
         origin: origin.clone(),
+        session_tags,
+        tags_complete,
     })
 }
 
@@ -532,7 +554,24 @@ mod tests {
         }
         let plain_sts = r#"{"eventSource":"sts.amazonaws.com","eventName":"AssumeRole",
             "requestParameters":{"roleArn":"r"},"responseElements":{"credentials":{"accessKeyId":"A"}}}"#;
-        assert!(matches!(class_of(plain_sts), Class::Other));
+        match class_of(plain_sts) {
+            Class::SessionPolicy(p) => {
+                assert_eq!(p.access_key_id, "A");
+                assert!(p.policy.is_none() && p.policy_arns.is_empty());
+                assert!(p.session_tags.is_empty() && p.tags_complete);
+            }
+            c => panic!("{c:?}"),
+        }
+        let tagged = r#"{"eventSource":"sts.amazonaws.com","eventName":"AssumeRoleWithSAML",
+            "requestParameters":{"roleArn":"r","tags":[{"key":"team","value":"data"}]},
+            "responseElements":{"credentials":{"accessKeyId":"B"}}}"#;
+        match class_of(tagged) {
+            Class::SessionPolicy(p) => {
+                assert_eq!(p.session_tags, [("team".to_owned(), "data".to_owned())]);
+                assert!(!p.tags_complete, "a SAML assertion may carry more tags");
+            }
+            c => panic!("{c:?}"),
+        }
 
         let put = |acl: &str, owner: &str| {
             format!(

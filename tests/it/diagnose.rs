@@ -1844,3 +1844,189 @@ fn request_to_the_bucket_endpoint_has_no_access_point_keys() {
         Some("OnlyViaAccessPoints"),
     );
 }
+
+/// An STS record issuing `key` for `role` in PROD; `extra` adds request parameters.
+fn assume_role_record(o: &mut Org, role: &str, key: &str, extra: Value) {
+    let mut rp = json!({"roleArn": format!("arn:aws:iam::222222222222:role/{role}"), "roleSessionName": "s1"});
+    if let Value::Object(m) = extra {
+        for (k, v) in m {
+            rp[k] = v;
+        }
+    }
+    o.record(json!({"eventSource": "sts.amazonaws.com", "eventName": "AssumeRole", "userIdentity": user_id(PROD, "alice"), "recipientAccountId": PROD,
+        "requestParameters": rp, "responseElements": {"credentials": {"accessKeyId": key}}, "eventType": "AwsApiCall"}));
+}
+
+/// An identity policy allowing the app-data objects only to principals tagged team=data
+/// (ABAC).
+fn abac_team_data() -> Value {
+    doc(
+        json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::app-data/*",
+        "Condition": {"StringEquals": {"aws:PrincipalTag/team": "data"}}}]),
+    )
+}
+
+/// reference_policies_condition-keys.html, aws:PrincipalTag: "This key is included in the
+/// request context if the principal is using an IAM user with attached tags." iam.json holds
+/// every tag of the user: a user without the tag `team` has no aws:PrincipalTag/team, and an
+/// ABAC grant on it does not apply: missing Allow, decided.
+#[test]
+fn user_without_the_tag_has_no_principal_tag_key() {
+    let mut o = org_with_app_data(None);
+    o.user(PROD, "alice", vec![("p", abac_team_data())], None);
+    let id = o.s3(
+        &user_id(PROD, "alice"),
+        PROD,
+        "GetObject",
+        "app-data",
+        Some("a"),
+        Some("AccessDenied"),
+        None,
+        json!({}),
+    );
+    let f = o.one(&id);
+    expect(
+        &f,
+        "missing_allow",
+        Some("implicit"),
+        Some("identity"),
+        Some("arn:aws:iam::222222222222:user/alice"),
+        None,
+    );
+}
+
+/// id_session-tags.html: "If you pass a session tag with the same key as a tag that is already
+/// attached to the role, the value of the session tag overrides the role tag with the same
+/// key"; aws:PrincipalTag "is included for a principal using an IAM role with attached tags or
+/// session tags". The AssumeRole record shows every session tag (`requestParameters.tags`): a
+/// session tagged project=x, of a role without tags, has no aws:PrincipalTag/team.
+#[test]
+fn session_tags_from_the_assume_role_record_complete_the_principal_tags() {
+    let mut o = org_with_app_data(None);
+    o.role(PROD, "reader", vec![("p", abac_team_data())], None);
+    assume_role_record(
+        &mut o,
+        "reader",
+        "ASIATAGS1",
+        json!({"tags": [{"key": "project", "value": "x"}], "transitiveTagKeys": ["project"]}),
+    );
+    let id = o.s3(
+        &session_id(PROD, "reader", "s1", "ASIATAGS1"),
+        PROD,
+        "GetObject",
+        "app-data",
+        Some("a"),
+        Some("AccessDenied"),
+        None,
+        json!({}),
+    );
+    let f = o.one(&id);
+    expect(
+        &f,
+        "missing_allow",
+        Some("implicit"),
+        Some("identity"),
+        Some("arn:aws:iam::222222222222:role/reader"),
+        None,
+    );
+}
+
+/// The session tag wins over nothing: with team=data passed at AssumeRole the ABAC grant
+/// applies, and the denial comes from elsewhere (here the session policy the same record
+/// passed).
+#[test]
+fn session_tag_passed_at_assume_role_meets_the_abac_grant() {
+    let mut o = org_with_app_data(None);
+    o.role(PROD, "reader", vec![("p", abac_team_data())], None);
+    assume_role_record(
+        &mut o,
+        "reader",
+        "ASIATAGS2",
+        json!({"tags": [{"key": "team", "value": "data"}],
+            "policy": doc(json!([allow(json!("s3:ListBucket"), json!("arn:aws:s3:::app-data"))])).to_string()}),
+    );
+    let id = o.s3(
+        &session_id(PROD, "reader", "s1", "ASIATAGS2"),
+        PROD,
+        "GetObject",
+        "app-data",
+        Some("a"),
+        Some("AccessDenied"),
+        None,
+        json!({}),
+    );
+    let f = o.one(&id);
+    expect(
+        &f,
+        "session_policy",
+        Some("implicit"),
+        Some("session_policy"),
+        Some("session-policy:ASIATAGS2"),
+        None,
+    );
+}
+
+/// id_credentials_temp_control-access_getfederationtoken.html: "In most cases if you do not
+/// pass a policy with the GetFederationToken API call, the resulting temporary security
+/// credentials have no permissions." The federated user of a token issued without a policy
+/// is denied by the session policy, whatever the IAM user may do.
+#[test]
+fn federation_token_without_policy_has_no_permissions() {
+    let mut o = org_with_app_data(None);
+    o.user(PROD, "alice", vec![("p", read_app_data())], None);
+    o.record(json!({"eventSource": "sts.amazonaws.com", "eventName": "GetFederationToken", "userIdentity": user_id(PROD, "alice"), "recipientAccountId": PROD,
+        "requestParameters": {"name": "bob"}, "responseElements": {"credentials": {"accessKeyId": "ASIAFED1"}}, "eventType": "AwsApiCall"}));
+    let who = json!({"type": "FederatedUser", "principalId": "222222222222:bob", "arn": "arn:aws:sts::222222222222:federated-user/bob",
+        "accountId": PROD, "accessKeyId": "ASIAFED1", "sessionContext": {"sessionIssuer": {"type": "IAMUser", "principalId": "AIDAALICE",
+        "arn": "arn:aws:iam::222222222222:user/alice", "accountId": PROD, "userName": "alice"},
+        "attributes": {"creationDate": "2026-11-20T09:00:00Z", "mfaAuthenticated": "false"}}});
+    let id = o.s3(
+        &who,
+        PROD,
+        "GetObject",
+        "app-data",
+        Some("a"),
+        Some("AccessDenied"),
+        None,
+        json!({}),
+    );
+    let f = o.one(&id);
+    expect(
+        &f,
+        "session_policy",
+        Some("implicit"),
+        Some("session_policy"),
+        Some("session-policy:ASIAFED1"),
+        None,
+    );
+}
+
+/// An AssumeRole record without `policy` or `policyArns`: the session has no session policy,
+/// known (IAM User Guide, access_policies.html#policies_session: session policies are those
+/// "that you pass as a parameter when you programmatically create a temporary session"). With
+/// every policy allowing, what is left open is no longer the session layer (the same request
+/// without the record: `session_without_its_sts_record_is_insufficient_snapshot`) but the
+/// next rule, whether the key exists.
+#[test]
+fn assume_role_without_a_policy_leaves_no_session_layer() {
+    let mut o = org_with_app_data(None);
+    o.role(PROD, "reader", vec![("p", read_app_data())], None);
+    assume_role_record(&mut o, "reader", "ASIANOPOL", json!({}));
+    let id = o.s3(
+        &session_id(PROD, "reader", "s1", "ASIANOPOL"),
+        PROD,
+        "GetObject",
+        "app-data",
+        Some("a"),
+        Some("AccessDenied"),
+        None,
+        json!({}),
+    );
+    let f = o.one(&id);
+    let reason = f["reason"].as_str().unwrap_or("");
+    assert!(
+        !reason.contains("session"),
+        "the session's record is in the logs: {f:#}"
+    );
+    assert!(reason.contains("object_not_found"), "{reason}");
+}

@@ -1,0 +1,133 @@
+//! What the STS record that issued a session's access key decides about that session: the
+//! session-policy layer of a federation token issued without a policy, and the session tags
+//! behind `aws:PrincipalTag/*`. The diagnoser calls these with the record it found
+//! ([`crate::scan::evidence::SessionPolicy`], kept by the scan for every successful
+//! `AssumeRole*` / `GetFederationToken`, policy or not).
+
+use crate::policy::{Context, Known, Policy, PolicyRef};
+use crate::scan::evidence::SessionPolicy;
+
+/// The session-policy layer of a `GetFederationToken` issued without `policy` or
+/// `policyArns`: a policy that allows nothing, so the federated user is denied everything
+/// (implicit deny in the session policy).
+///
+/// IAM User Guide, "Permissions for GetFederationToken"
+/// (<https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_control-access_getfederationtoken.html>):
+/// "In most cases if you do not pass a policy with the GetFederationToken API call, the
+/// resulting temporary security credentials have no permissions. However, a resource-based
+/// policy can provide additional permissions for the session." The empty session policy is
+/// exactly that: it limits the identity side, and a resource policy naming the federated
+/// session still grants (the engine's session-ARN rule, AWS-NOTES.md).
+///
+/// `None` for every other record (AssumeRole* without a policy: the session has no session
+/// policy, which [`super::diagnoser`] already reads as "no session-policy layer").
+pub fn federation_without_policy(key: &str, s: &SessionPolicy) -> Option<PolicyRef> {
+    if s.issued_by != "GetFederationToken" || s.policy.is_some() || !s.policy_arns.is_empty() {
+        return None;
+    }
+    Policy::parse_ref(
+        format!("session-policy:{key}"),
+        r#"{"Version": "2012-10-17", "Statement": []}"#,
+    )
+    .ok()
+}
+
+/// `aws:PrincipalTag/*` of a role session whose STS record is in the logs.
+///
+/// IAM User Guide, "Passing session tags in AWS STS"
+/// (<https://docs.aws.amazon.com/IAM/latest/UserGuide/id_session-tags.html>): "If you pass a
+/// session tag with the same key as a tag that is already attached to the role, the value of
+/// the session tag overrides the role tag with the same key"; and aws:PrincipalTag
+/// (reference_policies_condition-keys.html): "It is included for a principal using an IAM
+/// role with attached tags or session tags." So the session's tags are the role's, overridden
+/// by the record's session tags. When the role's tags are known and the record holds every
+/// session tag ([`SessionPolicy::tags_complete`]), a tag key the session does not have is no
+/// key at all (absent); otherwise keys not set stay unknown.
+///
+/// `role_tags` are the role's IAM tags (already set in `ctx` by the request builder).
+pub fn session_tag_keys(
+    ctx: &mut Context,
+    role_tags: Known<&[(String, String)]>,
+    record: &SessionPolicy,
+    inferred: &mut Vec<String>,
+) {
+    for (k, v) in &record.session_tags {
+        ctx.set(&format!("aws:PrincipalTag/{k}"), v.clone());
+    }
+    if record.tags_complete && matches!(role_tags, Known::Known(_)) {
+        ctx.mark_absent_prefix("aws:PrincipalTag/");
+        // The request builder's caveat (session tags unknown) no longer applies.
+        inferred.retain(|n| !n.starts_with("aws:PrincipalTag/*"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::KeyState;
+
+    fn record(issued_by: &str, tags: &[(&str, &str)], complete: bool) -> SessionPolicy {
+        SessionPolicy {
+            access_key_id: "ASIAX".into(),
+            issued_by: issued_by.into(),
+            event_time: None,
+            event_id: None,
+            role_arn: None,
+            policy: None,
+            policy_arns: vec![],
+            origin: crate::source::Origin {
+                object: "f".into(),
+                record_index: None,
+            },
+            session_tags: tags
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            tags_complete: complete,
+        }
+    }
+
+    #[test]
+    fn federation_token_without_policy_allows_nothing() {
+        let p = federation_without_policy("ASIAX", &record("GetFederationToken", &[], true));
+        assert!(p.is_some_and(|p| p.statements.is_empty()));
+        assert!(federation_without_policy("ASIAX", &record("AssumeRole", &[], true)).is_none());
+    }
+
+    #[test]
+    fn session_tags_override_the_role_and_close_the_set_when_complete() {
+        let role: Vec<(String, String)> =
+            vec![("team".into(), "ops".into()), ("cost".into(), "1".into())];
+        let mut ctx = Context::default();
+        for (k, v) in &role {
+            ctx.set(&format!("aws:PrincipalTag/{k}"), v.clone());
+        }
+        let mut inferred = vec!["aws:PrincipalTag/*: the role's IAM tags; ...".to_owned()];
+        session_tag_keys(
+            &mut ctx,
+            Known::Known(&role),
+            &record("AssumeRole", &[("team", "data")], true),
+            &mut inferred,
+        );
+        assert_eq!(
+            ctx.get("aws:PrincipalTag/team"),
+            KeyState::Present(&["data".to_owned()])
+        );
+        assert_eq!(
+            ctx.get("aws:PrincipalTag/cost"),
+            KeyState::Present(&["1".to_owned()])
+        );
+        assert_eq!(ctx.get("aws:PrincipalTag/project"), KeyState::Absent);
+        assert!(inferred.is_empty());
+
+        // A SAML session: the assertion may carry tags the record does not show.
+        let mut ctx = Context::default();
+        session_tag_keys(
+            &mut ctx,
+            Known::Known(&role),
+            &record("AssumeRoleWithSAML", &[], false),
+            &mut Vec::new(),
+        );
+        assert_eq!(ctx.get("aws:PrincipalTag/project"), KeyState::Unknown);
+    }
+}
