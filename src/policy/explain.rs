@@ -171,6 +171,12 @@ pub fn render_text(req: &Request, eval: &Evaluation) -> String {
     for k in &req.context.absent {
         let _ = writeln!(out, "  {k}: absent");
     }
+    for (k, p) in &req.context.not_matching {
+        let _ = writeln!(out, "  {k}: absent or not {}", p.join(", "));
+    }
+    for p in &req.context.absent_prefixes {
+        let _ = writeln!(out, "  {p}*: absent unless listed above");
+    }
     out.push_str("  (any other key: unknown)\n");
     let _ = write!(out, "decision:  {}", decision_word(eval.decision));
     match (eval.decision, eval.allowed) {

@@ -2030,3 +2030,54 @@ fn assume_role_without_a_policy_leaves_no_session_layer() {
     );
     assert!(reason.contains("object_not_found"), "{reason}");
 }
+
+/// IAM Identity Center roles live under the path `/aws-reserved/sso.amazonaws.com/` (IAM User
+/// Guide, "Service-linked roles for IAM Identity Center": roles `AWSReservedSSO_<permission
+/// set>_<id>`); the session ARN drops the path (`assumed-role/NAME/SESSION`, as for every role
+/// session). Web identity sessions carry `webIdFederationData` beside the same sessionIssuer.
+/// Both resolve to the role in iam.json, whose policies decide.
+#[test]
+fn identity_center_and_web_identity_sessions_resolve_to_their_role() {
+    let mut o = org_with_app_data(None);
+    let name = "AWSReservedSSO_Admin_0123456789abcdef";
+    let role_arn = format!("arn:aws:iam::{PROD}:role/aws-reserved/sso.amazonaws.com/{name}");
+    o.account_iam(PROD).1.push(json!({"RoleName": name, "RoleId": "AROASSOADMIN", "Arn": role_arn,
+        "Path": "/aws-reserved/sso.amazonaws.com/",
+        "AssumeRolePolicyDocument": doc(json!([{"Effect": "Allow", "Principal": {"Federated": "arn:aws:iam::222222222222:saml-provider/AWSSSO_x_DO_NOT_DELETE"}, "Action": ["sts:AssumeRoleWithSAML", "sts:TagSession"]}])),
+        "AttachedManagedPolicies": [], "Tags": [], "InstanceProfileList": [],
+        "RolePolicyList": [{"PolicyName": "p", "PolicyDocument": doc(json!([allow(json!("s3:ListBucket"), json!("arn:aws:s3:::app-data"))]))}]}));
+    let sso = json!({"type": "AssumedRole", "principalId": "AROASSOADMIN:jane@example.com",
+        "arn": format!("arn:aws:sts::{PROD}:assumed-role/{name}/jane@example.com"), "accountId": PROD, "accessKeyId": "ASIASSO1",
+        "sessionContext": {"sessionIssuer": {"type": "Role", "principalId": "AROASSOADMIN", "arn": role_arn, "accountId": PROD, "userName": name},
+            "attributes": {"creationDate": "2026-11-20T09:00:00Z", "mfaAuthenticated": "false"}}});
+    let mut web = sso.clone();
+    web["accessKeyId"] = json!("ASIAWEB1");
+    web["sessionContext"]["webIdFederationData"] = json!({"federatedProvider": "arn:aws:iam::222222222222:oidc-provider/token.actions.githubusercontent.com", "attributes": {}});
+    let ids: Vec<String> = [sso, web]
+        .iter()
+        .map(|who| {
+            o.s3(
+                who,
+                PROD,
+                "GetObject",
+                "app-data",
+                Some("a"),
+                Some("AccessDenied"),
+                None,
+                json!({}),
+            )
+        })
+        .collect();
+    let all = o.analyze();
+    for id in ids {
+        let f = &all[&id];
+        expect(
+            f,
+            "missing_allow",
+            Some("implicit"),
+            Some("identity"),
+            Some(&role_arn),
+            None,
+        );
+    }
+}
