@@ -37,7 +37,10 @@ pub fn federation_without_policy(key: &str, s: &SessionPolicy) -> Option<PolicyR
 /// IAM User Guide, "Passing session tags in AWS STS"
 /// (<https://docs.aws.amazon.com/IAM/latest/UserGuide/id_session-tags.html>): "If you pass a
 /// session tag with the same key as a tag that is already attached to the role, the value of
-/// the session tag overrides the role tag with the same key"; and aws:PrincipalTag
+/// the session tag overrides the role tag with the same key" ("New session tags override
+/// existing assumed role or federated user tags with the same tag key, regardless of case");
+/// CloudTrail logs the session tags of AssumeRole as `tags` and of a SAML assertion or web
+/// identity token as `principalTags` ("Viewing session tags in CloudTrail"); aws:PrincipalTag
 /// (reference_policies_condition-keys.html): "It is included for a principal using an IAM
 /// role with attached tags or session tags." So the session's tags are the role's, overridden
 /// by the record's session tags. When the role's tags are known and the record holds every
@@ -120,12 +123,12 @@ mod tests {
         assert_eq!(ctx.get("aws:PrincipalTag/project"), KeyState::Absent);
         assert!(inferred.is_empty());
 
-        // A SAML session: the assertion may carry tags the record does not show.
+        // A session assumed by another session: its incoming transitive tags are not shown.
         let mut ctx = Context::default();
         session_tag_keys(
             &mut ctx,
             Known::Known(&role),
-            &record("AssumeRoleWithSAML", &[], false),
+            &record("AssumeRole", &[], false),
             &mut Vec::new(),
         );
         assert_eq!(ctx.get("aws:PrincipalTag/project"), KeyState::Unknown);

@@ -288,10 +288,12 @@ fn session_policy(v: TapeValue<'_, '_>, name: &str, origin: &Origin) -> Option<S
                 .collect()
         })
         .unwrap_or_default();
-    // Session tags: `tags: [{key, value}]` (AssumeRole, GetFederationToken). A SAML assertion
-    // or web identity token can carry tags CloudTrail does not copy here, and a session that
-    // assumes a role passes on its transitive tags: then the list may be incomplete.
-    let session_tags: Vec<(String, String)> = params
+    // Session tags: `tags: [{key, value}]` (AssumeRole, GetFederationToken); the tags of a
+    // SAML assertion or web identity token as `principalTags: {key: value}` (IAM User Guide,
+    // id_session-tags.html, "Viewing session tags in CloudTrail"). A session that assumes a
+    // role passes on its transitive tags, which this record does not show: then the list may
+    // be incomplete.
+    let mut session_tags: Vec<(String, String)> = params
         .get("tags")
         .and_then(|a| a.as_array())
         .map(|a| {
@@ -304,8 +306,14 @@ fn session_policy(v: TapeValue<'_, '_>, name: &str, origin: &Origin) -> Option<S
                 .collect()
         })
         .unwrap_or_default();
+    if let Some(map) = params.get("principalTags").and_then(|m| m.as_object()) {
+        for (k, val) in map.iter() {
+            let val = val.into_string().unwrap_or("");
+            session_tags.push((k.to_owned(), val.to_owned()));
+        }
+    }
     let chained = str_at(v, &["userIdentity", "type"]) == Some("AssumedRole");
-    let tags_complete = matches!(name, "AssumeRole" | "GetFederationToken") && !chained;
+    let tags_complete = !chained;
     Some(SessionPolicy {
         access_key_id: owned(v, &["responseElements", "credentials", "accessKeyId"])?,
         issued_by: name.to_owned(),
@@ -562,13 +570,27 @@ mod tests {
             }
             c => panic!("{c:?}"),
         }
-        let tagged = r#"{"eventSource":"sts.amazonaws.com","eventName":"AssumeRoleWithSAML",
-            "requestParameters":{"roleArn":"r","tags":[{"key":"team","value":"data"}]},
+        let saml = r#"{"eventSource":"sts.amazonaws.com","eventName":"AssumeRoleWithSAML",
+            "requestParameters":{"roleArn":"r","principalTags":{"team":"data"}},
             "responseElements":{"credentials":{"accessKeyId":"B"}}}"#;
-        match class_of(tagged) {
+        match class_of(saml) {
             Class::SessionPolicy(p) => {
                 assert_eq!(p.session_tags, [("team".to_owned(), "data".to_owned())]);
-                assert!(!p.tags_complete, "a SAML assertion may carry more tags");
+                assert!(p.tags_complete);
+            }
+            c => panic!("{c:?}"),
+        }
+        let chained = r#"{"eventSource":"sts.amazonaws.com","eventName":"AssumeRole",
+            "userIdentity":{"type":"AssumedRole"},
+            "requestParameters":{"roleArn":"r","tags":[{"key":"team","value":"data"}]},
+            "responseElements":{"credentials":{"accessKeyId":"C"}}}"#;
+        match class_of(chained) {
+            Class::SessionPolicy(p) => {
+                assert_eq!(p.session_tags, [("team".to_owned(), "data".to_owned())]);
+                assert!(
+                    !p.tags_complete,
+                    "the calling session's transitive tags pass on"
+                );
             }
             c => panic!("{c:?}"),
         }

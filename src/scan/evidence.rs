@@ -128,9 +128,9 @@ pub struct SessionPolicy {
     #[serde(default)]
     pub session_tags: Vec<(String, String)>,
     /// Whether `session_tags` are all the session's tags: false when the tags may also come
-    /// from elsewhere (a SAML assertion or a web identity token, which CloudTrail does not
-    /// copy into `requestParameters`; the transitive tags of the session that assumed this
-    /// one, in role chaining), and for records kept before this field existed.
+    /// from elsewhere (the transitive tags of the session that assumed this one, in role
+    /// chaining), and for records kept before this field existed. CloudTrail logs the tags of a
+    /// SAML assertion or web identity token as `requestParameters.principalTags`.
     #[serde(default)]
     pub tags_complete: bool,
 }

@@ -2081,3 +2081,36 @@ fn identity_center_and_web_identity_sessions_resolve_to_their_role() {
         );
     }
 }
+
+/// id_session-tags.html, "Viewing session tags in CloudTrail": an AssumeRoleWithSAML record
+/// carries the assertion's session tags as `requestParameters.principalTags`. A SAML session
+/// tagged team=ops does not meet an ABAC grant on team=data: missing Allow, decided.
+#[test]
+fn saml_session_tags_come_from_principal_tags() {
+    let mut o = org_with_app_data(None);
+    o.role(PROD, "reader", vec![("p", abac_team_data())], None);
+    o.record(json!({"eventSource": "sts.amazonaws.com", "eventName": "AssumeRoleWithSAML",
+        "userIdentity": {"type": "SAMLUser", "principalId": "x", "userName": "jane"}, "recipientAccountId": PROD,
+        "requestParameters": {"roleArn": "arn:aws:iam::222222222222:role/reader", "roleSessionName": "jane",
+            "principalArn": "arn:aws:iam::222222222222:saml-provider/idp", "principalTags": {"team": "ops"}},
+        "responseElements": {"credentials": {"accessKeyId": "ASIASAML1"}}, "eventType": "AwsApiCall"}));
+    let id = o.s3(
+        &session_id(PROD, "reader", "jane", "ASIASAML1"),
+        PROD,
+        "GetObject",
+        "app-data",
+        Some("a"),
+        Some("AccessDenied"),
+        None,
+        json!({}),
+    );
+    let f = o.one(&id);
+    expect(
+        &f,
+        "missing_allow",
+        Some("implicit"),
+        Some("identity"),
+        Some("arn:aws:iam::222222222222:role/reader"),
+        None,
+    );
+}
