@@ -9,9 +9,9 @@
 //! The request builder ([`super::request`]) calls these with plain inputs; they hold no state.
 
 use super::request::NoteSink;
-use crate::policy::{Context, PrincipalKind};
+use crate::policy::{Context, Known, Principal, PrincipalKind};
 use crate::record::Event;
-use crate::snapshot::OrgStanding;
+use crate::snapshot::{Entity, OrgStanding, Snapshot};
 use chrono::DateTime;
 
 /// `aws:PrincipalOrgID`/`aws:PrincipalOrgPaths` (or the `Resource` pair: `id_key`,
@@ -33,10 +33,8 @@ pub fn org_keys(
         OrgStanding::Member { org_id, path } => {
             ctx.set(id_key, org_id);
             match path {
-                crate::policy::Known::Known(p) => ctx.set_many(paths_key, vec![p.to_owned()]),
-                crate::policy::Known::Unknown(why) => {
-                    notes.note_gap(format!("{paths_key} unknown: {why}"))
-                }
+                Known::Known(p) => ctx.set_many(paths_key, vec![p.to_owned()]),
+                Known::Unknown(why) => notes.note_gap(format!("{paths_key} unknown: {why}")),
             }
         }
         OrgStanding::NoOrganization => {
@@ -129,7 +127,7 @@ fn mfa_age(
     }
 }
 
-/// `aws:PrincipalTag/*` from the principal's IAM tags (`tags`, from `iam.json`).
+/// `aws:PrincipalTag/*` from the principal's IAM tags (`iam.json`).
 ///
 /// aws:PrincipalTag: "This key is included in the request context if the principal is using an
 /// IAM user with attached tags. It is included for a principal using an IAM role with attached
@@ -137,22 +135,37 @@ fn mfa_age(
 /// (get-account-authorization-details lists each user's `Tags`): a tag key the user does not
 /// have is absent. The root user, anonymous callers and service principals have none. A role
 /// session may also carry session tags, which only the STS record shows
-/// ([`super::session_facts::session_tag_keys`] completes the set when it is in the logs):
-/// until then the role's tags are set (a session tag of the same key would override them) and
+/// ([`super::session_facts::session_tag_keys`] completes the set when it is in the logs),
+/// unless the role's trust policy allows no `sts:TagSession` (see
+/// [`super::session_facts::trust_allows_tag_session`]): then the role's tags are all there is.
+/// Otherwise the role's tags are set (a session tag of the same key would override them) and
 /// any other key stays unknown.
 pub fn principal_tag_keys(
-    kind: PrincipalKind,
-    tags: crate::policy::Known<&[(String, String)]>,
+    p: &Principal,
+    snap: &Snapshot,
     ctx: &mut Context,
     notes: &mut impl NoteSink,
 ) {
-    match (kind, tags) {
-        (PrincipalKind::User | PrincipalKind::AssumedRole, crate::policy::Known::Known(tags)) => {
+    let kind = p.kind;
+    match (kind, snap.principal_tags(p)) {
+        (PrincipalKind::User | PrincipalKind::AssumedRole, Known::Known(tags)) => {
             for (k, v) in tags {
                 ctx.set(&format!("aws:PrincipalTag/{k}"), v.clone());
             }
             if kind == PrincipalKind::User {
                 ctx.mark_absent_prefix("aws:PrincipalTag/");
+                return;
+            }
+            let trust = match snap.entity(p) {
+                Known::Known(Some(Entity::Role(r))) => r.trust.as_ref(),
+                _ => None,
+            };
+            if trust.is_some_and(|t| !super::session_facts::trust_allows_tag_session(t)) {
+                ctx.mark_absent_prefix("aws:PrincipalTag/");
+                notes.note_inferred(
+                    "aws:PrincipalTag/*: the role's IAM tags only, because its trust policy allows no sts:TagSession (no session tags, no incoming transitive tags)"
+                        .to_owned(),
+                );
             } else if !tags.is_empty() {
                 notes.note_inferred(
                     "aws:PrincipalTag/*: the role's IAM tags; session tags passed at AssumeRole (not in the snapshot) would override them"
@@ -160,7 +173,7 @@ pub fn principal_tag_keys(
                 );
             }
         }
-        (PrincipalKind::User | PrincipalKind::AssumedRole, crate::policy::Known::Unknown(why)) => {
+        (PrincipalKind::User | PrincipalKind::AssumedRole, Known::Unknown(why)) => {
             notes.note_gap(format!("aws:PrincipalTag/* unknown: {why}"))
         }
         (PrincipalKind::Root | PrincipalKind::Anonymous | PrincipalKind::Service, _) => {

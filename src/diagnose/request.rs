@@ -860,7 +860,7 @@ pub fn principal_context(
             notes_out,
         );
     }
-    super::principal_facts::principal_tag_keys(p.kind, snap.principal_tags(p), ctx, notes_out);
+    super::principal_facts::principal_tag_keys(p, snap, ctx, notes_out);
 }
 
 /// Where [`principal_context`] reports what it could not set, and what it set by inference.

@@ -32,6 +32,26 @@ pub fn federation_without_policy(key: &str, s: &SessionPolicy) -> Option<PolicyR
     .ok()
 }
 
+/// Whether a role's trust policy allows `sts:TagSession` to anyone (an Allow statement whose
+/// `Action` matches it, or whose `NotAction` does not name it). Without it no session can carry
+/// session tags: IAM User Guide, id_session-tags.html, "Permissions required to add session
+/// tags": "In addition to the action that matches the API operation, you must have the
+/// following permissions-only action in your policy: sts:TagSession", and of the example trust
+/// policy's statement allowing it: "This action must be allowed before the user can pass
+/// session tags." Incoming transitive tags of a role chain are session tags passed at the
+/// next AssumeRole, so they need it too (inferred: the page does not say so in as many
+/// words). Conditions are not read: an Allow that might apply counts as allowing.
+pub fn trust_allows_tag_session(trust: &Policy) -> bool {
+    use crate::policy::parse::Elem;
+    trust.statements.iter().any(|s| {
+        s.effect == crate::policy::Effect::Allow
+            && match &s.action {
+                Elem::Is(list) => list.iter().any(|a| a.matches("sts:tagsession")),
+                Elem::Not(list) => !list.iter().any(|a| a.matches("sts:tagsession")),
+            }
+    })
+}
+
 /// `aws:PrincipalTag/*` of a role session whose STS record is in the logs.
 ///
 /// IAM User Guide, "Passing session tags in AWS STS"
@@ -88,6 +108,31 @@ mod tests {
                 .collect(),
             tags_complete: complete,
         }
+    }
+
+    #[test]
+    fn tag_session_in_the_trust_policy() {
+        let trust = |actions: &str| {
+            Policy::parse_ref(
+                "t",
+                format!(
+                    r#"{{"Version": "2012-10-17", "Statement": [{{"Effect": "Allow", "Principal": {{"AWS": "arn:aws:iam::1:root"}}, {actions}}}]}}"#
+                )
+                .as_str(),
+            )
+            .expect("trust policy")
+        };
+        assert!(!trust_allows_tag_session(&trust(
+            r#""Action": "sts:AssumeRole""#
+        )));
+        assert!(trust_allows_tag_session(&trust(
+            r#""Action": ["sts:AssumeRole", "sts:TagSession"]"#
+        )));
+        assert!(trust_allows_tag_session(&trust(r#""Action": "sts:*""#)));
+        assert!(trust_allows_tag_session(&trust(r#""NotAction": "s3:*""#)));
+        assert!(!trust_allows_tag_session(&trust(
+            r#""NotAction": "sts:TagSession""#
+        )));
     }
 
     #[test]

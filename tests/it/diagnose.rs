@@ -2114,3 +2114,32 @@ fn saml_session_tags_come_from_principal_tags() {
         None,
     );
 }
+
+/// id_session-tags.html, "Permissions required to add session tags": `sts:TagSession` "must be
+/// allowed before the user can pass session tags". A role whose trust policy allows only
+/// sts:AssumeRole has sessions without session tags, so even without the STS record a tag the
+/// role does not have is absent, and the ABAC grant is decided.
+#[test]
+fn role_whose_trust_policy_allows_no_tag_session_has_only_its_own_tags() {
+    let mut o = org_with_app_data(None);
+    o.role(PROD, "reader", vec![("p", abac_team_data())], None);
+    let id = o.s3(
+        &session_id(PROD, "reader", "s1", "ASIANOREC"),
+        PROD,
+        "GetObject",
+        "app-data",
+        Some("a"),
+        Some("AccessDenied"),
+        None,
+        json!({}),
+    );
+    let f = o.one(&id);
+    expect(
+        &f,
+        "missing_allow",
+        Some("implicit"),
+        Some("identity"),
+        Some("arn:aws:iam::222222222222:role/reader"),
+        None,
+    );
+}
