@@ -31,7 +31,7 @@ pub const S3_403_CODES: [&str; 8] = [
     "RequestTimeTooSkewed",
 ];
 
-const NEEDLES: [&str; 10] = [
+const NEEDLES: [&str; 12] = [
     "\"errorCode\"",
     "\"PutObject\"",
     "\"CopyObject\"",
@@ -42,8 +42,11 @@ const NEEDLES: [&str; 10] = [
     "\"AwsCloudTrailInsight\"",
     // The STS calls that issue sessions, policy or not: a session issued without a session
     // policy is known to have none (and its session tags are known), which a missing record
-    // cannot say.
-    "\"AssumeRole",
+    // cannot say. Whole names with both quotes: `"AssumeRole` alone would also find every
+    // `"AssumedRole"` caller.
+    "\"AssumeRole\"",
+    "\"AssumeRoleWithSAML\"",
+    "\"AssumeRoleWithWebIdentity\"",
     "\"GetFederationToken\"",
 ];
 
@@ -78,9 +81,11 @@ impl Needles {
     #[inline]
     fn hit(&self, haystack: &[u8]) -> Hit {
         let mut writes = false;
+        let mut sts = false;
         let mut decides = |pattern: usize| {
             writes |= WRITE_NEEDLES.contains(&pattern);
-            !WRITE_NEEDLES.contains(&pattern)
+            sts |= STS_NEEDLES.contains(&pattern);
+            !WRITE_NEEDLES.contains(&pattern) && !STS_NEEDLES.contains(&pattern)
         };
         let other = match self {
             Needles::Packed(s) => s
@@ -90,10 +95,11 @@ impl Needles {
                 .find_iter(haystack)
                 .any(|m| decides(m.pattern().as_usize())),
         };
-        match (other, writes) {
-            (true, _) => Hit::Other,
-            (false, true) => Hit::WritesOnly,
-            (false, false) => Hit::None,
+        match (other, sts, writes) {
+            (true, _, _) => Hit::Other,
+            (false, true, _) => Hit::Sts,
+            (false, false, true) => Hit::WritesOnly,
+            (false, false, false) => Hit::None,
         }
     }
 }
@@ -101,12 +107,18 @@ impl Needles {
 /// Where the S3 write names sit in [`NEEDLES`].
 const WRITE_NEEDLES: std::ops::Range<usize> = 1..4;
 
+/// Where the STS session-issuing names sit in [`NEEDLES`].
+const STS_NEEDLES: std::ops::Range<usize> = 8..12;
+
 /// What [`Needles::hit`] found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Hit {
     None,
     /// S3 write names and nothing else: side evidence only if the write is foreign.
     WritesOnly,
+    /// An STS session-issuing name (and maybe write names): side evidence unless an AWS
+    /// service called it.
+    Sts,
     Other,
 }
 
@@ -116,6 +128,7 @@ pub struct Prefilter {
     event_source: memmem::Finder<'static>,
     record_keys: AhoCorasick,
     account_keys: [memmem::Finder<'static>; 2],
+    aws_service: memmem::Finder<'static>,
 }
 
 impl Prefilter {
@@ -131,6 +144,7 @@ impl Prefilter {
                 memmem::Finder::new(b"\"accountId\""),
                 memmem::Finder::new(b"\"recipientAccountId\""),
             ],
+            aws_service: memmem::Finder::new(b"\"AWSService\""),
         })
     }
 
@@ -147,6 +161,8 @@ impl Prefilter {
             Hit::None => false,
             Hit::Other => true,
             Hit::WritesOnly => !self.names_one_account(record),
+            // A session an AWS service assumed for itself is not kept ([`classify`]).
+            Hit::Sts => self.aws_service.find(record).is_none(),
         }
     }
 
@@ -263,8 +279,13 @@ pub fn classify(v: TapeValue<'_, '_>, origin: &Origin) -> Class {
         "kms.amazonaws.com" if code == Some("AccessDenied") => {
             kms_denial(v, origin).map_or(Class::Other, Class::KmsDenial)
         }
+        // Sessions an AWS service issues for itself (an instance profile, a Lambda role) are
+        // many and carry no session policy a customer wrote: not kept, to keep the scan's cost
+        // (their sessions' session-policy layer stays unknown, as before).
         "sts.amazonaws.com"
-            if succeeded(v) && (name.starts_with("AssumeRole") || name == "GetFederationToken") =>
+            if succeeded(v)
+                && (name.starts_with("AssumeRole") || name == "GetFederationToken")
+                && str_at(v, &["userIdentity", "type"]) != Some("AWSService") =>
         {
             session_policy(v, name, origin).map_or(Class::Other, Class::SessionPolicy)
         }
