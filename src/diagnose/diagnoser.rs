@@ -246,7 +246,10 @@ impl<'a> Diagnoser<'a> {
     /// `aws:PrincipalTag/*` of a role session from the STS record that issued its key
     /// ([`session_facts::session_tag_keys`]).
     fn session_tags(&self, event: &Event, req: &mut Request, inferred: &mut Vec<String>) {
-        if req.principal.kind != PrincipalKind::AssumedRole {
+        if !matches!(
+            req.principal.kind,
+            PrincipalKind::AssumedRole | PrincipalKind::FederatedUser
+        ) {
             return;
         }
         let record = event

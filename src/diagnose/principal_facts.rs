@@ -173,6 +173,14 @@ pub fn principal_tag_keys(
                 );
             }
         }
+        // A federated user's principal tags are "the user's tags and the passed session tags"
+        // (id_session-tags.html, GetFederationToken): the IAM user's, until the record adds its
+        // session tags.
+        (PrincipalKind::FederatedUser, Known::Known(tags)) => {
+            for (k, v) in tags {
+                ctx.set(&format!("aws:PrincipalTag/{k}"), v.clone());
+            }
+        }
         (PrincipalKind::User | PrincipalKind::AssumedRole, Known::Unknown(why)) => {
             notes.note_gap(format!("aws:PrincipalTag/* unknown: {why}"))
         }

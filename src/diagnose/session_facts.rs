@@ -52,7 +52,10 @@ pub fn trust_allows_tag_session(trust: &Policy) -> bool {
     })
 }
 
-/// `aws:PrincipalTag/*` of a role session whose STS record is in the logs.
+/// `aws:PrincipalTag/*` of a role session (or federated user) whose STS record is in the logs.
+/// For a federated user the base is the IAM user's tags: "When you use the temporary
+/// credentials that are returned by the GetFederationToken operation, the session's principal
+/// tags include the user's tags and the passed session tags" (id_session-tags.html).
 ///
 /// IAM User Guide, "Passing session tags in AWS STS"
 /// (<https://docs.aws.amazon.com/IAM/latest/UserGuide/id_session-tags.html>): "If you pass a

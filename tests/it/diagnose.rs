@@ -2143,3 +2143,39 @@ fn role_whose_trust_policy_allows_no_tag_session_has_only_its_own_tags() {
         None,
     );
 }
+
+/// id_session-tags.html, GetFederationToken: "the session's principal tags include the user's
+/// tags and the passed session tags". A federated user whose token passed team=ops (and a
+/// policy allowing all of S3) does not meet an ABAC grant of the IAM user on team=data.
+#[test]
+fn federated_user_tags_are_the_users_and_the_tokens() {
+    let mut o = org_with_app_data(None);
+    o.user(PROD, "alice", vec![("p", abac_team_data())], None);
+    o.record(json!({"eventSource": "sts.amazonaws.com", "eventName": "GetFederationToken", "userIdentity": user_id(PROD, "alice"), "recipientAccountId": PROD,
+        "requestParameters": {"name": "bob", "tags": [{"key": "team", "value": "ops"}],
+            "policy": doc(json!([allow(json!("s3:*"), json!("*"))])).to_string()},
+        "responseElements": {"credentials": {"accessKeyId": "ASIAFED2"}}, "eventType": "AwsApiCall"}));
+    let who = json!({"type": "FederatedUser", "principalId": "222222222222:bob", "arn": "arn:aws:sts::222222222222:federated-user/bob",
+        "accountId": PROD, "accessKeyId": "ASIAFED2", "sessionContext": {"sessionIssuer": {"type": "IAMUser", "principalId": "AIDAALICE",
+        "arn": "arn:aws:iam::222222222222:user/alice", "accountId": PROD, "userName": "alice"},
+        "attributes": {"creationDate": "2026-11-20T09:00:00Z", "mfaAuthenticated": "false"}}});
+    let id = o.s3(
+        &who,
+        PROD,
+        "GetObject",
+        "app-data",
+        Some("a"),
+        Some("AccessDenied"),
+        None,
+        json!({}),
+    );
+    let f = o.one(&id);
+    expect(
+        &f,
+        "missing_allow",
+        Some("implicit"),
+        Some("identity"),
+        Some("arn:aws:iam::222222222222:user/alice"),
+        None,
+    );
+}
