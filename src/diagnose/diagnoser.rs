@@ -17,6 +17,7 @@ use super::request::{self, S3Call};
 use super::request_error;
 use super::rule::{RuleCx, RuleExtras};
 use super::rules;
+use super::session_facts;
 use super::text;
 use crate::findings::Finding;
 use crate::policy::{self, AuthzInput, Evaluation, Known, PolicyRef, PrincipalKind, Request};
@@ -146,7 +147,10 @@ impl<'a> Diagnoser<'a> {
         };
         let analyses: Vec<Analysis> = requests
             .into_iter()
-            .map(|r| self.analyze(&call, r.request, r.inferred, r.gaps))
+            .map(|mut r| {
+                self.session_tags(event, &mut r.request, &mut r.inferred);
+                self.analyze(&call, r.request, r.inferred, r.gaps)
+            })
             .collect();
         // CopyObject has two requests: the first that fails decides.
         let pick = analyses
@@ -192,6 +196,26 @@ impl<'a> Diagnoser<'a> {
                 (Some(s.clone()), src)
             }
             None => (None, None),
+        }
+    }
+
+    /// `aws:PrincipalTag/*` of a role session from the STS record that issued its key
+    /// ([`session_facts::session_tag_keys`]).
+    fn session_tags(&self, event: &Event, req: &mut Request, inferred: &mut Vec<String>) {
+        if !matches!(
+            req.principal.kind,
+            PrincipalKind::AssumedRole | PrincipalKind::FederatedUser
+        ) {
+            return;
+        }
+        let record = event
+            .user_identity
+            .as_ref()
+            .and_then(|i| i.access_key_id.as_deref())
+            .and_then(|k| self.evidence.session_policies.get(k));
+        if let (Some(rec), Some(snap)) = (record, self.snapshot) {
+            let role_tags = snap.principal_tags(&req.principal);
+            session_facts::session_tag_keys(&mut req.context, role_tags, rec, inferred);
         }
     }
 
@@ -301,6 +325,9 @@ fn compile_session(
     key: &str,
     s: &crate::scan::evidence::SessionPolicy,
 ) -> Known<Option<Vec<PolicyRef>>> {
+    if let Some(none) = super::session_facts::federation_without_policy(key, s) {
+        return Known::Known(Some(vec![none]));
+    }
     let mut out = Vec::new();
     if let Some(doc) = &s.policy {
         match policy::Policy::parse_ref(format!("session-policy:{key}"), doc) {

@@ -13,12 +13,14 @@ pub mod finding;
 pub mod kms;
 pub mod object_not_found;
 pub mod object_ownership;
+pub mod principal_facts;
 pub mod remediation;
 pub mod request;
 pub mod request_error;
 pub mod requester_pays;
 pub mod rule;
 pub mod rules;
+pub mod session_facts;
 pub mod text;
 pub mod trace;
 

@@ -248,6 +248,9 @@ pub fn render_text(req: &Request, eval: &Evaluation) -> String {
     for (k, ps) in &req.context.not_matching {
         let _ = writeln!(out, "  {k}: not {} (absent, or another value)", not_x(ps));
     }
+    for p in &req.context.absent_prefixes {
+        let _ = writeln!(out, "  {p}*: absent unless listed above");
+    }
     for (k, why) in unknown_keys(req, eval) {
         let _ = writeln!(out, "  {k}: unknown ({why})");
     }

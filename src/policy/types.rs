@@ -61,6 +61,10 @@ pub struct Context {
     /// Keys known to be absent or to hold only values matching none of these patterns
     /// (IAM wildcards `*` and `?`).
     pub not_matching: BTreeMap<String, Vec<String>>,
+    /// Key prefixes whose every key not set otherwise is absent (`aws:principaltag/` once
+    /// the principal's whole tag set is known: a tag it does not have is no key at all).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub absent_prefixes: Vec<String>,
 }
 
 /// What the engine knows of one condition key.
@@ -101,6 +105,16 @@ impl Context {
         self.not_matching.insert(k, patterns);
     }
 
+    /// Marks every key that starts with `prefix` and is not set otherwise (before or after)
+    /// as absent: the family is complete (`aws:PrincipalTag/` of a principal whose tags are
+    /// all known).
+    pub fn mark_absent_prefix(&mut self, prefix: &str) {
+        let p = prefix.to_ascii_lowercase();
+        if !self.absent_prefixes.contains(&p) {
+            self.absent_prefixes.push(p);
+        }
+    }
+
     /// Forgets what is known of `key`: it becomes unknown.
     pub fn forget(&mut self, key: &str) {
         let k = key.to_ascii_lowercase();
@@ -118,6 +132,12 @@ impl Context {
                 KeyState::Absent
             } else if let Some(p) = self.not_matching.get(k) {
                 KeyState::NotMatching(p.as_slice())
+            } else if self
+                .absent_prefixes
+                .iter()
+                .any(|p| k.starts_with(p.as_str()))
+            {
+                KeyState::Absent
             } else {
                 KeyState::Unknown
             }

@@ -31,7 +31,7 @@ pub const S3_403_CODES: [&str; 8] = [
     "RequestTimeTooSkewed",
 ];
 
-const NEEDLES: [&str; 8] = [
+const NEEDLES: [&str; 12] = [
     "\"errorCode\"",
     "\"PutObject\"",
     "\"CopyObject\"",
@@ -40,6 +40,14 @@ const NEEDLES: [&str; 8] = [
     "\"policy\"",
     "\"policyArns\"",
     "\"AwsCloudTrailInsight\"",
+    // The STS calls that issue sessions, policy or not: a session issued without a session
+    // policy is known to have none (and its session tags are known), which a missing record
+    // cannot say. Whole names with both quotes: `"AssumeRole` alone would also find every
+    // `"AssumedRole"` caller.
+    "\"AssumeRole\"",
+    "\"AssumeRoleWithSAML\"",
+    "\"AssumeRoleWithWebIdentity\"",
+    "\"GetFederationToken\"",
 ];
 
 /// The multi-needle search behind [`Prefilter::is_candidate`]. Every needle starts with `"`,
@@ -73,9 +81,11 @@ impl Needles {
     #[inline]
     fn hit(&self, haystack: &[u8]) -> Hit {
         let mut writes = false;
+        let mut sts = false;
         let mut decides = |pattern: usize| {
             writes |= WRITE_NEEDLES.contains(&pattern);
-            !WRITE_NEEDLES.contains(&pattern)
+            sts |= STS_NEEDLES.contains(&pattern);
+            !WRITE_NEEDLES.contains(&pattern) && !STS_NEEDLES.contains(&pattern)
         };
         let other = match self {
             Needles::Packed(s) => s
@@ -85,10 +95,11 @@ impl Needles {
                 .find_iter(haystack)
                 .any(|m| decides(m.pattern().as_usize())),
         };
-        match (other, writes) {
-            (true, _) => Hit::Other,
-            (false, true) => Hit::WritesOnly,
-            (false, false) => Hit::None,
+        match (other, sts, writes) {
+            (true, _, _) => Hit::Other,
+            (false, true, _) => Hit::Sts,
+            (false, false, true) => Hit::WritesOnly,
+            (false, false, false) => Hit::None,
         }
     }
 }
@@ -96,12 +107,18 @@ impl Needles {
 /// Where the S3 write names sit in [`NEEDLES`].
 const WRITE_NEEDLES: std::ops::Range<usize> = 1..4;
 
+/// Where the STS session-issuing names sit in [`NEEDLES`].
+const STS_NEEDLES: std::ops::Range<usize> = 8..12;
+
 /// What [`Needles::hit`] found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Hit {
     None,
     /// S3 write names and nothing else: side evidence only if the write is foreign.
     WritesOnly,
+    /// An STS session-issuing name (and maybe write names): side evidence unless an AWS
+    /// service called it.
+    Sts,
     Other,
 }
 
@@ -111,6 +128,7 @@ pub struct Prefilter {
     event_source: memmem::Finder<'static>,
     record_keys: AhoCorasick,
     account_keys: [memmem::Finder<'static>; 2],
+    aws_service: memmem::Finder<'static>,
 }
 
 impl Prefilter {
@@ -126,6 +144,7 @@ impl Prefilter {
                 memmem::Finder::new(b"\"accountId\""),
                 memmem::Finder::new(b"\"recipientAccountId\""),
             ],
+            aws_service: memmem::Finder::new(b"\"AWSService\""),
         })
     }
 
@@ -142,6 +161,8 @@ impl Prefilter {
             Hit::None => false,
             Hit::Other => true,
             Hit::WritesOnly => !self.names_one_account(record),
+            // A session an AWS service assumed for itself is not kept ([`classify`]).
+            Hit::Sts => self.aws_service.find(record).is_none(),
         }
     }
 
@@ -258,8 +279,13 @@ pub fn classify(v: TapeValue<'_, '_>, origin: &Origin) -> Class {
         "kms.amazonaws.com" if code == Some("AccessDenied") => {
             kms_denial(v, origin).map_or(Class::Other, Class::KmsDenial)
         }
+        // Sessions an AWS service issues for itself (an instance profile, a Lambda role) are
+        // many and carry no session policy a customer wrote: not kept, to keep the scan's cost
+        // (their sessions' session-policy layer stays unknown, as before).
         "sts.amazonaws.com"
-            if succeeded(v) && (name.starts_with("AssumeRole") || name == "GetFederationToken") =>
+            if succeeded(v)
+                && (name.starts_with("AssumeRole") || name == "GetFederationToken")
+                && str_at(v, &["userIdentity", "type"]) != Some("AWSService") =>
         {
             session_policy(v, name, origin).map_or(Class::Other, Class::SessionPolicy)
         }
@@ -283,9 +309,32 @@ fn session_policy(v: TapeValue<'_, '_>, name: &str, origin: &Origin) -> Option<S
                 .collect()
         })
         .unwrap_or_default();
-    if policy.is_none() && policy_arns.is_empty() {
-        return None;
+    // Session tags: `tags: [{key, value}]` (AssumeRole, GetFederationToken); the tags of a
+    // SAML assertion or web identity token as `principalTags: {key: value}` (IAM User Guide,
+    // id_session-tags.html, "Viewing session tags in CloudTrail"). A session that assumes a
+    // role passes on its transitive tags, which this record does not show: then the list may
+    // be incomplete.
+    let mut session_tags: Vec<(String, String)> = params
+        .get("tags")
+        .and_then(|a| a.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|t| {
+                    let k = t.get("key").and_then(|x| x.into_string())?;
+                    let v = t.get("value").and_then(|x| x.into_string()).unwrap_or("");
+                    Some((k.to_owned(), v.to_owned()))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some(map) = params.get("principalTags").and_then(|m| m.as_object()) {
+        for (k, val) in map.iter() {
+            let val = val.into_string().unwrap_or("");
+            session_tags.push((k.to_owned(), val.to_owned()));
+        }
     }
+    let chained = str_at(v, &["userIdentity", "type"]) == Some("AssumedRole");
+    let tags_complete = !chained;
     Some(SessionPolicy {
         access_key_id: owned(v, &["responseElements", "credentials", "accessKeyId"])?,
         issued_by: name.to_owned(),
@@ -295,6 +344,8 @@ fn session_policy(v: TapeValue<'_, '_>, name: &str, origin: &Origin) -> Option<S
         policy,
         policy_arns,
         origin: origin.clone(),
+        session_tags,
+        tags_complete,
     })
 }
 
@@ -532,7 +583,38 @@ mod tests {
         }
         let plain_sts = r#"{"eventSource":"sts.amazonaws.com","eventName":"AssumeRole",
             "requestParameters":{"roleArn":"r"},"responseElements":{"credentials":{"accessKeyId":"A"}}}"#;
-        assert!(matches!(class_of(plain_sts), Class::Other));
+        match class_of(plain_sts) {
+            Class::SessionPolicy(p) => {
+                assert_eq!(p.access_key_id, "A");
+                assert!(p.policy.is_none() && p.policy_arns.is_empty());
+                assert!(p.session_tags.is_empty() && p.tags_complete);
+            }
+            c => panic!("{c:?}"),
+        }
+        let saml = r#"{"eventSource":"sts.amazonaws.com","eventName":"AssumeRoleWithSAML",
+            "requestParameters":{"roleArn":"r","principalTags":{"team":"data"}},
+            "responseElements":{"credentials":{"accessKeyId":"B"}}}"#;
+        match class_of(saml) {
+            Class::SessionPolicy(p) => {
+                assert_eq!(p.session_tags, [("team".to_owned(), "data".to_owned())]);
+                assert!(p.tags_complete);
+            }
+            c => panic!("{c:?}"),
+        }
+        let chained = r#"{"eventSource":"sts.amazonaws.com","eventName":"AssumeRole",
+            "userIdentity":{"type":"AssumedRole"},
+            "requestParameters":{"roleArn":"r","tags":[{"key":"team","value":"data"}]},
+            "responseElements":{"credentials":{"accessKeyId":"C"}}}"#;
+        match class_of(chained) {
+            Class::SessionPolicy(p) => {
+                assert_eq!(p.session_tags, [("team".to_owned(), "data".to_owned())]);
+                assert!(
+                    !p.tags_complete,
+                    "the calling session's transitive tags pass on"
+                );
+            }
+            c => panic!("{c:?}"),
+        }
 
         let put = |acl: &str, owner: &str| {
             format!(

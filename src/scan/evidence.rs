@@ -103,9 +103,11 @@ pub struct KmsDenial {
     pub origin: Origin,
 }
 
-/// A session policy recovered from the successful `AssumeRole*` / `GetFederationToken`
-/// record that issued the session's access key (cause `session_policy`): join a denied
-/// event's `userIdentity.accessKeyId` with [`Evidence::session_policies`].
+/// What the successful `AssumeRole*` / `GetFederationToken` record that issued a session's
+/// access key says of the session: its session policies (cause `session_policy`; none passed
+/// is kept too, so that "no session policy" is known apart from "record not in the logs") and
+/// its session tags (`aws:PrincipalTag/*`). Join a denied event's
+/// `userIdentity.accessKeyId` with [`Evidence::session_policies`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionPolicy {
     /// `responseElements.credentials.accessKeyId` of the issuing call.
@@ -122,6 +124,15 @@ pub struct SessionPolicy {
     /// `requestParameters.policyArns[].arn`: managed session policies.
     pub policy_arns: Vec<String>,
     pub origin: Origin,
+    /// Session tags passed in the request (`requestParameters.tags`, `[{key, value}]`).
+    #[serde(default)]
+    pub session_tags: Vec<(String, String)>,
+    /// Whether `session_tags` are all the session's tags: false when the tags may also come
+    /// from elsewhere (the transitive tags of the session that assumed this one, in role
+    /// chaining), and for records kept before this field existed. CloudTrail logs the tags of a
+    /// SAML assertion or web identity token as `requestParameters.principalTags`.
+    #[serde(default)]
+    pub tags_complete: bool,
 }
 
 /// A successful object write by an account other than the bucket owner (the bucket's

@@ -323,6 +323,8 @@ mod tests {
             policy: Some("{\"Version\":\"2012-10-17\"}".into()),
             policy_arns: vec![],
             origin: origin(),
+            session_tags: vec![("team".into(), "data".into())],
+            tags_complete: true,
         });
         e.add_foreign_write(
             ObjectKey::new("b", odd),

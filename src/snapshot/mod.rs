@@ -29,6 +29,7 @@ mod kms;
 mod lookup;
 pub mod model;
 pub mod org;
+mod org_paths;
 mod s3;
 mod vpce;
 
@@ -36,6 +37,7 @@ pub use err::{SnapshotError, SnapshotProblem};
 pub use lookup::*;
 pub use model::*;
 pub use org::{OrgInfo, OrgPolicy, OrgPolicyKind, Organization};
+pub use org_paths::{OrgPaths, OrgStanding};
 
 use crate::policy::Known;
 use chrono::{DateTime, Utc};
@@ -60,6 +62,8 @@ pub struct Snapshot {
     endpoint_account: HashMap<String, String>,
     /// key id, key ARN, alias name and alias ARN → (account, key id).
     kms_index: HashMap<String, (String, String)>,
+    /// Every member account's organization path, computed once at load.
+    org_paths: OrgPaths,
 }
 
 impl Snapshot {
@@ -89,6 +93,7 @@ impl Snapshot {
         }
         let org_dir = dir.join("organization");
         let organization = org_dir.is_dir().then(|| org::load(&org_dir, &mut problems));
+        let org_paths = OrgPaths::build(organization.as_ref());
         let mut snap = Snapshot {
             root: dir.to_path_buf(),
             taken_at,
@@ -98,6 +103,7 @@ impl Snapshot {
             unique_ids: HashMap::new(),
             endpoint_account: HashMap::new(),
             kms_index: HashMap::new(),
+            org_paths,
         };
         snap.index();
         Ok((snap, problems.0))

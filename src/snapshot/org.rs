@@ -262,6 +262,16 @@ impl Organization {
         }
     }
 
+    /// Every id (account, OU) that has a `parents/<id>.json` entry.
+    pub fn parent_ids(&self) -> impl Iterator<Item = &str> {
+        self.parents.keys().map(String::as_str)
+    }
+
+    /// Whether `parents/<id>.json` was captured for `id` (a member account or an OU).
+    pub fn has_parent_entry(&self, id: &str) -> bool {
+        self.parents.contains_key(id)
+    }
+
     pub fn management_account(&self) -> Option<&str> {
         match &self.info {
             Known::Known(Some(info)) => info.management_account.as_deref(),

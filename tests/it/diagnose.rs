@@ -1627,3 +1627,621 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
         }
     }
 }
+
+// ----------------------------------------------------------------- condition keys the record and the organization decide
+
+/// A role session whose record states MFA (`mfaAuthenticated`, `creationDate`).
+fn mfa_session(account: &str, role: &str, key: &str, mfa: &str) -> Value {
+    let mut s = session_id(account, role, "s1", key);
+    s["sessionContext"]["attributes"]["mfaAuthenticated"] = json!(mfa);
+    s
+}
+
+/// An identity policy allowing the app-data objects, with one Deny statement `sid` on
+/// `condition`.
+fn allow_but_deny_if(sid: &str, condition: Value) -> Value {
+    doc(
+        json!([allow(json!("s3:GetObject"), json!("arn:aws:s3:::app-data/*")),
+        {"Sid": sid, "Effect": "Deny", "Action": "s3:*", "Resource": "*", "Condition": condition}]),
+    )
+}
+
+/// reference_policies_condition-keys.html, aws:ResourceOrgPaths: the path is the organization
+/// id, the root and each OU down to the account's parent (for aws:PrincipalOrgPaths the page's
+/// example `o-a1b2c3d4e5/r-f6g7h8i9j0example/ou-ghi0-awsccccc/ou-jkl0-awsddddd/` "returns
+/// `true` for principals in accounts that are attached directly to the `ou-jkl0-awsddddd`
+/// OU"). A policy that allows only resources under the caller's own OU does not allow the
+/// bucket of an account in another OU: the identity side is missing its Allow, decided.
+#[test]
+fn resource_org_paths_follow_the_organization_tree() {
+    let mut o = org_with_app_data(Some(doc(
+        json!([{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::333333333333:user/dana"}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::app-data/*"}]),
+    )));
+    o.user(
+        DATA,
+        "dana",
+        vec![(
+            "p",
+            doc(json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
+                "Condition": {"ForAnyValue:StringLike": {"aws:ResourceOrgPaths": ["o-test1/r-t001/ou-t001-data/*"]}}}])),
+        )],
+        None,
+    );
+    let id = o.s3(
+        &user_id(DATA, "dana"),
+        PROD,
+        "GetObject",
+        "app-data",
+        Some("a"),
+        Some("AccessDenied"),
+        None,
+        json!({}),
+    );
+    let f = o.one(&id);
+    expect(
+        &f,
+        "missing_allow",
+        Some("implicit"),
+        Some("identity"),
+        Some("arn:aws:iam::333333333333:user/dana"),
+        None,
+    );
+}
+
+/// reference_policies_condition-keys.html, aws:PrincipalOrgPaths: "This key is included in the
+/// request context only if the principal is a member of an organization"; the caller's path
+/// comes from organization/parents/. A bucket policy denying one OU names the statement.
+#[test]
+fn principal_org_paths_decide_a_bucket_policy_deny_on_an_ou() {
+    let mut o = org_with_app_data(Some(doc(json!([
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::333333333333:user/dana"}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::app-data/*"},
+        {"Sid": "NoDataOu", "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "arn:aws:s3:::app-data/*",
+            "Condition": {"ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": ["o-test1/r-t001/ou-t001-data/*"]}}}
+    ]))));
+    o.user(
+        DATA,
+        "dana",
+        vec![("p", doc(json!([allow(json!("s3:GetObject"), json!("*"))])))],
+        None,
+    );
+    let id = o.s3(
+        &user_id(DATA, "dana"),
+        PROD,
+        "GetObject",
+        "app-data",
+        Some("a"),
+        Some("AccessDenied"),
+        None,
+        json!({}),
+    );
+    let f = o.one(&id);
+    expect(
+        &f,
+        "explicit_deny",
+        Some("explicit"),
+        Some("resource"),
+        Some("bucket-policy:app-data"),
+        Some("NoDataOu"),
+    );
+}
+
+/// reference_policies_condition-keys.html, aws:MultiFactorAuthAge: "Use this key to compare the
+/// number of seconds since the requesting principal was authorized using MFA". The session was
+/// issued with MFA at 09:00 and used after 10:00: AWS's example `NumericGreaterThanIfExists
+/// aws:MultiFactorAuthAge 3600` denies it.
+#[test]
+fn mfa_age_over_an_hour_meets_numeric_greater_than_if_exists() {
+    let mut o = org_with_app_data(None);
+    o.role(
+        PROD,
+        "reader",
+        vec![(
+            "p",
+            allow_but_deny_if(
+                "MfaTooOld",
+                json!({"NumericGreaterThanIfExists": {"aws:MultiFactorAuthAge": "3600"}}),
+            ),
+        )],
+        None,
+    );
+    let id = o.s3(
+        &mfa_session(PROD, "reader", "ASIAMFA1", "true"),
+        PROD,
+        "GetObject",
+        "app-data",
+        Some("a"),
+        Some("AccessDenied"),
+        None,
+        json!({}),
+    );
+    let f = o.one(&id);
+    expect(
+        &f,
+        "explicit_deny",
+        Some("explicit"),
+        Some("identity"),
+        Some("arn:aws:iam::222222222222:role/reader#p"),
+        Some("MfaTooOld"),
+    );
+}
+
+/// reference_policies_condition-keys.html, aws:MultiFactorAuthAge: "This key is included in the
+/// request context only if the principal making the call was authenticated using MFA. If MFA
+/// was not used, this key is not present." A session without MFA meets `Null
+/// aws:MultiFactorAuthAge true`.
+#[test]
+fn session_without_mfa_has_no_mfa_age() {
+    let mut o = org_with_app_data(None);
+    o.role(
+        PROD,
+        "reader",
+        vec![(
+            "p",
+            allow_but_deny_if(
+                "NeedMfa",
+                json!({"Null": {"aws:MultiFactorAuthAge": "true"}}),
+            ),
+        )],
+        None,
+    );
+    let id = o.s3(
+        &mfa_session(PROD, "reader", "ASIAMFA2", "false"),
+        PROD,
+        "GetObject",
+        "app-data",
+        Some("a"),
+        Some("AccessDenied"),
+        None,
+        json!({}),
+    );
+    let f = o.one(&id);
+    expect(
+        &f,
+        "explicit_deny",
+        Some("explicit"),
+        Some("identity"),
+        Some("arn:aws:iam::222222222222:role/reader#p"),
+        Some("NeedMfa"),
+    );
+}
+
+/// reference_policies_condition-keys.html, aws:MultiFactorAuthPresent: "The key is not present
+/// in AWS CLI, AWS API, or AWS SDK requests that are made using long-term credentials", and
+/// the recommended `"Effect": "Deny"` with `BoolIfExists aws:MultiFactorAuthPresent false`
+/// "also denies requests that are made using long-term credentials".
+#[test]
+fn long_term_key_meets_bool_if_exists_mfa_false() {
+    let mut o = org_with_app_data(None);
+    o.user(
+        PROD,
+        "alice",
+        vec![(
+            "p",
+            allow_but_deny_if(
+                "NeedMfa",
+                json!({"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}),
+            ),
+        )],
+        None,
+    );
+    let id = o.s3(
+        &user_id(PROD, "alice"),
+        PROD,
+        "GetObject",
+        "app-data",
+        Some("a"),
+        Some("AccessDenied"),
+        None,
+        json!({}),
+    );
+    let f = o.one(&id);
+    expect(
+        &f,
+        "explicit_deny",
+        Some("explicit"),
+        Some("identity"),
+        Some("arn:aws:iam::222222222222:user/alice#p"),
+        Some("NeedMfa"),
+    );
+}
+
+/// reference_policies_condition-keys.html: "the aws:SourceAccount condition key is only
+/// available when the call to your resource is made directly by an AWS service principal";
+/// aws:SourceArn "is included in the request context only if accessing a resource triggers an
+/// AWS service to call another service on behalf of the resource owner". A user's own call has
+/// neither: `Null aws:SourceArn true` holds.
+#[test]
+fn direct_call_has_no_source_arn() {
+    let mut o = org_with_app_data(Some(doc(json!([
+        {"Sid": "ServicesOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "arn:aws:s3:::app-data/*",
+            "Condition": {"Null": {"aws:SourceArn": "true"}}}
+    ]))));
+    o.user(PROD, "alice", vec![("p", read_app_data())], None);
+    let id = o.s3(
+        &user_id(PROD, "alice"),
+        PROD,
+        "GetObject",
+        "app-data",
+        Some("a"),
+        Some("AccessDenied"),
+        None,
+        json!({}),
+    );
+    let f = o.one(&id);
+    expect(
+        &f,
+        "explicit_deny",
+        Some("explicit"),
+        Some("resource"),
+        Some("bucket-policy:app-data"),
+        Some("ServicesOnly"),
+    );
+}
+
+/// S3 User Guide, access-points-policies.html: "Restrictions that you include in an access
+/// point policy apply only to requests made through that access point. [...] All existing
+/// operations against the bucket not made through your access point will continue to work as
+/// before." A request to the bucket's own endpoint carries no s3:DataAccessPointArn: a bucket
+/// policy that denies requests without one (`Null s3:DataAccessPointArn true`) denies it.
+#[test]
+fn request_to_the_bucket_endpoint_has_no_access_point_keys() {
+    let mut o = org_with_app_data(Some(doc(json!([
+        {"Sid": "OnlyViaAccessPoints", "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "arn:aws:s3:::app-data/*",
+            "Condition": {"Null": {"s3:DataAccessPointArn": "true"}}}
+    ]))));
+    o.user(PROD, "alice", vec![("p", read_app_data())], None);
+    let id = o.s3(
+        &user_id(PROD, "alice"),
+        PROD,
+        "GetObject",
+        "app-data",
+        Some("a"),
+        Some("AccessDenied"),
+        None,
+        json!({}),
+    );
+    let f = o.one(&id);
+    expect(
+        &f,
+        "explicit_deny",
+        Some("explicit"),
+        Some("resource"),
+        Some("bucket-policy:app-data"),
+        Some("OnlyViaAccessPoints"),
+    );
+}
+
+/// An STS record issuing `key` for `role` in PROD; `extra` adds request parameters.
+fn assume_role_record(o: &mut Org, role: &str, key: &str, extra: Value) {
+    let mut rp = json!({"roleArn": format!("arn:aws:iam::222222222222:role/{role}"), "roleSessionName": "s1"});
+    if let Value::Object(m) = extra {
+        for (k, v) in m {
+            rp[k] = v;
+        }
+    }
+    o.record(json!({"eventSource": "sts.amazonaws.com", "eventName": "AssumeRole", "userIdentity": user_id(PROD, "alice"), "recipientAccountId": PROD,
+        "requestParameters": rp, "responseElements": {"credentials": {"accessKeyId": key}}, "eventType": "AwsApiCall"}));
+}
+
+/// An identity policy allowing the app-data objects only to principals tagged team=data
+/// (ABAC).
+fn abac_team_data() -> Value {
+    doc(
+        json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::app-data/*",
+        "Condition": {"StringEquals": {"aws:PrincipalTag/team": "data"}}}]),
+    )
+}
+
+/// reference_policies_condition-keys.html, aws:PrincipalTag: "This key is included in the
+/// request context if the principal is using an IAM user with attached tags." iam.json holds
+/// every tag of the user: a user without the tag `team` has no aws:PrincipalTag/team, and an
+/// ABAC grant on it does not apply: missing Allow, decided.
+#[test]
+fn user_without_the_tag_has_no_principal_tag_key() {
+    let mut o = org_with_app_data(None);
+    o.user(PROD, "alice", vec![("p", abac_team_data())], None);
+    let id = o.s3(
+        &user_id(PROD, "alice"),
+        PROD,
+        "GetObject",
+        "app-data",
+        Some("a"),
+        Some("AccessDenied"),
+        None,
+        json!({}),
+    );
+    let f = o.one(&id);
+    expect(
+        &f,
+        "missing_allow",
+        Some("implicit"),
+        Some("identity"),
+        Some("arn:aws:iam::222222222222:user/alice"),
+        None,
+    );
+}
+
+/// id_session-tags.html: "If you pass a session tag with the same key as a tag that is already
+/// attached to the role, the value of the session tag overrides the role tag with the same
+/// key"; aws:PrincipalTag "is included for a principal using an IAM role with attached tags or
+/// session tags". The AssumeRole record shows every session tag (`requestParameters.tags`): a
+/// session tagged project=x, of a role without tags, has no aws:PrincipalTag/team.
+#[test]
+fn session_tags_from_the_assume_role_record_complete_the_principal_tags() {
+    let mut o = org_with_app_data(None);
+    o.role(PROD, "reader", vec![("p", abac_team_data())], None);
+    assume_role_record(
+        &mut o,
+        "reader",
+        "ASIATAGS1",
+        json!({"tags": [{"key": "project", "value": "x"}], "transitiveTagKeys": ["project"]}),
+    );
+    let id = o.s3(
+        &session_id(PROD, "reader", "s1", "ASIATAGS1"),
+        PROD,
+        "GetObject",
+        "app-data",
+        Some("a"),
+        Some("AccessDenied"),
+        None,
+        json!({}),
+    );
+    let f = o.one(&id);
+    expect(
+        &f,
+        "missing_allow",
+        Some("implicit"),
+        Some("identity"),
+        Some("arn:aws:iam::222222222222:role/reader"),
+        None,
+    );
+}
+
+/// The session tag wins over nothing: with team=data passed at AssumeRole the ABAC grant
+/// applies, and the denial comes from elsewhere (here the session policy the same record
+/// passed).
+#[test]
+fn session_tag_passed_at_assume_role_meets_the_abac_grant() {
+    let mut o = org_with_app_data(None);
+    o.role(PROD, "reader", vec![("p", abac_team_data())], None);
+    assume_role_record(
+        &mut o,
+        "reader",
+        "ASIATAGS2",
+        json!({"tags": [{"key": "team", "value": "data"}],
+            "policy": doc(json!([allow(json!("s3:ListBucket"), json!("arn:aws:s3:::app-data"))])).to_string()}),
+    );
+    let id = o.s3(
+        &session_id(PROD, "reader", "s1", "ASIATAGS2"),
+        PROD,
+        "GetObject",
+        "app-data",
+        Some("a"),
+        Some("AccessDenied"),
+        None,
+        json!({}),
+    );
+    let f = o.one(&id);
+    expect(
+        &f,
+        "session_policy",
+        Some("implicit"),
+        Some("session_policy"),
+        Some("session-policy:ASIATAGS2"),
+        None,
+    );
+}
+
+/// id_credentials_temp_control-access_getfederationtoken.html: "In most cases if you do not
+/// pass a policy with the GetFederationToken API call, the resulting temporary security
+/// credentials have no permissions." The federated user of a token issued without a policy
+/// is denied by the session policy, whatever the IAM user may do.
+#[test]
+fn federation_token_without_policy_has_no_permissions() {
+    let mut o = org_with_app_data(None);
+    o.user(PROD, "alice", vec![("p", read_app_data())], None);
+    o.record(json!({"eventSource": "sts.amazonaws.com", "eventName": "GetFederationToken", "userIdentity": user_id(PROD, "alice"), "recipientAccountId": PROD,
+        "requestParameters": {"name": "bob"}, "responseElements": {"credentials": {"accessKeyId": "ASIAFED1"}}, "eventType": "AwsApiCall"}));
+    let who = json!({"type": "FederatedUser", "principalId": "222222222222:bob", "arn": "arn:aws:sts::222222222222:federated-user/bob",
+        "accountId": PROD, "accessKeyId": "ASIAFED1", "sessionContext": {"sessionIssuer": {"type": "IAMUser", "principalId": "AIDAALICE",
+        "arn": "arn:aws:iam::222222222222:user/alice", "accountId": PROD, "userName": "alice"},
+        "attributes": {"creationDate": "2026-11-20T09:00:00Z", "mfaAuthenticated": "false"}}});
+    let id = o.s3(
+        &who,
+        PROD,
+        "GetObject",
+        "app-data",
+        Some("a"),
+        Some("AccessDenied"),
+        None,
+        json!({}),
+    );
+    let f = o.one(&id);
+    expect(
+        &f,
+        "session_policy",
+        Some("implicit"),
+        Some("session_policy"),
+        Some("session-policy:ASIAFED1"),
+        None,
+    );
+}
+
+/// An AssumeRole record without `policy` or `policyArns`: the session has no session policy,
+/// known (IAM User Guide, access_policies.html#policies_session: session policies are those
+/// "that you pass as a parameter when you programmatically create a temporary session"). With
+/// every policy allowing, what is left open is no longer the session layer (the same request
+/// without the record: `session_without_its_sts_record_is_insufficient_snapshot`) but the
+/// next rule, whether the key exists.
+#[test]
+fn assume_role_without_a_policy_leaves_no_session_layer() {
+    let mut o = org_with_app_data(None);
+    o.role(PROD, "reader", vec![("p", read_app_data())], None);
+    assume_role_record(&mut o, "reader", "ASIANOPOL", json!({}));
+    let id = o.s3(
+        &session_id(PROD, "reader", "s1", "ASIANOPOL"),
+        PROD,
+        "GetObject",
+        "app-data",
+        Some("a"),
+        Some("AccessDenied"),
+        None,
+        json!({}),
+    );
+    let f = o.one(&id);
+    let reason = f["reason"].as_str().unwrap_or("");
+    assert!(
+        !reason.contains("session"),
+        "the session's record is in the logs: {f:#}"
+    );
+    assert!(reason.contains("object_not_found"), "{reason}");
+}
+
+/// IAM Identity Center roles live under the path `/aws-reserved/sso.amazonaws.com/` (IAM User
+/// Guide, "Service-linked roles for IAM Identity Center": roles `AWSReservedSSO_<permission
+/// set>_<id>`); the session ARN drops the path (`assumed-role/NAME/SESSION`, as for every role
+/// session). Web identity sessions carry `webIdFederationData` beside the same sessionIssuer.
+/// Both resolve to the role in iam.json, whose policies decide.
+#[test]
+fn identity_center_and_web_identity_sessions_resolve_to_their_role() {
+    let mut o = org_with_app_data(None);
+    let name = "AWSReservedSSO_Admin_0123456789abcdef";
+    let role_arn = format!("arn:aws:iam::{PROD}:role/aws-reserved/sso.amazonaws.com/{name}");
+    o.account_iam(PROD).1.push(json!({"RoleName": name, "RoleId": "AROASSOADMIN", "Arn": role_arn,
+        "Path": "/aws-reserved/sso.amazonaws.com/",
+        "AssumeRolePolicyDocument": doc(json!([{"Effect": "Allow", "Principal": {"Federated": "arn:aws:iam::222222222222:saml-provider/AWSSSO_x_DO_NOT_DELETE"}, "Action": ["sts:AssumeRoleWithSAML", "sts:TagSession"]}])),
+        "AttachedManagedPolicies": [], "Tags": [], "InstanceProfileList": [],
+        "RolePolicyList": [{"PolicyName": "p", "PolicyDocument": doc(json!([allow(json!("s3:ListBucket"), json!("arn:aws:s3:::app-data"))]))}]}));
+    let sso = json!({"type": "AssumedRole", "principalId": "AROASSOADMIN:jane@example.com",
+        "arn": format!("arn:aws:sts::{PROD}:assumed-role/{name}/jane@example.com"), "accountId": PROD, "accessKeyId": "ASIASSO1",
+        "sessionContext": {"sessionIssuer": {"type": "Role", "principalId": "AROASSOADMIN", "arn": role_arn, "accountId": PROD, "userName": name},
+            "attributes": {"creationDate": "2026-11-20T09:00:00Z", "mfaAuthenticated": "false"}}});
+    let mut web = sso.clone();
+    web["accessKeyId"] = json!("ASIAWEB1");
+    web["sessionContext"]["webIdFederationData"] = json!({"federatedProvider": "arn:aws:iam::222222222222:oidc-provider/token.actions.githubusercontent.com", "attributes": {}});
+    let ids: Vec<String> = [sso, web]
+        .iter()
+        .map(|who| {
+            o.s3(
+                who,
+                PROD,
+                "GetObject",
+                "app-data",
+                Some("a"),
+                Some("AccessDenied"),
+                None,
+                json!({}),
+            )
+        })
+        .collect();
+    let all = o.analyze();
+    for id in ids {
+        let f = &all[&id];
+        expect(
+            f,
+            "missing_allow",
+            Some("implicit"),
+            Some("identity"),
+            Some(&role_arn),
+            None,
+        );
+    }
+}
+
+/// id_session-tags.html, "Viewing session tags in CloudTrail": an AssumeRoleWithSAML record
+/// carries the assertion's session tags as `requestParameters.principalTags`. A SAML session
+/// tagged team=ops does not meet an ABAC grant on team=data: missing Allow, decided.
+#[test]
+fn saml_session_tags_come_from_principal_tags() {
+    let mut o = org_with_app_data(None);
+    o.role(PROD, "reader", vec![("p", abac_team_data())], None);
+    o.record(json!({"eventSource": "sts.amazonaws.com", "eventName": "AssumeRoleWithSAML",
+        "userIdentity": {"type": "SAMLUser", "principalId": "x", "userName": "jane"}, "recipientAccountId": PROD,
+        "requestParameters": {"roleArn": "arn:aws:iam::222222222222:role/reader", "roleSessionName": "jane",
+            "principalArn": "arn:aws:iam::222222222222:saml-provider/idp", "principalTags": {"team": "ops"}},
+        "responseElements": {"credentials": {"accessKeyId": "ASIASAML1"}}, "eventType": "AwsApiCall"}));
+    let id = o.s3(
+        &session_id(PROD, "reader", "jane", "ASIASAML1"),
+        PROD,
+        "GetObject",
+        "app-data",
+        Some("a"),
+        Some("AccessDenied"),
+        None,
+        json!({}),
+    );
+    let f = o.one(&id);
+    expect(
+        &f,
+        "missing_allow",
+        Some("implicit"),
+        Some("identity"),
+        Some("arn:aws:iam::222222222222:role/reader"),
+        None,
+    );
+}
+
+/// id_session-tags.html, "Permissions required to add session tags": `sts:TagSession` "must be
+/// allowed before the user can pass session tags". A role whose trust policy allows only
+/// sts:AssumeRole has sessions without session tags, so even without the STS record a tag the
+/// role does not have is absent, and the ABAC grant is decided.
+#[test]
+fn role_whose_trust_policy_allows_no_tag_session_has_only_its_own_tags() {
+    let mut o = org_with_app_data(None);
+    o.role(PROD, "reader", vec![("p", abac_team_data())], None);
+    let id = o.s3(
+        &session_id(PROD, "reader", "s1", "ASIANOREC"),
+        PROD,
+        "GetObject",
+        "app-data",
+        Some("a"),
+        Some("AccessDenied"),
+        None,
+        json!({}),
+    );
+    let f = o.one(&id);
+    expect(
+        &f,
+        "missing_allow",
+        Some("implicit"),
+        Some("identity"),
+        Some("arn:aws:iam::222222222222:role/reader"),
+        None,
+    );
+}
+
+/// id_session-tags.html, GetFederationToken: "the session's principal tags include the user's
+/// tags and the passed session tags". A federated user whose token passed team=ops (and a
+/// policy allowing all of S3) does not meet an ABAC grant of the IAM user on team=data.
+#[test]
+fn federated_user_tags_are_the_users_and_the_tokens() {
+    let mut o = org_with_app_data(None);
+    o.user(PROD, "alice", vec![("p", abac_team_data())], None);
+    o.record(json!({"eventSource": "sts.amazonaws.com", "eventName": "GetFederationToken", "userIdentity": user_id(PROD, "alice"), "recipientAccountId": PROD,
+        "requestParameters": {"name": "bob", "tags": [{"key": "team", "value": "ops"}],
+            "policy": doc(json!([allow(json!("s3:*"), json!("*"))])).to_string()},
+        "responseElements": {"credentials": {"accessKeyId": "ASIAFED2"}}, "eventType": "AwsApiCall"}));
+    let who = json!({"type": "FederatedUser", "principalId": "222222222222:bob", "arn": "arn:aws:sts::222222222222:federated-user/bob",
+        "accountId": PROD, "accessKeyId": "ASIAFED2", "sessionContext": {"sessionIssuer": {"type": "IAMUser", "principalId": "AIDAALICE",
+        "arn": "arn:aws:iam::222222222222:user/alice", "accountId": PROD, "userName": "alice"},
+        "attributes": {"creationDate": "2026-11-20T09:00:00Z", "mfaAuthenticated": "false"}}});
+    let id = o.s3(
+        &who,
+        PROD,
+        "GetObject",
+        "app-data",
+        Some("a"),
+        Some("AccessDenied"),
+        None,
+        json!({}),
+    );
+    let f = o.one(&id);
+    expect(
+        &f,
+        "missing_allow",
+        Some("implicit"),
+        Some("identity"),
+        Some("arn:aws:iam::222222222222:user/alice"),
+        None,
+    );
+}

@@ -161,17 +161,26 @@ pub(super) fn service_keys(event: &Event, p: &Principal, ctx: &mut Context, note
 }
 
 /// `s3:ResourceAccount`, `aws:ResourceAccount`, `aws:ResourceOrgID`.
-pub(super) fn resource_keys(target: &Located, snapshot: Option<&Snapshot>, ctx: &mut Context) {
+pub(super) fn resource_keys(
+    target: &Located,
+    snapshot: Option<&Snapshot>,
+    ctx: &mut Context,
+    notes: &mut Notes,
+) {
     if target.bucket.is_none() {
         return;
     }
     if let Some(acct) = target.account.as_deref() {
         ctx.set("s3:ResourceAccount", acct);
         ctx.set("aws:ResourceAccount", acct);
-        match snapshot.map(|s| s.org_id(acct)) {
-            Some(Known::Known(Some(org))) => ctx.set("aws:ResourceOrgID", org),
-            Some(Known::Known(None)) => ctx.mark_absent("aws:ResourceOrgID"),
-            _ => {}
+        if let Some(s) = snapshot {
+            crate::diagnose::principal_facts::org_keys(
+                s.org_standing(acct),
+                "aws:ResourceOrgID",
+                "aws:ResourceOrgPaths",
+                ctx,
+                notes,
+            );
         }
     }
 }

@@ -94,6 +94,8 @@ pub fn requests_of(
     time_keys(event, &mut base, &mut notes);
     principal_keys(event, &principal, snapshot, &mut base, &mut notes);
     service_keys(event, &principal, &mut base, &mut notes);
+    crate::diagnose::principal_facts::source_keys(event, principal.kind, &mut base);
+    crate::diagnose::principal_facts::access_point_keys(event, &mut base);
     set_opt(&mut base, "aws:UserAgent", event.user_agent.as_deref());
     set_opt(
         &mut base,
@@ -107,7 +109,7 @@ pub fn requests_of(
         _ => mapping.action,
     };
     let mut main_ctx = base.clone();
-    resource_keys(&target, snapshot, &mut main_ctx);
+    resource_keys(&target, snapshot, &mut main_ctx, &mut notes);
     s3_request_keys(event, name, version, &mut main_ctx, &mut notes);
 
     let mut out = vec![];
@@ -144,7 +146,7 @@ pub fn requests_of(
                     arn: arn.clone(),
                     account: account.clone(),
                 };
-                resource_keys(&src, snapshot, &mut ctx);
+                resource_keys(&src, snapshot, &mut ctx, &mut notes);
                 s3_request_keys(event, "GetObject", sv.as_deref(), &mut ctx, &mut notes);
                 let action = if sv.is_some() { "s3:GetObjectVersion" } else { "s3:GetObject" };
                 out.push(make(action, &arn, account, ctx, Part::CopySource, &notes));

@@ -243,20 +243,7 @@ pub(super) fn principal_keys(
     }
     let session = id.and_then(|i| i.session_context.as_ref());
     let attrs = session.map(|s| &s.attributes);
-    match attrs.and_then(|a| a.mfa_authenticated.as_deref()) {
-        Some(v) => ctx.set("aws:MultiFactorAuthPresent", v.to_ascii_lowercase()),
-        // Long-term access keys (AKIA…) carry no MFA information: the key is absent.
-        None if id
-            .and_then(|i| i.access_key_id.as_deref())
-            .is_some_and(|k| k.starts_with("AKIA")) =>
-        {
-            ctx.mark_absent("aws:MultiFactorAuthPresent")
-        }
-        None if matches!(p.kind, PrincipalKind::Anonymous | PrincipalKind::Service) => {
-            ctx.mark_absent("aws:MultiFactorAuthPresent")
-        }
-        None => {}
-    }
+    crate::diagnose::principal_facts::mfa_keys(event, p.kind, ctx, notes);
     set_opt(
         ctx,
         "aws:TokenIssueTime",
@@ -292,10 +279,13 @@ pub fn principal_context(
             "aws:PrincipalArn",
             "aws:PrincipalAccount",
             "aws:PrincipalOrgID",
+            "aws:PrincipalOrgPaths",
             "aws:username",
         ] {
             ctx.mark_absent(k);
         }
+        // No IAM tags and no session tags: reference_policies_condition-keys.html.
+        ctx.mark_absent_prefix("aws:PrincipalTag/");
     };
     match p.kind {
         PrincipalKind::Anonymous => {
@@ -349,32 +339,16 @@ pub fn principal_context(
             .note_gap("aws:PrincipalOrgID and aws:PrincipalTag/* unknown: no snapshot".to_owned());
         return;
     };
-    match p.account.as_deref().map(|a| snap.org_id(a)) {
-        Some(Known::Known(Some(org))) => ctx.set("aws:PrincipalOrgID", org),
-        Some(Known::Known(None)) => ctx.mark_absent("aws:PrincipalOrgID"),
-        Some(Known::Unknown(why)) => {
-            notes_out.note_gap(format!("aws:PrincipalOrgID unknown: {why}"))
-        }
-        None => {}
+    if let Some(a) = p.account.as_deref() {
+        crate::diagnose::principal_facts::org_keys(
+            snap.org_standing(a),
+            "aws:PrincipalOrgID",
+            "aws:PrincipalOrgPaths",
+            ctx,
+            notes_out,
+        );
     }
-    if matches!(p.kind, PrincipalKind::User | PrincipalKind::AssumedRole) {
-        match snap.principal_tags(p) {
-            Known::Known(tags) => {
-                for (k, v) in tags {
-                    ctx.set(&format!("aws:PrincipalTag/{k}"), v.clone());
-                }
-                // Session tags passed at AssumeRole override the role's tags of the same key
-                // and are not in the snapshot.
-                if p.kind == PrincipalKind::AssumedRole && !tags.is_empty() {
-                    notes_out.note_inferred(
-                        "aws:PrincipalTag/*: the role's IAM tags; session tags passed at AssumeRole (not in the snapshot) would override them"
-                            .to_owned(),
-                    );
-                }
-            }
-            Known::Unknown(why) => notes_out.note_gap(format!("aws:PrincipalTag/* unknown: {why}")),
-        }
-    }
+    crate::diagnose::principal_facts::principal_tag_keys(p, snap, ctx, notes_out);
 }
 
 /// Where [`principal_context`] reports what it could not set, and what it set by inference.
