@@ -7,7 +7,7 @@
 //! the trace and the finding cannot drift apart.
 
 use super::aws_message::{self, AwsVerdict};
-use super::block_public_access::{self as bpa, Asker, BpaSettings};
+use super::block_public_access::{self as bpa, Asker};
 use super::decide::{self, Cause, LayerView, PolicyVerdict};
 use super::kms::{self, DefaultEncryption, KeySide, KmsCall};
 use super::object_not_found::{self, KeyPresence};
@@ -308,31 +308,20 @@ impl<'a> Diagnoser<'a> {
         };
 
         // Block Public Access.
-        let settings = match s.effective_public_access_block(&bucket_name) {
-            Known::Known(Some(p)) => BpaSettings {
-                block_public_acls: Some(p.block_public_acls),
-                ignore_public_acls: Some(p.ignore_public_acls),
-                block_public_policy: Some(p.block_public_policy),
-                restrict_public_buckets: Some(p.restrict_public_buckets),
-            },
-            Known::Known(None) => BpaSettings {
-                block_public_acls: Some(false),
-                ignore_public_acls: Some(false),
-                block_public_policy: Some(false),
-                restrict_public_buckets: Some(false),
-            },
-            Known::Unknown(_) => BpaSettings::default(),
-        };
+        let levels = bpa::levels_of(s, &bucket_name);
         let policy_doc = match &input.resource {
             Known::Known(Some(p)) => Some(p.document.clone()),
             _ => None,
         };
-        let mut bpa_outcome = bpa::check_policy(settings, policy_doc.as_ref(), asker);
+        let mut bpa_outcome = bpa::check_writes_of_record(&levels, event, &bucket_name);
+        if bpa_outcome == RuleOutcome::Clear {
+            bpa_outcome = bpa::check_policy(&levels, policy_doc.as_ref(), asker);
+        }
         if bpa_outcome == RuleOutcome::Clear {
             if let Known::Known(b) = &bucket {
                 if let Known::Known(acl) = &b.acl {
                     let acl_json = acl_to_json(acl);
-                    bpa_outcome = bpa::check_acl(settings, Some(&acl_json), &req.action, asker);
+                    bpa_outcome = bpa::check_acl(&levels, Some(&acl_json), &req.action, asker);
                 }
             }
         }
