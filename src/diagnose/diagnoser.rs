@@ -888,7 +888,25 @@ impl<'a> Diagnoser<'a> {
             {
                 Some(false)
             }
-            (Some(v), _) => aws_message::disagrees(Some(v), &failing_types),
+            (Some(v), _) => {
+                let mut failing: Vec<(PolicyType, Option<&str>)> = f
+                    .policy_type
+                    .map(|t| (t, f.policy_id.as_deref()))
+                    .into_iter()
+                    .chain(
+                        f.also
+                            .iter()
+                            .filter_map(|x| x.policy_type.map(|t| (t, x.policy_id.as_deref()))),
+                    )
+                    .collect();
+                // Types counted without a policy of their own (KMS through the rule).
+                for t in &failing_types {
+                    if !failing.iter().any(|(x, _)| x == t) {
+                        failing.push((*t, None));
+                    }
+                }
+                aws_message::disagrees_with_policies(Some(v), &failing)
+            }
         };
     }
 

@@ -59,6 +59,7 @@ pub fn finding_from_record(event: &Event, origin: &Origin) -> Finding {
         error_code: event.error_code.clone(),
         error_message: event.error_message.clone(),
         root_cause,
+        aws_authorization_id: aws_message::authorization_id(event.error_message.as_deref()),
         source_object: Some(origin.object.to_string()),
         record_index: origin.record_index,
         ..Finding::default()

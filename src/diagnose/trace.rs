@@ -216,6 +216,12 @@ pub fn render_text(event: &Event, analyses: &[Analysis], f: &Finding) -> String 
         }
         (None, _) => {}
     }
+    if let Some(id) = &f.aws_authorization_id {
+        let _ = writeln!(
+            out,
+            "AWS authorization id: {id} (aws iam-toolbox get-request-authorization-details --authorization-id {id})"
+        );
+    }
     if let Some(r) = &f.remediation {
         let _ = writeln!(out, "fix:          {r}");
     }
