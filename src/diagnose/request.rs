@@ -205,6 +205,30 @@ pub fn requests(
             &notes,
         ));
     }
+    // Actions the operation always adds, and those its headers add (actions.rs).
+    for extra in super::actions::extra_actions(name, version.is_some()) {
+        out.push(make(
+            extra,
+            &target.arn,
+            target.account.clone(),
+            main_ctx.clone(),
+            Part::Additional,
+            &notes,
+        ));
+    }
+    for (h, extra) in super::actions::header_actions(name) {
+        let on = header(event, h).is_some_and(|v| !v.eq_ignore_ascii_case("false"));
+        if on && !out.iter().any(|b| b.request.action == *extra) {
+            out.push(make(
+                extra,
+                &target.arn,
+                target.account.clone(),
+                main_ctx.clone(),
+                Part::Additional,
+                &notes,
+            ));
+        }
+    }
     if header(event, "x-amz-bypass-governance-retention")
         .is_some_and(|v| v.eq_ignore_ascii_case("true"))
     {
