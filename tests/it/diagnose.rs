@@ -1400,6 +1400,19 @@ fn enhanced_message_naming_another_scp_disagrees_and_keeps_the_authorization_id(
     assert_eq!(f["aws_authorization_id"], "a1b2c3d4e5");
     assert_eq!(all[&other]["disagrees_with_aws"], true);
     assert_eq!(all[&plain]["aws_authorization_id"], Value::Null);
+    // `explain` shows it, with the call that reads the details.
+    let (snap, logs) = o.write();
+    let mut c = denytrail();
+    c.args(["explain", &same, "--snapshot"])
+        .arg(&snap)
+        .arg(&logs);
+    let (out, stdout, stderr) = run(c);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stdout.contains("AWS authorization id: a1b2c3d4e5"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("arn:aws:organizations::111111111111:policy/o-t001example/service_control_policy/p-nodelete"), "{stdout}");
 }
 
 /// Requester Pays: a request from another account without x-amz-request-payer gets 403; with
