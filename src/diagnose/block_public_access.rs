@@ -25,7 +25,11 @@
 //! - *Other principal keys.* "An AWS principal, user, role, or service principal (e.g.
 //!   `aws:PrincipalOrgID`)": the keys naming the principal (`aws:PrincipalOrgID`,
 //!   `aws:PrincipalOrgPaths`, `aws:PrincipalAccount`, `aws:PrincipalArn`,
-//!   `aws:PrincipalServiceName`) with fixed values all pin a statement down.
+//!   `aws:PrincipalServiceName`) with fixed values all pin a statement down, and so does
+//!   `aws:SourceOrgID` beside the listed `aws:SourceAccount`/`aws:SourceOwner`. A wildcard in
+//!   any of them (`o-x/r-y/ou-z/*` in `aws:PrincipalOrgPaths`, `role/app-*` in
+//!   `aws:PrincipalArn`) is not fixed: the page's own `aws:userid` rule makes "AROLEID:*" (the
+//!   sessions of one role) public, so its test is on the value, not on how far it reaches.
 //! - *Operators.* A condition pins a statement only when every request it admits carries the
 //!   key with one of the fixed values: positive string/ARN/IP operators do
 //!   (`StringEquals`, `StringEqualsIgnoreCase`, `StringLike` and `ArnLike` without a wildcard
@@ -33,6 +37,9 @@
 //!   for an absent key). `...IfExists`, `ForAllValues:` (both true when the key is absent),
 //!   negated operators (`StringNotEquals`, `NotIpAddress`, ...) and `Null` admit requests
 //!   that do not carry a fixed value, so they do not grant "only to fixed values".
+//! - *A `*` under `StringEquals`/`ArnEquals`.* It is a literal character there and matches only
+//!   itself, so the value still pins the statement (the page's wildcard example is under
+//!   `StringLike`); a policy variable is substituted under every operator and never pins.
 //! - *`s3:DataAccessPointArn` in a bucket policy.* The page allows a wildcard in the access
 //!   point name "as long as the account id is fixed"; a wildcard in the region is not
 //!   mentioned and is accepted too (only the account is required fixed).
@@ -547,7 +554,7 @@ fn principal_is_fixed(stmt: &Value) -> bool {
 
 /// The condition keys whose fixed values make a statement non-public (lower-cased), besides
 /// `aws:SourceIp` (CIDR rules) and `s3:DataAccessPointArn` (account rule).
-const FIXING_KEYS: [&str; 13] = [
+const FIXING_KEYS: [&str; 14] = [
     "aws:principalorgid",
     "aws:principalorgpaths",
     "aws:principalaccount",
@@ -558,6 +565,7 @@ const FIXING_KEYS: [&str; 13] = [
     "aws:sourcevpce",
     "aws:sourceowner",
     "aws:sourceaccount",
+    "aws:sourceorgid",
     "s3:x-amz-server-side-encryption-aws-kms-key-id",
     "aws:userid",
     "s3:dataaccesspointaccount",
@@ -1456,5 +1464,32 @@ mod tests {
             ),
             o => panic!("{o:?}"),
         }
+    }
+
+    /// Readings where the page is silent (module doc): a `*` under StringEquals is literal; a
+    /// wildcard org path is not fixed (as "AROLEID:*" is not); aws:SourceOrgID pins like
+    /// aws:SourceAccount.
+    #[test]
+    fn scenario_silent_readings() {
+        assert!(!policy_is_public(&star_with(
+            "StringEquals",
+            "aws:SourceVpce",
+            json!("vpce-*")
+        )));
+        assert!(policy_is_public(&star_with(
+            "ForAnyValue:StringLike",
+            "aws:PrincipalOrgPaths",
+            json!("o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/*")
+        )));
+        assert!(!policy_is_public(&star_with(
+            "ForAnyValue:StringEquals",
+            "aws:PrincipalOrgPaths",
+            json!("o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/")
+        )));
+        assert!(!policy_is_public(&star_with(
+            "StringEquals",
+            "aws:SourceOrgID",
+            json!("o-a1b2c3d4e5")
+        )));
     }
 }
