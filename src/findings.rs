@@ -160,7 +160,7 @@ pub struct AlsoFailing {
 }
 
 /// One row of FINDINGS.md. Field order is the contract's; `null` for what does not apply,
-/// never absent. The fields after `disagrees_with_aws` are extras the contract allows.
+/// never absent. The fields after `aws_authorization_id` are extras the contract allows.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
     pub event_id: String,
@@ -187,6 +187,10 @@ pub struct Finding {
     pub remediation: Option<String>,
     pub also: Vec<AlsoFailing>,
     pub disagrees_with_aws: Option<bool>,
+    /// The authorization id AWS's message gives for IAM's access troubleshooter
+    /// (`GetRequestAuthorizationDetails`), else `null`. FINDINGS.md places it after
+    /// `started_by`, which this version does not have yet: it follows `disagrees_with_aws`.
+    pub aws_authorization_id: Option<String>,
     /// `taken_at` of the snapshot the verdict was made with (SNAPSHOT.md), so a reader can
     /// judge drift between the event and the snapshot.
     pub snapshot_taken_at: Option<String>,

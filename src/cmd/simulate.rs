@@ -293,6 +293,7 @@ fn s3_call<'a>(args: &'a Args, req: &Request) -> S3Call<'a> {
             PrincipalKind::AssumedRole | PrincipalKind::FederatedUser
         )
         .then_some(SIMULATED_KEY),
+        logged: Default::default(),
         headers: Headers {
             request_payer: given("s3:x-amz-request-payer"),
             acl: given("s3:x-amz-acl"),

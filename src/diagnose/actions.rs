@@ -10,9 +10,28 @@
 //! `GetPublicAccessBlock`, `PutBucketLifecycle` for `PutBucketLifecycleConfiguration`, ...),
 //! both names are listed. A name missing here is reported as unmapped: never guessed.
 //!
-//! The calls that need more than one action (CopyObject, UploadPartCopy, PutObject with an
-//! ACL or tagging header, CreateBucket with an ACL) are assembled in `request.rs` from these
-//! entries; this table holds the one main action of each call.
+//! The calls that need more than one action are assembled in `request.rs`: the copy source of
+//! CopyObject/UploadPartCopy and the ACL/tagging headers there, and from this module the
+//! actions every call of an operation needs besides its main one ([`extra_actions`]:
+//! GetObjectAttributes, "If you do not pass a version ID in your request, you need the
+//! s3:GetObject and s3:GetObjectAttributes permissions"; with one, "both the
+//! s3:GetObjectVersion and s3:GetObjectVersionAttributes permissions", API_GetObjectAttributes)
+//! and the actions a header adds ([`header_actions`]: Object Lock headers on a write,
+//! `x-amz-object-ownership` and `x-amz-bucket-object-lock-enabled` on CreateBucket; Service
+//! Authorization Reference, "Actions, resources, and condition keys for Amazon S3", table "API
+//! operations defined by Amazon S3", which lists for CopyObject "s3:GetObject,
+//! s3:GetObjectVersion, s3:PutObject, s3:PutObjectAcl, s3:PutObjectLegalHold,
+//! s3:PutObjectRetention, s3:PutObjectTagging").
+//!
+//! `ListBuckets` needs `s3:ListAllMyBuckets` on `*` ([`Target::Any`]): no bucket, so no bucket
+//! policy and no resource account to take RCPs from ("For these permissions, you set the
+//! `Resource` value to "*"", using-with-s3-actions.html).
+//!
+//! [`S3_API_OPERATIONS`] is the S3 API Reference's list of Amazon S3 actions
+//! (API_Operations_Amazon_Simple_Storage_Service.html); every name maps here except the
+//! directory-bucket and Object Lambda operations of [`NOT_GENERAL_PURPOSE`], which CloudTrail
+//! logs under another event source (`s3express.amazonaws.com`, `s3-object-lambda`) and whose
+//! resources are not `arn:aws:s3:::` ARNs.
 
 /// What the action's `Resource` is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -194,6 +213,25 @@ pub fn s3_action(event_name: &str) -> Option<S3Action> {
             bkt("s3:PutBucketObjectLockConfiguration")
         }
 
+        // --- newer bucket configuration (Service Authorization Reference)
+        "CreateBucketMetadataConfiguration" | "CreateBucketMetadataTableConfiguration" => {
+            bkt("s3:CreateBucketMetadataTableConfiguration")
+        }
+        "GetBucketMetadataConfiguration" | "GetBucketMetadataTableConfiguration" => {
+            bkt("s3:GetBucketMetadataTableConfiguration")
+        }
+        "DeleteBucketMetadataConfiguration" | "DeleteBucketMetadataTableConfiguration" => {
+            bkt("s3:DeleteBucketMetadataTableConfiguration")
+        }
+        "UpdateBucketMetadataInventoryTableConfiguration" => {
+            bkt("s3:UpdateBucketMetadataInventoryTableConfiguration")
+        }
+        "UpdateBucketMetadataJournalTableConfiguration" => {
+            bkt("s3:UpdateBucketMetadataJournalTableConfiguration")
+        }
+        "GetBucketAbac" => bkt("s3:GetBucketAbac"),
+        "PutBucketAbac" => bkt("s3:PutBucketAbac"),
+
         // --- account level (s3control, logged with eventSource s3.amazonaws.com)
         "GetAccountPublicAccessBlock" => any("s3:GetAccountPublicAccessBlock"),
         "PutAccountPublicAccessBlock" | "DeleteAccountPublicAccessBlock" => {
@@ -202,6 +240,186 @@ pub fn s3_action(event_name: &str) -> Option<S3Action> {
         _ => return None,
     })
 }
+
+/// Actions every call of `event_name` needs besides its main one (same resource), by whether
+/// the request names a `versionId`.
+pub fn extra_actions(event_name: &str, versioned: bool) -> &'static [&'static str] {
+    match (event_name, versioned) {
+        ("GetObjectAttributes", false) => &["s3:GetObject"],
+        ("GetObjectAttributes", true) => &["s3:GetObjectVersion"],
+        _ => &[],
+    }
+}
+
+/// Actions a request header adds to `event_name` (same resource), besides the ACL and tagging
+/// headers `request.rs` handles: `(header, action)`. "To use Object Lock retention / legal
+/// hold headers on an upload you need s3:PutObjectRetention / s3:PutObjectLegalHold"
+/// (PutObject, CopyObject, CreateMultipartUpload in the Service Authorization Reference);
+/// CreateBucket with `x-amz-object-ownership` needs s3:PutBucketOwnershipControls, and with
+/// `x-amz-bucket-object-lock-enabled` s3:PutBucketObjectLockConfiguration and
+/// s3:PutBucketVersioning (API_CreateBucket, "Permissions").
+pub fn header_actions(event_name: &str) -> &'static [(&'static str, &'static str)] {
+    match event_name {
+        "PutObject" | "PostObject" | "CopyObject" | "CreateMultipartUpload" => &[
+            ("x-amz-object-lock-legal-hold", "s3:PutObjectLegalHold"),
+            ("x-amz-object-lock-mode", "s3:PutObjectRetention"),
+            (
+                "x-amz-object-lock-retain-until-date",
+                "s3:PutObjectRetention",
+            ),
+        ],
+        "CreateBucket" => &[
+            ("x-amz-object-ownership", "s3:PutBucketOwnershipControls"),
+            (
+                "x-amz-bucket-object-lock-enabled",
+                "s3:PutBucketObjectLockConfiguration",
+            ),
+            ("x-amz-bucket-object-lock-enabled", "s3:PutBucketVersioning"),
+        ],
+        _ => &[],
+    }
+}
+
+/// The Amazon S3 actions of the S3 API Reference
+/// (https://docs.aws.amazon.com/AmazonS3/latest/API/API_Operations_Amazon_Simple_Storage_Service.html),
+/// then the calls CloudTrail logs for S3 under other names: PostObject (the browser upload
+/// form) and the account-level Block Public Access calls.
+pub const S3_API_OPERATIONS: [&str; 113] = [
+    "AbortMultipartUpload",
+    "CompleteMultipartUpload",
+    "CopyObject",
+    "CreateBucket",
+    "CreateBucketMetadataConfiguration",
+    "CreateBucketMetadataTableConfiguration",
+    "CreateMultipartUpload",
+    "CreateSession",
+    "DeleteBucket",
+    "DeleteBucketAnalyticsConfiguration",
+    "DeleteBucketCors",
+    "DeleteBucketEncryption",
+    "DeleteBucketIntelligentTieringConfiguration",
+    "DeleteBucketInventoryConfiguration",
+    "DeleteBucketLifecycle",
+    "DeleteBucketMetadataConfiguration",
+    "DeleteBucketMetadataTableConfiguration",
+    "DeleteBucketMetricsConfiguration",
+    "DeleteBucketOwnershipControls",
+    "DeleteBucketPolicy",
+    "DeleteBucketReplication",
+    "DeleteBucketTagging",
+    "DeleteBucketWebsite",
+    "DeleteObject",
+    "DeleteObjects",
+    "DeleteObjectTagging",
+    "DeletePublicAccessBlock",
+    "GetBucketAbac",
+    "GetBucketAccelerateConfiguration",
+    "GetBucketAcl",
+    "GetBucketAnalyticsConfiguration",
+    "GetBucketCors",
+    "GetBucketEncryption",
+    "GetBucketIntelligentTieringConfiguration",
+    "GetBucketInventoryConfiguration",
+    "GetBucketLifecycle",
+    "GetBucketLifecycleConfiguration",
+    "GetBucketLocation",
+    "GetBucketLogging",
+    "GetBucketMetadataConfiguration",
+    "GetBucketMetadataTableConfiguration",
+    "GetBucketMetricsConfiguration",
+    "GetBucketNotification",
+    "GetBucketNotificationConfiguration",
+    "GetBucketOwnershipControls",
+    "GetBucketPolicy",
+    "GetBucketPolicyStatus",
+    "GetBucketReplication",
+    "GetBucketRequestPayment",
+    "GetBucketTagging",
+    "GetBucketVersioning",
+    "GetBucketWebsite",
+    "GetObject",
+    "GetObjectAcl",
+    "GetObjectAttributes",
+    "GetObjectLegalHold",
+    "GetObjectLockConfiguration",
+    "GetObjectRetention",
+    "GetObjectTagging",
+    "GetObjectTorrent",
+    "GetPublicAccessBlock",
+    "HeadBucket",
+    "HeadObject",
+    "ListBucketAnalyticsConfigurations",
+    "ListBucketIntelligentTieringConfigurations",
+    "ListBucketInventoryConfigurations",
+    "ListBucketMetricsConfigurations",
+    "ListBuckets",
+    "ListDirectoryBuckets",
+    "ListMultipartUploads",
+    "ListObjects",
+    "ListObjectsV2",
+    "ListObjectVersions",
+    "ListParts",
+    "PutBucketAbac",
+    "PutBucketAccelerateConfiguration",
+    "PutBucketAcl",
+    "PutBucketAnalyticsConfiguration",
+    "PutBucketCors",
+    "PutBucketEncryption",
+    "PutBucketIntelligentTieringConfiguration",
+    "PutBucketInventoryConfiguration",
+    "PutBucketLifecycle",
+    "PutBucketLifecycleConfiguration",
+    "PutBucketLogging",
+    "PutBucketMetricsConfiguration",
+    "PutBucketNotification",
+    "PutBucketNotificationConfiguration",
+    "PutBucketOwnershipControls",
+    "PutBucketPolicy",
+    "PutBucketReplication",
+    "PutBucketRequestPayment",
+    "PutBucketTagging",
+    "PutBucketVersioning",
+    "PutBucketWebsite",
+    "PutObject",
+    "PutObjectAcl",
+    "PutObjectLegalHold",
+    "PutObjectLockConfiguration",
+    "PutObjectRetention",
+    "PutObjectTagging",
+    "PutPublicAccessBlock",
+    "RenameObject",
+    "RestoreObject",
+    "SelectObjectContent",
+    "UpdateBucketMetadataInventoryTableConfiguration",
+    "UpdateBucketMetadataJournalTableConfiguration",
+    "UploadPart",
+    "UploadPartCopy",
+    "WriteGetObjectResponse",
+    "PostObject",
+    "GetAccountPublicAccessBlock",
+    "PutAccountPublicAccessBlock",
+];
+
+/// Operations of that list that are not general-purpose bucket calls, with why they are not in
+/// the table.
+pub const NOT_GENERAL_PURPOSE: [(&str, &str); 4] = [
+    (
+        "CreateSession",
+        "directory buckets: s3express:CreateSession on an s3express bucket ARN",
+    ),
+    (
+        "ListDirectoryBuckets",
+        "directory buckets: s3express:ListAllMyDirectoryBuckets",
+    ),
+    (
+        "RenameObject",
+        "directory buckets only (authorized through s3express:CreateSession)",
+    ),
+    (
+        "WriteGetObjectResponse",
+        "S3 Object Lambda: s3-object-lambda:WriteGetObjectResponse",
+    ),
+];
 
 #[cfg(test)]
 mod tests {
@@ -318,6 +536,73 @@ mod tests {
                 a.starts_with("s3:") && a[3..].chars().next().unwrap().is_ascii_uppercase(),
                 "{a}"
             );
+        }
+    }
+
+    /// Every Amazon S3 action of the S3 API Reference maps, except the documented
+    /// directory-bucket / Object Lambda ones, which stay unmapped (never guessed).
+    #[test]
+    fn every_s3_api_operation_maps() {
+        let excluded: Vec<&str> = NOT_GENERAL_PURPOSE.iter().map(|(n, _)| *n).collect();
+        let mut seen = std::collections::HashSet::new();
+        for op in S3_API_OPERATIONS {
+            assert!(seen.insert(op), "{op} listed twice");
+            match s3_action(op) {
+                Some(m) => {
+                    assert!(!excluded.contains(&op), "{op} is both mapped and excluded");
+                    assert!(m.action.starts_with("s3:"), "{op}: {}", m.action);
+                }
+                None => assert!(excluded.contains(&op), "{op} is unmapped"),
+            }
+        }
+    }
+
+    /// API_GetObjectAttributes: "If you pass a version ID in your request, you need both the
+    /// s3:GetObjectVersion and s3:GetObjectVersionAttributes permissions. If you do not pass a
+    /// version ID in your request, you need the s3:GetObject and s3:GetObjectAttributes
+    /// permissions."
+    #[test]
+    fn get_object_attributes_needs_two_actions() {
+        let m = s3_action("GetObjectAttributes").unwrap();
+        assert_eq!(
+            (m.action, extra_actions("GetObjectAttributes", false)),
+            ("s3:GetObjectAttributes", &["s3:GetObject"][..])
+        );
+        assert_eq!(
+            (m.versioned, extra_actions("GetObjectAttributes", true)),
+            (
+                Some("s3:GetObjectVersionAttributes"),
+                &["s3:GetObjectVersion"][..]
+            )
+        );
+        assert!(extra_actions("GetObject", false).is_empty());
+    }
+
+    /// Service Authorization Reference: CopyObject / PutObject list s3:PutObjectLegalHold and
+    /// s3:PutObjectRetention (Object Lock headers); API_CreateBucket: object lock enabled at
+    /// creation needs s3:PutBucketObjectLockConfiguration and s3:PutBucketVersioning, and
+    /// x-amz-object-ownership s3:PutBucketOwnershipControls.
+    #[test]
+    fn header_actions_of_writes() {
+        let h = header_actions("PutObject");
+        assert!(h.contains(&("x-amz-object-lock-legal-hold", "s3:PutObjectLegalHold")));
+        assert!(h.contains(&("x-amz-object-lock-mode", "s3:PutObjectRetention")));
+        let c = header_actions("CreateBucket");
+        assert!(c.contains(&("x-amz-object-ownership", "s3:PutBucketOwnershipControls")));
+        assert!(c.contains(&("x-amz-bucket-object-lock-enabled", "s3:PutBucketVersioning")));
+        assert!(header_actions("GetObject").is_empty());
+    }
+
+    /// "For these permissions, you set the Resource value to "*"": ListBuckets and the
+    /// account-level Block Public Access calls have no bucket.
+    #[test]
+    fn actions_without_a_bucket_target_any() {
+        for op in [
+            "ListBuckets",
+            "GetAccountPublicAccessBlock",
+            "PutAccountPublicAccessBlock",
+        ] {
+            assert_eq!(s3_action(op).unwrap().target, Target::Any, "{op}");
         }
     }
 }

@@ -14,6 +14,20 @@
 //! the VPC endpoint denial transitively through an SCP, older SCP messages that say "explicit"
 //! for an implicit denial (the deny type is therefore never compared), `VpceAccessDenied`
 //! network events, and messages with no reason clause at all (no verdict).
+//!
+//! Newer messages also name the deciding policy and an authorization id for IAM's access
+//! troubleshooter (IAM User Guide, "Troubleshoot access denied error messages with
+//! authorization ID", https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied-authorization-id.html):
+//! "User: arn:aws:iam::123456789012:user/janedoe is not authorized to perform:
+//! iam:CreateInstanceProfile on resource: arn:aws:iam::123456789012:instance-profile/my-instance-profile
+//! with an explicit deny in an identity-based policy: arn:aws:iam::123456789012:policy/ExampleDenyPolicy.
+//! Go to https://us-east-1.console.aws.amazon.com/iam/home?region=us-east-1#/authorization-details/EXAMPLE1a2b3c4d5e6f7g8h9i0j
+//! for complete details, or call the GetRequestAuthorizationDetails API with the following
+//! authorization id: EXAMPLE1a2b3c4d5e6f7g8h9i0j". The policy ARN (after the policy type and a
+//! colon) is kept in [`AwsVerdict::policy_arn`], and the cross-check then also compares
+//! policies ([`disagrees_with_policies`]); the authorization id is read by
+//! [`authorization_id`], from the sentence or, failing that, from the console link ("AWS does
+//! not guarantee an authorization ID for each denied request": absent is normal).
 
 use crate::findings::{DenyType, PolicyType};
 
@@ -29,6 +43,9 @@ pub struct AwsVerdict {
     /// The action the message names (`s3:GetObject`, or `kms:Decrypt` when S3's call to KMS
     /// failed), when it names one.
     pub action: Option<String>,
+    /// The ARN of the deciding policy, when the message names it ("... in a service control
+    /// policy: arn:aws:organizations::111122223333:policy/o-.../service_control_policy/p-...").
+    pub policy_arn: Option<String>,
 }
 
 impl AwsVerdict {
@@ -43,10 +60,14 @@ impl AwsVerdict {
     pub fn describe(&self) -> String {
         let names: Vec<&str> = self.policy_types.iter().map(|t| type_phrase(*t)).collect();
         let names = names.join(" (through a service control policy) / ");
-        match self.deny_type {
+        let what = match self.deny_type {
             Some(DenyType::Explicit) => format!("an explicit deny in a {names}"),
             Some(DenyType::Implicit) => format!("no {names} allowing it"),
             None => format!("a denial by a {names}"),
+        };
+        match &self.policy_arn {
+            Some(arn) => format!("{what} ({arn})"),
+            None => what,
         }
     }
 }
@@ -114,13 +135,15 @@ pub fn parse(error_code: Option<&str>, message: Option<&str>) -> Option<AwsVerdi
             policy_types: vec![PolicyType::VpcEndpoint],
             deny_type: None,
             action,
+            policy_arn: None,
         });
     }
 
     const EXPLICIT: &str = "with an explicit deny in ";
     if let Some(i) = lower.find(EXPLICIT) {
-        let rest = &lower[i + EXPLICIT.len()..];
-        let rest = strip_article(rest);
+        let start = i + EXPLICIT.len();
+        let rest = strip_article(&lower[start..]);
+        let at = lower.len() - rest.len();
         let first = type_at(rest)?;
         let mut types = vec![first];
         if first == PolicyType::VpcEndpoint
@@ -132,20 +155,128 @@ pub fn parse(error_code: Option<&str>, message: Option<&str>) -> Option<AwsVerdi
             policy_types: types,
             deny_type: Some(DenyType::Explicit),
             action,
+            policy_arn: policy_arn_after(msg, at),
         });
     }
 
     const IMPLICIT: &str = "because no ";
     if let Some(i) = lower.find(IMPLICIT) {
-        let rest = &lower[i + IMPLICIT.len()..];
-        let t = type_at(rest)?;
+        let at = i + IMPLICIT.len();
+        let t = type_at(&lower[at..])?;
         return Some(AwsVerdict {
             policy_types: vec![t],
             deny_type: Some(DenyType::Implicit),
             action,
+            policy_arn: policy_arn_after(msg, at),
         });
     }
     None
+}
+
+/// The policy ARN that follows the policy type starting at byte `at` of `msg`: the first
+/// `arn:` token after a colon that closes the type phrase, before the next sentence. Trailing
+/// sentence punctuation and quotes are dropped.
+fn policy_arn_after(msg: &str, at: usize) -> Option<String> {
+    let rest = msg.get(at..)?;
+    let lower = rest.to_ascii_lowercase();
+    // The type phrase ends at the first ':' that is followed by whitespace (the ARN's own
+    // colons are not), and only within the clause (no sentence break or "because" before it).
+    let colon = lower.find(": ")?;
+    let clause_end = [". ", " go to ", " because ", " for complete details"]
+        .iter()
+        .filter_map(|m| lower.find(m))
+        .min()
+        .unwrap_or(lower.len());
+    if colon > clause_end {
+        return None;
+    }
+    let token: String = rest[colon + 1..]
+        .trim_start()
+        .chars()
+        .take_while(|c| !c.is_whitespace() && *c != '"' && *c != ',')
+        .collect();
+    let token = token.trim_end_matches(['.', ';', ')']);
+    token.starts_with("arn:").then(|| token.to_owned())
+}
+
+/// The authorization id of IAM's access troubleshooter that a message carries: after
+/// "authorization id:" (any case), else the last path segment of the console link
+/// `#/authorization-details/<id>`. The API's pattern is `[0-9a-z]+`; AWS's own example is
+/// mixed case, so any ASCII letters and digits are taken.
+pub fn authorization_id(message: Option<&str>) -> Option<String> {
+    let msg = message?;
+    let lower = msg.to_ascii_lowercase();
+    let take = |from: usize| -> Option<String> {
+        let id: String = msg
+            .get(from..)?
+            .trim_start()
+            .chars()
+            .take_while(char::is_ascii_alphanumeric)
+            .collect();
+        (!id.is_empty()).then_some(id)
+    };
+    for marker in ["authorization id:", "authorization-id:", "authorizationid:"] {
+        if let Some(i) = lower.find(marker) {
+            if let Some(id) = take(i + marker.len()) {
+                return Some(id);
+            }
+        }
+    }
+    const LINK: &str = "#/authorization-details/";
+    lower.find(LINK).and_then(|i| take(i + LINK.len()))
+}
+
+/// Whether the policy AWS names (an ARN) is the policy a finding names (`policy_id`: an ARN,
+/// `bucket-policy:<bucket>`, an SCP/RCP id `p-...`, an endpoint id, an inline policy
+/// `<owner-arn>#<name>`).
+pub fn same_policy(aws_arn: &str, policy_id: &str) -> bool {
+    if aws_arn.eq_ignore_ascii_case(policy_id) {
+        return true;
+    }
+    let last = |s: &str| -> String {
+        s.rsplit(['/', ':'])
+            .next()
+            .unwrap_or(s)
+            .to_ascii_lowercase()
+    };
+    if let Some(bucket) = policy_id.strip_prefix("bucket-policy:") {
+        return aws_arn
+            .rsplit(":::")
+            .next()
+            .is_some_and(|b| b.eq_ignore_ascii_case(bucket));
+    }
+    if let Some((owner, name)) = policy_id.split_once('#') {
+        return aws_arn.eq_ignore_ascii_case(owner) || last(aws_arn) == name.to_ascii_lowercase();
+    }
+    last(aws_arn) == last(policy_id)
+}
+
+/// The cross-check with policies: as [`disagrees`] on the types; when AWS also names the
+/// policy, a failing layer of that type counts only if it is that policy (or its id is not
+/// known, which cannot be compared). `failing` holds each failing layer's type and policy id.
+pub fn disagrees_with_policies(
+    verdict: Option<&AwsVerdict>,
+    failing: &[(PolicyType, Option<&str>)],
+) -> Option<bool> {
+    let v = verdict?;
+    let types: Vec<PolicyType> = failing.iter().map(|(t, _)| *t).collect();
+    let by_type = disagrees(Some(v), &types);
+    let Some(arn) = v.policy_arn.as_deref() else {
+        return by_type;
+    };
+    // Compared only for a single named type (the VPC endpoint denial "transitively through a
+    // service control policy" names two) that the engine found failing.
+    let [named] = v.policy_types.as_slice() else {
+        return by_type;
+    };
+    if by_type != Some(false) || v.is_kms() {
+        return by_type;
+    }
+    let matches = failing
+        .iter()
+        .filter(|(t, _)| t == named)
+        .any(|(_, id)| id.is_none_or(|id| same_policy(arn, id)));
+    Some(!matches)
 }
 
 fn strip_article(s: &str) -> &str {
@@ -317,5 +448,133 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(v.policy_types, vec![PolicyType::Rcp]);
+    }
+
+    /// IAM User Guide, "Troubleshoot access denied error messages with authorization ID"
+    /// (https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied-authorization-id.html):
+    /// "The following example shows an access denied error message that includes a policy ARN,
+    /// a link to the AWS Management Console, and an authorization ID".
+    const DOC_EXAMPLE: &str = "User: arn:aws:iam::123456789012:user/janedoe is not authorized to perform: iam:CreateInstanceProfile on resource: arn:aws:iam::123456789012:instance-profile/my-instance-profile with an explicit deny in an identity-based policy: arn:aws:iam::123456789012:policy/ExampleDenyPolicy. Go to https://us-east-1.console.aws.amazon.com/iam/home?region=us-east-1#/authorization-details/EXAMPLE1a2b3c4d5e6f7g8h9i0j for complete details, or call the GetRequestAuthorizationDetails API with the following authorization id: EXAMPLE1a2b3c4d5e6f7g8h9i0j";
+
+    #[test]
+    fn scenario_policy_arn_and_authorization_id_of_the_documented_example() {
+        let v = p(DOC_EXAMPLE).unwrap();
+        assert_eq!(v.policy_types, vec![PolicyType::Identity]);
+        assert_eq!(v.deny_type, Some(DenyType::Explicit));
+        assert_eq!(
+            v.policy_arn.as_deref(),
+            Some("arn:aws:iam::123456789012:policy/ExampleDenyPolicy")
+        );
+        assert_eq!(
+            authorization_id(Some(DOC_EXAMPLE)).as_deref(),
+            Some("EXAMPLE1a2b3c4d5e6f7g8h9i0j")
+        );
+        // Only the console link: the id is its last segment.
+        let link = "... Go to https://us-east-1.console.aws.amazon.com/iam/home?region=us-east-1#/authorization-details/abc123def for complete details";
+        assert_eq!(authorization_id(Some(link)).as_deref(), Some("abc123def"));
+        // "AWS does not guarantee an authorization ID for each denied request."
+        assert_eq!(authorization_id(Some(USER)), None);
+        assert_eq!(authorization_id(Some("Access Denied")), None);
+        assert_eq!(authorization_id(None), None);
+    }
+
+    /// The issue's SCP shape: "... with an explicit deny in a service control policy:
+    /// arn:aws:organizations::...", with and without a trailing sentence; S3's quoted resource.
+    #[test]
+    fn scenario_scp_arn_is_read_and_compared_with_the_policy_id() {
+        let arn = "arn:aws:organizations::111122223333:policy/o-a1b2c3d4e5/service_control_policy/p-deny1234";
+        for tail in [
+            "",
+            ".",
+            ". Go to https://x#/authorization-details/id1 for complete details",
+        ] {
+            let v = p(&format!(
+                "{USER} with an explicit deny in a service control policy: {arn}{tail}"
+            ))
+            .unwrap();
+            assert_eq!(v.policy_types, vec![PolicyType::Scp]);
+            assert_eq!(v.policy_arn.as_deref(), Some(arn), "{tail:?}");
+        }
+        let v = p(&format!(
+            "{USER} with an explicit deny in a service control policy: {arn}"
+        ))
+        .unwrap();
+        // Same policy (the snapshot's SCP id is the ARN's last segment): consistent.
+        assert_eq!(
+            disagrees_with_policies(Some(&v), &[(PolicyType::Scp, Some("p-deny1234"))]),
+            Some(false)
+        );
+        // Another SCP denies in the engine's view: AWS disagrees.
+        assert_eq!(
+            disagrees_with_policies(Some(&v), &[(PolicyType::Scp, Some("p-other"))]),
+            Some(true)
+        );
+        // One of several failing SCPs is the named one: consistent.
+        assert_eq!(
+            disagrees_with_policies(
+                Some(&v),
+                &[
+                    (PolicyType::Identity, None),
+                    (PolicyType::Scp, Some("p-other")),
+                    (PolicyType::Scp, Some("p-deny1234"))
+                ]
+            ),
+            Some(false)
+        );
+        // The SCP layer fails but its policy is not known (implicit, level id): not comparable.
+        assert_eq!(
+            disagrees_with_policies(Some(&v), &[(PolicyType::Scp, None)]),
+            Some(false)
+        );
+        // Type mismatch stays a disagreement.
+        assert_eq!(
+            disagrees_with_policies(
+                Some(&v),
+                &[(PolicyType::Identity, Some("arn:aws:iam::1:user/u"))]
+            ),
+            Some(true)
+        );
+        // A message without an ARN compares types only.
+        let plain = p(&format!(
+            "{USER} with an explicit deny in a service control policy"
+        ))
+        .unwrap();
+        assert_eq!(plain.policy_arn, None);
+        assert_eq!(
+            disagrees_with_policies(Some(&plain), &[(PolicyType::Scp, Some("p-other"))]),
+            Some(false)
+        );
+    }
+
+    #[test]
+    fn same_policy_across_id_forms() {
+        assert!(same_policy(
+            "arn:aws:iam::1:policy/Deny",
+            "arn:aws:iam::1:policy/Deny"
+        ));
+        assert!(same_policy("arn:aws:s3:::data", "bucket-policy:data"));
+        assert!(!same_policy("arn:aws:s3:::other", "bucket-policy:data"));
+        assert!(same_policy(
+            "arn:aws:iam::1:role/R",
+            "arn:aws:iam::1:role/R#inline"
+        ));
+        assert!(same_policy(
+            "arn:aws:organizations::1:policy/o-x/resource_control_policy/p-rcp1",
+            "p-rcp1"
+        ));
+        assert!(!same_policy(
+            "arn:aws:iam::1:policy/A",
+            "arn:aws:iam::1:policy/B"
+        ));
+    }
+
+    /// An implicit message names no policy; no ARN is invented from the action's colon.
+    #[test]
+    fn implicit_message_has_no_policy_arn() {
+        let v = p(&format!(
+            "{USER} because no identity-based policy allows the s3:GetObject action"
+        ))
+        .unwrap();
+        assert_eq!(v.policy_arn, None);
     }
 }

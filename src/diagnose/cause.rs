@@ -15,6 +15,10 @@ pub enum Fix {
     PublicPolicy,
     /// Block Public Access: a public ACL grant was ignored (IgnorePublicAcls).
     PublicAcl,
+    /// Block Public Access: BlockPublicAcls refused a write carrying a public ACL.
+    BlockedAclWrite,
+    /// Block Public Access: BlockPublicPolicy refused a public bucket policy.
+    BlockedPolicyWrite,
 }
 
 /// One cause, in the contract's words.

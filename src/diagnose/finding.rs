@@ -46,6 +46,7 @@ pub fn from_record(event: &Event, origin: &Origin, call: &S3Call<'_>) -> Finding
         error_code: event.error_code.clone(),
         error_message: event.error_message.clone(),
         root_cause,
+        aws_authorization_id: super::aws_message::authorization_id(event.error_message.as_deref()),
         source_object: Some(origin.object.to_string()),
         record_index: origin.record_index,
         ..Finding::default()
@@ -293,7 +294,25 @@ pub fn fill(f: &mut Finding, a: &Analysis, aws: Option<&AwsVerdict>, s: &Snapsho
         {
             Some(false)
         }
-        (Some(v), _) => aws_message::disagrees(Some(v), &failing_types),
+        (Some(v), _) => {
+            let mut failing: Vec<(PolicyType, Option<&str>)> = f
+                .policy_type
+                .map(|t| (t, f.policy_id.as_deref()))
+                .into_iter()
+                .chain(
+                    f.also
+                        .iter()
+                        .filter_map(|x| x.policy_type.map(|t| (t, x.policy_id.as_deref()))),
+                )
+                .collect();
+            // Types counted without a policy of their own (KMS through the rule).
+            for t in &failing_types {
+                if !failing.iter().any(|(x, _)| x == t) {
+                    failing.push((*t, None));
+                }
+            }
+            aws_message::disagrees_with_policies(Some(v), &failing)
+        }
     };
 }
 

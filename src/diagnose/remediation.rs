@@ -156,6 +156,14 @@ pub fn remediation(f: &FixInput) -> Option<String> {
             f.bucket.unwrap_or("<bucket>")
         ),
         RootCause::BlockPublicAccess => match f.fix {
+            Fix::BlockedAclWrite => format!(
+                "BlockPublicAcls rejects writes that carry a public ACL: send the request without the public canned ACL or grant (with Object Ownership BucketOwnerEnforced, no ACL at all) and grant read access in the bucket policy instead: {}",
+                stmt_resource(f.principal, f.action, &res)
+            ),
+            Fix::BlockedPolicyWrite => format!(
+                "BlockPublicPolicy rejects a public bucket policy for {}: give every Allow statement a fixed principal or a fixed condition (aws:PrincipalOrgID, aws:SourceVpce, aws:SourceAccount, ...); if the bucket must be public, turn BlockPublicPolicy off at the level that sets it",
+                f.bucket.unwrap_or("<bucket>")
+            ),
             Fix::PublicAcl => format!(
                 "IgnorePublicAcls ignores the public ACL grant: grant the access in the bucket policy instead: {}",
                 stmt_resource(f.principal, f.action, &res)

@@ -234,6 +234,12 @@ pub fn render_verdict(f: &Finding, aws: Option<&AwsVerdict>) -> String {
         }
         (None, _) => {}
     }
+    if let Some(id) = &f.aws_authorization_id {
+        let _ = writeln!(
+            out,
+            "AWS authorization id: {id} (aws iam-toolbox get-request-authorization-details --authorization-id {id})"
+        );
+    }
     if let Some(r) = &f.remediation {
         let _ = writeln!(out, "fix:          {r}");
     }

@@ -238,6 +238,7 @@ fn row_to_finding(
         remediation: at(c::REMEDIATION, row),
         also,
         disagrees_with_aws: disagrees,
+        aws_authorization_id: at(c::AWS_AUTHORIZATION_ID, row),
         snapshot_taken_at: at(c::SNAPSHOT_TAKEN_AT, row),
         source_object: at(c::SOURCE_OBJECT, row),
         record_index,
@@ -399,6 +400,7 @@ mod tests {
                     policy_id: Some("p-1".into()),
                 }],
                 disagrees_with_aws: Some(false),
+                aws_authorization_id: Some("a1b2c3d4e5f6".into()),
                 record_index: Some(7),
                 caller_class: CallerClass::Organization,
                 ..Default::default()

@@ -1213,6 +1213,208 @@ fn restrict_public_buckets_blocks_cross_account_grant_in_a_public_policy() {
     expect(&o.one(&id), "block_public_access", None, None, None, None);
 }
 
+/// An org-wide grant (`"Principal": "*"` + `StringEquals aws:PrincipalOrgID`) is not public
+/// (S3 User Guide, "The meaning of public": "An AWS principal, user, role, or service principal
+/// (e.g. aws:PrincipalOrgID)"), so RestrictPublicBuckets ("only applies to buckets that have
+/// public policies") is never why an organization member is denied.
+#[test]
+fn org_wide_grant_under_restrict_public_buckets_is_not_block_public_access() {
+    let mut o = Org::new();
+    o.bucket(
+        PROD,
+        "shared",
+        Some(doc(
+            json!([{"Sid": "OrgRead", "Effect": "Allow", "Principal": "*",
+        "Action": "s3:GetObject", "Resource": "arn:aws:s3:::shared/*",
+        "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-test1"}}}]),
+        )),
+        vec![],
+    );
+    o.user(
+        DATA,
+        "reader",
+        vec![("p", doc(json!([allow(json!("s3:GetObject"), json!("*"))])))],
+        None,
+    );
+    let id = o.s3(
+        &user_id(DATA, "reader"),
+        DATA,
+        "GetObject",
+        "shared",
+        Some("r.csv"),
+        Some("AccessDenied"),
+        None,
+        json!({}),
+    );
+    let f = o.one(&id);
+    assert_ne!(f["root_cause"], "block_public_access", "{f:#}");
+}
+
+/// BlockPublicAcls: "PUT Object calls fail if the request includes a public ACL"
+/// (API_PublicAccessBlockConfiguration.html); the finding names the setting and its level.
+#[test]
+fn block_public_acls_rejects_put_object_with_a_public_acl() {
+    let mut o = org_with_app_data(None);
+    o.user(
+        PROD,
+        "web",
+        vec![(
+            "p",
+            doc(json!([allow(
+                json!(["s3:PutObject", "s3:PutObjectAcl"]),
+                json!("*")
+            )])),
+        )],
+        None,
+    );
+    let id = o.s3(
+        &user_id(PROD, "web"),
+        PROD,
+        "PutObject",
+        "app-data",
+        Some("i.html"),
+        Some("AccessDenied"),
+        None,
+        json!({"requestParameters": {"x-amz-acl": "public-read"}}),
+    );
+    let f = o.one(&id);
+    expect(&f, "block_public_access", None, None, None, None);
+    let reason = f["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("BlockPublicAcls (bucket level)"),
+        "{reason}"
+    );
+    // The same write with a private ACL is not blocked by BPA.
+    let id = o.s3(
+        &user_id(PROD, "web"),
+        PROD,
+        "PutObject",
+        "app-data",
+        Some("j.html"),
+        Some("AccessDenied"),
+        None,
+        json!({"requestParameters": {"x-amz-acl": "bucket-owner-full-control"}}),
+    );
+    assert_ne!(o.one(&id)["root_cause"], "block_public_access");
+}
+
+/// BlockPublicPolicy: "causes Amazon S3 to reject calls to PUT Bucket policy if the specified
+/// bucket policy allows public access"; `requestParameters.bucketPolicy` is the policy.
+#[test]
+fn block_public_policy_rejects_a_public_put_bucket_policy() {
+    let mut o = org_with_app_data(None);
+    o.user(
+        PROD,
+        "admin",
+        vec![(
+            "p",
+            doc(json!([allow(json!("s3:PutBucketPolicy"), json!("*"))])),
+        )],
+        None,
+    );
+    let public = doc(
+        json!([{"Sid": "Public Access", "Effect": "Allow", "Principal": {"AWS": "*"},
+        "Action": "s3:GetObject", "Resource": "arn:aws:s3:::app-data/*"}]),
+    );
+    let id = o.s3(
+        &user_id(PROD, "admin"),
+        PROD,
+        "PutBucketPolicy",
+        "app-data",
+        None,
+        Some("AccessDenied"),
+        None,
+        json!({"requestParameters": {"bucketPolicy": public, "policy": [""]}}),
+    );
+    let f = o.one(&id);
+    expect(&f, "block_public_access", None, None, None, None);
+    let reason = f["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("BlockPublicPolicy (bucket level)"),
+        "{reason}"
+    );
+}
+
+/// AWS's message naming the deciding policy: "... with an explicit deny in a service control
+/// policy: arn:aws:organizations::..." and carrying an authorization id ("call the
+/// GetRequestAuthorizationDetails API with the following authorization id: ...",
+/// IAM troubleshoot_access-denied-authorization-id.html). A different SCP than the one the
+/// engine found is a disagreement; the id is kept in `aws_authorization_id`.
+#[test]
+fn enhanced_message_naming_another_scp_disagrees_and_keeps_the_authorization_id() {
+    let mut o = org_with_app_data(None);
+    o.org_policy("p-nodelete", "SERVICE_CONTROL_POLICY", doc(json!([{"Sid": "DenyS3Delete", "Effect": "Deny", "Action": "s3:DeleteObject", "Resource": "*"}])), vec![OU_PROD.into()]);
+    o.user(
+        PROD,
+        "alice",
+        vec![(
+            "p",
+            doc(json!([allow(json!("s3:DeleteObject"), json!("*"))])),
+        )],
+        None,
+    );
+    let msg = |p: &str| {
+        format!("User: arn:aws:iam::222222222222:user/alice is not authorized to perform: s3:DeleteObject on resource: \"arn:aws:s3:::app-data/a\" with an explicit deny in a service control policy: arn:aws:organizations::111111111111:policy/o-t001example/service_control_policy/{p}. Go to https://us-east-1.console.aws.amazon.com/iam/home?region=us-east-1#/authorization-details/a1b2c3d4e5 for complete details, or call the GetRequestAuthorizationDetails API with the following authorization id: a1b2c3d4e5")
+    };
+    let same = o.s3(
+        &user_id(PROD, "alice"),
+        PROD,
+        "DeleteObject",
+        "app-data",
+        Some("a"),
+        Some("AccessDenied"),
+        Some(&msg("p-nodelete")),
+        json!({}),
+    );
+    let other = o.s3(
+        &user_id(PROD, "alice"),
+        PROD,
+        "DeleteObject",
+        "app-data",
+        Some("a"),
+        Some("AccessDenied"),
+        Some(&msg("p-somethingelse")),
+        json!({}),
+    );
+    let plain = o.s3(
+        &user_id(PROD, "alice"),
+        PROD,
+        "DeleteObject",
+        "app-data",
+        Some("a"),
+        Some("AccessDenied"),
+        None,
+        json!({}),
+    );
+    let all = o.analyze();
+    let f = &all[&same];
+    expect(
+        f,
+        "scp",
+        Some("explicit"),
+        Some("scp"),
+        Some("p-nodelete"),
+        Some("DenyS3Delete"),
+    );
+    assert_eq!(f["disagrees_with_aws"], false, "{f:#}");
+    assert_eq!(f["aws_authorization_id"], "a1b2c3d4e5");
+    assert_eq!(all[&other]["disagrees_with_aws"], true);
+    assert_eq!(all[&plain]["aws_authorization_id"], Value::Null);
+    // `explain` shows it, with the call that reads the details.
+    let (snap, logs) = o.write();
+    let mut c = denytrail();
+    c.args(["explain", &same, "--snapshot"])
+        .arg(&snap)
+        .arg(&logs);
+    let (out, stdout, stderr) = run(c);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stdout.contains("AWS authorization id: a1b2c3d4e5"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("arn:aws:organizations::111111111111:policy/o-t001example/service_control_policy/p-nodelete"), "{stdout}");
+}
+
 /// Requester Pays: a request from another account without x-amz-request-payer gets 403; with
 /// the header it passes (and the denial is then unexplained).
 #[test]

@@ -207,6 +207,30 @@ pub fn requests_of(
             &notes,
         ));
     }
+    // Actions the operation always adds, and those its headers add (actions.rs).
+    for extra in super::actions::extra_actions(name, version.is_some()) {
+        out.push(make(
+            extra,
+            &target.arn,
+            target.account.clone(),
+            main_ctx.clone(),
+            Part::Additional,
+            &notes,
+        ));
+    }
+    for (h, extra) in super::actions::header_actions(name) {
+        let on = header(event, h).is_some_and(|v| !v.eq_ignore_ascii_case("false"));
+        if on && !out.iter().any(|b| b.request.action == *extra) {
+            out.push(make(
+                extra,
+                &target.arn,
+                target.account.clone(),
+                main_ctx.clone(),
+                Part::Additional,
+                &notes,
+            ));
+        }
+    }
     if call.headers.bypass_governance {
         out.push(make(
             "s3:BypassGovernanceRetention",
@@ -250,6 +274,16 @@ pub struct S3Call<'a> {
     /// The caller's access key (`userIdentity.accessKeyId`): finds its session policy.
     pub access_key_id: Option<&'a str>,
     pub headers: Headers<'a>,
+    /// The logged request as it is (`requestParameters`, `additionalEventData`): the Block
+    /// Public Access write checks read the ACL or policy a write carries from it.
+    pub logged: Logged<'a>,
+}
+
+/// The record's request and its extra data, borrowed (`None` for a simulated call).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Logged<'a> {
+    pub request_parameters: Option<&'a serde_json::Value>,
+    pub additional_event_data: Option<&'a serde_json::Value>,
 }
 
 /// The request headers and parameters S3 logs that a rule or a condition key reads.
@@ -301,6 +335,7 @@ impl Default for S3Call<'_> {
             caller_arn: None,
             access_key_id: None,
             headers: Headers::default(),
+            logged: Logged::default(),
         }
     }
 }
@@ -320,6 +355,10 @@ impl<'a> S3Call<'a> {
             time: event.event_time.as_deref(),
             caller_arn: ident.and_then(|i| i.arn.as_deref()),
             access_key_id: ident.and_then(|i| i.access_key_id.as_deref()),
+            logged: Logged {
+                request_parameters: event.request_parameters.as_ref(),
+                additional_event_data: event.additional_event_data.as_ref(),
+            },
             headers: Headers {
                 request_payer: header(event, "x-amz-request-payer"),
                 acl: header(event, "x-amz-acl"),

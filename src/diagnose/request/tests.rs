@@ -686,3 +686,83 @@ fn arns_follow_the_partition_of_the_region() {
         assert_eq!(kms.context_arn, want);
     }
 }
+
+/// API_GetObjectAttributes: "If you do not pass a version ID in your request, you need the
+/// s3:GetObject and s3:GetObjectAttributes permissions"; with one, "both the
+/// s3:GetObjectVersion and s3:GetObjectVersionAttributes permissions".
+#[test]
+fn get_object_attributes_is_two_requests_on_the_object() {
+    let e = event(s3_record(
+        alice(),
+        "GetObjectAttributes",
+        json!({"bucketName": "b", "key": "k"}),
+    ));
+    let r = requests(&e, None).unwrap();
+    let got: Vec<(&str, &str)> = r
+        .iter()
+        .map(|b| (b.request.action.as_str(), b.request.resource.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("s3:GetObjectAttributes", "arn:aws:s3:::b/k"),
+            ("s3:GetObject", "arn:aws:s3:::b/k")
+        ]
+    );
+    let e = event(s3_record(
+        alice(),
+        "GetObjectAttributes",
+        json!({"bucketName": "b", "key": "k", "versionId": "v1"}),
+    ));
+    let actions: Vec<String> = requests(&e, None)
+        .unwrap()
+        .into_iter()
+        .map(|b| b.request.action)
+        .collect();
+    assert_eq!(
+        actions,
+        vec!["s3:GetObjectVersionAttributes", "s3:GetObjectVersion"]
+    );
+}
+
+/// CreateBucket with Object Lock enabled also needs s3:PutBucketObjectLockConfiguration and
+/// s3:PutBucketVersioning (API_CreateBucket); a PutObject with a legal hold header needs
+/// s3:PutObjectLegalHold (Service Authorization Reference, PutObject).
+#[test]
+fn object_lock_headers_add_their_actions() {
+    let e = event(s3_record(
+        alice(),
+        "CreateBucket",
+        json!({"bucketName": "b", "x-amz-bucket-object-lock-enabled": "true"}),
+    ));
+    let actions: Vec<String> = requests(&e, None)
+        .unwrap()
+        .into_iter()
+        .map(|b| b.request.action)
+        .collect();
+    assert_eq!(
+        actions,
+        vec![
+            "s3:CreateBucket",
+            "s3:PutBucketObjectLockConfiguration",
+            "s3:PutBucketVersioning"
+        ]
+    );
+    let off = event(s3_record(
+        alice(),
+        "CreateBucket",
+        json!({"bucketName": "b", "x-amz-bucket-object-lock-enabled": "false"}),
+    ));
+    assert_eq!(one(&off).request.action, "s3:CreateBucket");
+    let e = event(s3_record(
+        alice(),
+        "PutObject",
+        json!({"bucketName": "b", "key": "k", "x-amz-object-lock-legal-hold": "ON"}),
+    ));
+    let actions: Vec<String> = requests(&e, None)
+        .unwrap()
+        .into_iter()
+        .map(|b| b.request.action)
+        .collect();
+    assert_eq!(actions, vec!["s3:PutObject", "s3:PutObjectLegalHold"]);
+}
