@@ -2447,3 +2447,94 @@ fn federated_user_tags_are_the_users_and_the_tokens() {
         None,
     );
 }
+
+// ----------------------------------------------------------------- identity perimeter (not X)
+
+/// The identity-perimeter RCP of AWS's data-perimeter guidance, as written there:
+/// `StringNotEqualsIfExists aws:PrincipalOrgID <our org>`. reference_policies_condition-keys.html,
+/// aws:PrincipalOrgID: "This key is included in the request context only if the principal is a
+/// member of an organization." A caller whose account is not in accounts.json has no org id or
+/// another organization's: either way the negated operator is true, so the RCP denies, decided
+/// (it was `unknown` while the outsider's org id counted as unknown).
+#[test]
+fn identity_perimeter_rcp_denies_a_caller_outside_the_organization() {
+    let mut o = Org::new();
+    o.bucket(DATA, "scratch", Some(doc(json!([{"Effect": "Allow", "Principal": {"AWS": EXT}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::scratch/*"}]))), vec![]);
+    o.org_policy("p-idperim", "RESOURCE_CONTROL_POLICY", doc(json!([{"Sid": "EnforceOrgIdentities", "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*",
+        "Condition": {"StringNotEqualsIfExists": {"aws:PrincipalOrgID": "o-test1"}}}])), vec![ROOT.into()]);
+    let who = json!({"type": "AWSAccount", "principalId": "AIDAEXTERNAL", "accountId": EXT});
+    let id = o.s3(
+        &who,
+        DATA,
+        "GetObject",
+        "scratch",
+        Some("a"),
+        Some("AccessDenied"),
+        None,
+        json!({}),
+    );
+    expect(
+        &o.one(&id),
+        "rcp",
+        Some("explicit"),
+        Some("rcp"),
+        Some("p-idperim"),
+        Some("EnforceOrgIdentities"),
+    );
+}
+
+/// The same perimeter as a bucket-policy Deny: a member of the organization has
+/// `aws:PrincipalOrgID = o-test1` (organization.json), so the Deny does not apply and the
+/// denial is the member's missing identity Allow, decided; an outsider meets the Deny.
+#[test]
+fn identity_perimeter_bucket_policy_spares_members_and_denies_outsiders() {
+    let perimeter = json!([
+        {"Effect": "Allow", "Principal": {"AWS": [EXT, DATA]}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::app-data/*"},
+        {"Sid": "OrgOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": ["arn:aws:s3:::app-data", "arn:aws:s3:::app-data/*"],
+            "Condition": {"StringNotEqualsIfExists": {"aws:PrincipalOrgID": "o-test1"}}}
+    ]);
+    let mut o = org_with_app_data(Some(doc(perimeter)));
+    o.user(
+        DATA,
+        "dana",
+        vec![("p", doc(json!([allow(json!("s3:ListBucket"), json!("*"))])))],
+        None,
+    );
+    let member = o.s3(
+        &user_id(DATA, "dana"),
+        PROD,
+        "GetObject",
+        "app-data",
+        Some("a"),
+        Some("AccessDenied"),
+        None,
+        json!({}),
+    );
+    let outsider = o.s3(
+        &json!({"type": "AWSAccount", "principalId": "AIDAEXTERNAL", "accountId": EXT}),
+        PROD,
+        "GetObject",
+        "app-data",
+        Some("b"),
+        Some("AccessDenied"),
+        None,
+        json!({}),
+    );
+    let all = o.analyze();
+    expect(
+        &all[&member],
+        "missing_allow",
+        Some("implicit"),
+        Some("identity"),
+        Some("arn:aws:iam::333333333333:user/dana"),
+        None,
+    );
+    expect(
+        &all[&outsider],
+        "explicit_deny",
+        Some("explicit"),
+        Some("resource"),
+        Some("bucket-policy:app-data"),
+        Some("OrgOnly"),
+    );
+}
