@@ -889,19 +889,6 @@ pub fn levels_of(s: &crate::snapshot::Snapshot, bucket: &str) -> BpaLevels {
     }
 }
 
-/// A request header as S3 logs it in `requestParameters` (or `additionalEventData`), matched
-/// case-insensitively, empty values ignored.
-fn logged_header<'a>(call: &super::request::S3Call<'a>, name: &str) -> Option<&'a str> {
-    let find = |v: Option<&'a Value>| {
-        v.and_then(Value::as_object)?
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .and_then(|(_, v)| v.as_str())
-            .filter(|s| !s.is_empty())
-    };
-    find(call.logged.request_parameters).or_else(|| find(call.logged.additional_event_data))
-}
-
 /// `BlockPublicAcls` and `BlockPublicPolicy` on the write a record describes, for the request
 /// on `bucket` (the copy source of a CopyObject is not the bucket written to, and is skipped).
 pub fn check_writes_of_record(
@@ -927,10 +914,10 @@ pub fn check_writes_of_record(
     }
     let grants: Vec<(&str, &str)> = GRANT_HEADERS
         .iter()
-        .filter_map(|h| logged_header(call, h).map(|v| (*h, v)))
+        .filter_map(|h| call.logged.header(h).map(|v| (*h, v)))
         .collect();
     let acl = AclInRequest {
-        canned: logged_header(call, "x-amz-acl"),
+        canned: call.logged.header("x-amz-acl"),
         grant_headers: &grants,
         body: params.and_then(|p| p.get("AccessControlPolicy")),
     };

@@ -286,6 +286,23 @@ pub struct Logged<'a> {
     pub additional_event_data: Option<&'a serde_json::Value>,
 }
 
+impl<'a> Logged<'a> {
+    /// A request header as S3 logs it: a `requestParameters` entry (header names are
+    /// case-insensitive, and some tools log them in other cases), else an
+    /// `additionalEventData` entry; empty values ignored. The one header reader of the
+    /// diagnosis ([`read::header`] reads a record through it).
+    pub fn header(&self, name: &str) -> Option<&'a str> {
+        let find = |v: Option<&'a serde_json::Value>| {
+            v.and_then(serde_json::Value::as_object)?
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .and_then(|(_, v)| v.as_str())
+                .filter(|s| !s.is_empty())
+        };
+        find(self.request_parameters).or_else(|| find(self.additional_event_data))
+    }
+}
+
 /// The request headers and parameters S3 logs that a rule or a condition key reads.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Headers<'a> {

@@ -56,14 +56,11 @@ pub(super) fn param<'a>(event: &'a Event, key: &str) -> Option<&'a str> {
 /// case-insensitive, and some tools log them in other cases), else an `additionalEventData`
 /// entry; empty values ignored.
 pub(super) fn header<'a>(event: &'a Event, name: &str) -> Option<&'a str> {
-    let find = |v: Option<&'a Value>| {
-        v.and_then(Value::as_object)?
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .and_then(|(_, v)| v.as_str())
-            .filter(|s| !s.is_empty())
-    };
-    find(event.request_parameters.as_ref()).or_else(|| find(event.additional_event_data.as_ref()))
+    super::Logged {
+        request_parameters: event.request_parameters.as_ref(),
+        additional_event_data: event.additional_event_data.as_ref(),
+    }
+    .header(name)
 }
 
 pub(super) fn set_opt(ctx: &mut Context, key: &str, value: Option<&str>) {
