@@ -149,7 +149,12 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let diag = Diagnoser::new(snapshot.as_ref(), &evidence);
     let (finding, analyses) = diag.diagnose_with(&event, &origin);
     let text = match args.format {
-        ExplainFormat::Text => trace::render_text(&event, &analyses, &finding),
+        // Keys, user agents and ARNs come from whoever sent the request: no control character
+        // reaches the terminal (JSON escapes them itself).
+        ExplainFormat::Text => {
+            crate::inert::terminal_lines(&trace::render_text(&event, &analyses, &finding))
+                .into_owned()
+        }
         ExplainFormat::Json => {
             let mut s =
                 serde_json::to_string_pretty(&trace::explanation(&event, &analyses, &finding))

@@ -428,3 +428,32 @@ fn a_period_never_ends_before_it_starts_and_says_what_it_covers() {
     let note = v["comparison"]["note"].as_str().unwrap_or("");
     assert!(note.contains("start on 2026-11-10"), "{v}");
 }
+
+/// `explain` prints a record's key and user agent, which whoever sent the request chose: an
+/// escape sequence (ESC, a carriage return) in them reaches the terminal escaped, never live.
+#[test]
+fn explain_text_keeps_hostile_record_text_inert() {
+    let dir = tempfile::tempdir().unwrap();
+    let record = serde_json::json!({"Records": [{
+        "eventVersion": "1.09", "eventSource": "s3.amazonaws.com", "eventName": "GetObject",
+        "eventTime": "2026-11-20T09:00:00Z", "awsRegion": "us-east-1", "eventID": "hostile-1",
+        "sourceIPAddress": "198.51.100.7", "userAgent": "curl\u{1b}]0;owned\u{7}",
+        "userIdentity": {"type": "AWSAccount", "principalId": "", "accountId": "anonymous"},
+        "requestParameters": {"bucketName": "dt-public-site", "key": "a\u{1b}[2J\rb.txt"},
+        "errorCode": "AccessDenied", "errorMessage": "Access Denied",
+        "recipientAccountId": "222222222222"
+    }]});
+    let logs = dir.path().join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    std::fs::write(logs.join("t.json"), record.to_string()).unwrap();
+    let mut c = denytrail();
+    c.arg("explain")
+        .arg("hostile-1")
+        .arg(&logs)
+        .arg("--snapshot")
+        .arg(repo_root().join("sample-logs/snapshot"));
+    let (out, stdout, stderr) = run(c);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stdout.contains("dt-public-site"), "{stdout}");
+    no_terminal_control(&stdout, "explain");
+}
