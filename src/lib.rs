@@ -24,6 +24,7 @@ pub mod cmd;
 pub mod collect;
 pub mod diagnose;
 pub mod findings;
+pub mod input;
 pub mod memory;
 pub mod messages;
 pub mod policy;
@@ -31,5 +32,6 @@ pub mod record;
 #[cfg(feature = "reports")]
 pub mod report;
 pub mod scan;
+pub mod scratch;
 pub mod snapshot;
 pub mod source;

@@ -3,10 +3,10 @@
 
 use super::pipe::PipeWatch;
 use super::Outcome;
+use crate::input::window::{parse_time, End};
+use crate::input::TimeWindow;
 use crate::report::export::{read_findings, FileFormat, Loaded};
 use crate::report::{self, Filter, FilterSpec, Format, SummaryOptions, WriteOptions};
-use crate::scan::window::{parse_time, End};
-use crate::scan::TimeWindow;
 use anyhow::Context;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;

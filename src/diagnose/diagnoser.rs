@@ -27,6 +27,7 @@ const VERDICT_CACHE_CAPACITY: usize = 2048;
 use super::text;
 use super::{finding_from_record, request_error};
 use crate::findings::{AlsoFailing, DenyType, Finding, PolicyType, RootCause};
+use crate::input::Origin;
 use crate::policy::{
     self, AuthzInput, Decision, Evaluation, Known, Layer, PolicyRef, PrincipalKind, Request,
 };
@@ -34,7 +35,6 @@ use crate::record::Event;
 use crate::scan::evidence::{Evidence, ObjectKey};
 use crate::scan::Wanted;
 use crate::snapshot::{ObjectOwnership, Payer, Snapshot};
-use crate::source::Origin;
 use std::collections::HashMap;
 use std::sync::Arc;
 

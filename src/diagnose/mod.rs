@@ -19,8 +19,8 @@ pub mod text;
 pub mod trace;
 
 use crate::findings::{Finding, RootCause};
+use crate::input::Origin;
 use crate::record::Event;
-use crate::source::Origin;
 
 pub use request_error::NON_PERMISSION_CODES;
 
