@@ -54,7 +54,8 @@ fn main() {
         let source = LocalSource::new(vec![PathBuf::from(&tree)]);
         let sink = SpillSink::new(usize::MAX);
         let t = Instant::now();
-        let out = scan::scan_source(&source, &ScanConfig::default(), &sink, &Progress::hidden());
+        let out = scan::scan_source(&source, &ScanConfig::default(), &sink, &Progress::hidden())
+            .expect("a local source always lists");
         let scan_time = t.elapsed();
         let denials = sink
             .finish()

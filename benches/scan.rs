@@ -5,10 +5,11 @@
 //! Run with `cargo bench --profile perf --bench scan` (never `--release` on 2 cores).
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use denytrail::input::Origin;
 use denytrail::scan::classify::{classify, Prefilter};
 use denytrail::scan::decode::InflateBuf;
 use denytrail::scan::{scan_object, ScanConfig, WorkBufs};
-use denytrail::source::{Locator, LogObject, Origin};
+use denytrail::source::{Locator, LogObject};
 use flate2::read::MultiGzDecoder;
 use flate2::write::GzEncoder;
 use std::hint::black_box;

@@ -35,7 +35,8 @@ fn main() {
         &ScanConfig::default(),
         &sink,
         &Progress::hidden(),
-    );
+    )
+    .expect("a local source always lists");
     if let Ok(mut o) = sink.0.lock() {
         let _ = o.flush();
     }

@@ -25,6 +25,7 @@ pub mod collect;
 pub mod diagnose;
 pub mod findings;
 pub mod inert;
+pub mod input;
 pub mod memory;
 pub mod messages;
 pub mod policy;
@@ -32,5 +33,6 @@ pub mod record;
 #[cfg(feature = "reports")]
 pub mod report;
 pub mod scan;
+pub mod scratch;
 pub mod snapshot;
 pub mod source;

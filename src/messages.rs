@@ -3,7 +3,7 @@
 //! was skipped. The progress bar lives here too, so that messages are printed through it and
 //! lines never tear.
 
-use crate::scan::Issue;
+use crate::input::Issue;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

@@ -7,10 +7,11 @@ use super::snapshot_arg::SnapshotArgs;
 use super::Outcome;
 use crate::diagnose::diagnoser::Diagnoser;
 use crate::diagnose::trace;
+use crate::input::Origin;
 use crate::messages::Progress;
 use crate::record::Event;
 use crate::scan::{self, Denial, Evidence, ScanConfig, ScanStats, Sink, Wanted};
-use crate::source::{LocalSource, Origin};
+use crate::source::LocalSource;
 use anyhow::{bail, Context};
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -108,7 +109,12 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             evidence_to_disk: true,
             ..ScanConfig::default()
         };
-        Some(scan::scan_source(&source, &cfg, &sink, &Progress::hidden()))
+        Some(scan::scan_source(
+            &source,
+            &cfg,
+            &sink,
+            &Progress::hidden(),
+        )?)
     };
     let (event, origin) = if from_stdin {
         let e = event_from_stdin()?;

@@ -1,13 +1,14 @@
-//! `analyze`'s live inputs: `s3://BUCKET/PREFIX` arguments (mixable with local paths) and
-//! `--cloudtrail-api`. Local-only runs go straight to the scan's local source; otherwise every
-//! input is listed first, then local files, API pages and S3 downloads (concurrent, bounded)
-//! are fed to the same scan as `(object, bytes)` pairs.
+//! `analyze`'s inputs: local paths, `s3://BUCKET/PREFIX` arguments (mixable with local paths)
+//! and `--cloudtrail-api`, each chosen here as a [`Source`] ([`Inputs::choose`]) and read by
+//! the one scan (`scan::scan_sources`): every input is listed first, then local files, API
+//! pages and S3 downloads (concurrent, bounded) go through the same scan.
 
 use super::aws_args::AwsArgs;
 use crate::messages::Progress;
 use crate::scan::{self, ScanConfig, ScanOutput, Sink};
+use crate::source::cloudtrail_api::CloudTrailApi;
 use crate::source::s3::{Cache, S3Options, S3Source, S3Url};
-use crate::source::{cloudtrail_api, Listed, LocalSource, LogObject, Source};
+use crate::source::{LocalSource, Source};
 use anyhow::Context;
 use std::path::PathBuf;
 
@@ -50,90 +51,77 @@ pub fn scan_inputs(
     sink: &dyn Sink,
     progress: &Progress,
 ) -> anyhow::Result<ScanOutput> {
-    if !live.is_live(paths) {
-        return Ok(scan::scan_source(
-            &LocalSource::new(paths.to_vec()),
-            cfg,
-            sink,
-            progress,
-        ));
-    }
-    let mut local = Vec::new();
-    let mut urls = Vec::new();
-    for p in paths {
-        match S3Url::parse(&p.to_string_lossy()) {
-            Some(url) => urls.push(url?),
-            None => local.push(p.clone()),
-        }
-    }
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    let conf = rt.block_on(crate::aws::sdk_config(&live.aws.target()));
+    let inputs = Inputs::choose(paths, live, cfg)?;
+    let sources: Vec<&dyn Source> = inputs.sources.iter().map(|s| s.as_ref()).collect();
+    Ok(scan::scan_sources(&sources, cfg, sink, progress)?)
+}
 
-    // List everything first: a bucket that cannot be listed at all stops the run (exit 1)
-    // before anything is scanned.
-    let mut listed: Vec<Listed> = Vec::new();
-    let local_source = LocalSource::new(local.clone());
-    if !local.is_empty() {
-        listed.extend(local_source.list(&cfg.window));
-    }
-    let cache = match &live.cache {
-        Some(dir) => Some(
-            Cache::new(dir)
-                .with_context(|| format!("--cache {}: cannot create the folder", dir.display()))?,
-        ),
-        None => None,
-    };
-    let s3 = S3Source::new(
-        rt.handle().clone(),
-        &conf,
-        S3Options {
+/// The inputs of a run, each behind [`Source`], in the order they are read; and the async
+/// runtime the live ones run on (kept alive as long as they are).
+pub struct Inputs {
+    pub sources: Vec<Box<dyn Source>>,
+    _runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl Inputs {
+    /// Where sources are chosen: one line per kind of input. Local paths are one source;
+    /// `s3://` arguments are another (listed in the order given); `--cloudtrail-api` a third.
+    /// Local-only runs start no async runtime. `cfg` says which accounts' and regions'
+    /// folders the S3 listing may skip.
+    pub fn choose(paths: &[PathBuf], live: &LiveArgs, cfg: &ScanConfig) -> anyhow::Result<Inputs> {
+        if !live.is_live(paths) {
+            return Ok(Inputs {
+                sources: vec![Box::new(LocalSource::new(paths.to_vec()))],
+                _runtime: None,
+            });
+        }
+        let mut local = Vec::new();
+        let mut urls = Vec::new();
+        for p in paths {
+            match S3Url::parse(&p.to_string_lossy()) {
+                Some(url) => urls.push(url?),
+                None => local.push(p.clone()),
+            }
+        }
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .context("cannot start the async runtime")?;
+        let conf = rt.block_on(crate::aws::sdk_config(&live.aws.target()));
+        let cache =
+            match &live.cache {
+                Some(dir) => Some(Cache::new(dir).with_context(|| {
+                    format!("--cache {}: cannot create the folder", dir.display())
+                })?),
+                None => None,
+            };
+        let s3 = S3Options {
             max_in_flight: live.max_in_flight,
             cache,
             accounts: cfg.accounts.clone(),
             regions: cfg.regions.clone(),
-        },
-    );
-    for url in &urls {
-        listed.extend(s3.list(url, &cfg.window)?);
-    }
-
-    let mut head = scan::account_listing(&listed);
-    let (mut local_objects, mut s3_objects) = (Vec::new(), Vec::new());
-    for item in listed {
-        let Listed::Object(o) = item else { continue };
-        if let Some(skip) = cfg.refuses(&o.name) {
-            head.objects_skipped.add(skip, 1);
-            continue;
+        };
+        // The order sources are read in: local files first (while the downloads start), the
+        // API's pages, then the buckets.
+        let mut sources: Vec<Box<dyn Source>> = Vec::new();
+        if !local.is_empty() {
+            sources.push(Box::new(LocalSource::new(local)));
         }
-        match o.locator {
-            crate::source::Locator::S3 { .. } => s3_objects.push(o),
-            _ => local_objects.push(o),
+        if live.cloudtrail_api {
+            sources.push(Box::new(CloudTrailApi::new(rt.handle().clone(), &conf)));
         }
+        if !urls.is_empty() {
+            sources.push(Box::new(S3Source::new(
+                rt.handle().clone(),
+                &conf,
+                s3,
+                urls,
+            )));
+        }
+        Ok(Inputs {
+            sources,
+            _runtime: Some(rt),
+        })
     }
-    progress.set_total(
-        (local_objects.len() + s3_objects.len()) as u64,
-        local_objects
-            .iter()
-            .chain(&s3_objects)
-            .filter_map(|o| o.size)
-            .sum(),
-    );
-    // Downloads start now and overlap with reading local files and API pages.
-    let fetched = s3.fetch_all(s3_objects, cfg.max_object_bytes);
-    let api = live
-        .cloudtrail_api
-        .then(|| cloudtrail_api::lookup(rt.handle(), &conf, &cfg.window));
-    let local_items = local_objects.into_iter().map(move |o: LogObject| {
-        let mut buf = Vec::new();
-        let r = local_source.fetch(&o, &mut buf).map(|()| buf);
-        (o, r)
-    });
-    let items = local_items.chain(api.into_iter().flatten()).chain(fetched);
-    let mut out = scan::scan_fetched(items, cfg, sink, progress);
-    out.stats.merge(&head);
-    Ok(out)
 }

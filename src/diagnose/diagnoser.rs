@@ -20,12 +20,12 @@ use super::rules;
 use super::session_facts;
 use super::text;
 use crate::findings::Finding;
+use crate::input::Origin;
 use crate::policy::{self, AuthzInput, Evaluation, Known, PolicyRef, PrincipalKind, Request};
 use crate::record::Event;
 use crate::scan::evidence::Evidence;
 use crate::scan::Wanted;
 use crate::snapshot::Snapshot;
-use crate::source::Origin;
 use std::collections::HashMap;
 use std::sync::Arc;
 

@@ -10,10 +10,10 @@ use super::request_error;
 use super::rule::{Fix, RuleOutcome};
 use super::text;
 use crate::findings::{AlsoFailing, DenyType, Finding, PolicyType, RootCause};
+use crate::input::Origin;
 use crate::policy::{Decision, Known, PrincipalKind};
 use crate::record::Event;
 use crate::snapshot::Snapshot;
-use crate::source::Origin;
 use std::borrow::Cow;
 
 /// The fields of a finding that come from the record alone; the verdict fields are left for

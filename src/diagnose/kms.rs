@@ -661,7 +661,7 @@ mod tests {
             principal_arn: Some("arn:aws:iam::1:user/a".into()),
             key_arn: None,
             error_message: None,
-            origin: crate::source::Origin {
+            origin: crate::input::Origin {
                 object: "f".into(),
                 record_index: Some(0),
             },

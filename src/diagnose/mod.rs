@@ -25,8 +25,8 @@ pub mod text;
 pub mod trace;
 
 use crate::findings::Finding;
+use crate::input::Origin;
 use crate::record::Event;
-use crate::source::Origin;
 
 pub use request_error::NON_PERMISSION_CODES;
 

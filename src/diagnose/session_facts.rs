@@ -101,7 +101,7 @@ mod tests {
             role_arn: None,
             policy: None,
             policy_arns: vec![],
-            origin: crate::source::Origin {
+            origin: crate::input::Origin {
                 object: "f".into(),
                 record_index: None,
             },

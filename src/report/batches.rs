@@ -12,7 +12,7 @@
 use super::err::Result;
 use super::frame::col_name as c;
 use crate::messages;
-use crate::scan::scratch::Scratch;
+use crate::scratch::Scratch;
 use chrono::{DateTime, TimeZone, Utc};
 use polars::prelude::*;
 use std::io::Cursor;
@@ -25,7 +25,7 @@ pub const DEFAULT_CHUNK_ROWS: usize = 4096;
 
 /// The chunk size from `DENYTRAIL_REPORT_CHUNK` (tests and experiments), else the default.
 pub fn chunk_rows_from_env() -> usize {
-    crate::scan::scratch::limit_from_env("DENYTRAIL_REPORT_CHUNK", DEFAULT_CHUNK_ROWS).max(1)
+    crate::scratch::limit_from_env("DENYTRAIL_REPORT_CHUNK", DEFAULT_CHUNK_ROWS).max(1)
 }
 
 #[derive(Debug)]

@@ -11,7 +11,7 @@
 //! producer writes keys that way.
 
 use super::evidence::{Deletion, ForeignWrite, KmsDenial, ObjectKey, SessionPolicy};
-use crate::source::Origin;
+use crate::input::Origin;
 use aho_corasick::packed;
 use aho_corasick::AhoCorasick;
 use memchr::memmem;

@@ -12,7 +12,7 @@
 //! build one and they combine. For a key seen several times the latest record (by
 //! `eventTime`, then `eventID`) wins, so merge order does not change the result.
 
-use crate::source::Origin;
+use crate::input::Origin;
 use serde::{Deserialize, Serialize};
 // foldhash: std's SipHash showed up at 3% of the scan's CPU on these maps (keys are bucket and
 // object names); foldhash is seeded per process, so crafted keys cannot force collisions.

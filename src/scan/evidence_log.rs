@@ -14,8 +14,8 @@
 //! If the file cannot be written, evidence is kept in memory as before (a notice says so).
 
 use super::evidence::{Evidence, EvidenceCaps, ObjectKey, Overflow};
-use super::scratch::Scratch;
 use crate::messages;
+use crate::scratch::Scratch;
 use foldhash::HashSet;
 use serde::Serialize;
 use std::io::{self, BufRead};
@@ -263,8 +263,8 @@ fn read_line(line: &[u8], wanted: &Wanted, out: &mut Evidence) -> Result<(), Str
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::input::Origin;
     use crate::scan::evidence::{Deletion, ForeignWrite, KmsDenial, SessionPolicy};
-    use crate::source::Origin;
 
     fn origin() -> Origin {
         Origin {

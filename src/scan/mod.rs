@@ -8,111 +8,39 @@
 //! ([`split`]), and only records that pass a byte pre-filter ([`classify::Prefilter`]) are
 //! parsed (simd-json) — about one in ten. See the README's "Performance" section for numbers.
 //!
-//! Nothing is lost silently: every problem becomes an [`object::Issue`], printed once through
-//! [`crate::messages`] with its object (and record index) and counted by [`Skip`] kind.
+//! Nothing is lost silently: every problem becomes an [`Issue`], printed once through
+//! [`crate::messages`] with its object (and record index) and counted by [`Skip`](crate::input::Skip) kind.
 
 pub mod classify;
+pub mod config;
 pub mod decode;
 pub mod evidence;
 pub mod evidence_log;
+pub mod kept;
 mod libdeflate;
 pub mod object;
-pub(crate) mod scratch;
 pub mod spill;
 pub mod split;
 pub mod stats;
 pub mod table;
 #[cfg(test)]
 mod test_records;
-pub mod window;
 
+pub use config::{ScanConfig, MAX_OBJECT_BYTES, MAX_RECORD_BYTES};
 pub use evidence::{Evidence, EvidenceCaps};
 use evidence_log::EvidenceStore;
 pub use evidence_log::{EvidenceLog, Wanted};
-pub use object::{scan_object, Issue, ObjectScan, WorkBufs};
-pub use stats::{ScanStats, Skip, SkipCounts};
-pub use window::TimeWindow;
+pub use kept::{Denial, Sink};
+pub use object::{scan_object, ObjectScan, WorkBufs};
+pub use stats::ScanStats;
 
+use crate::input::{Issue, Origin};
 use crate::messages::{self, Progress};
-use crate::record::Event;
-use crate::source::{FetchError, Listed, LogObject, Origin, Source};
+use crate::source::{FetchError, Fetched, ListError, Listed, LogObject, Skipped, Source, Stream};
 use rayon::prelude::*;
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
-
-/// Cap on one object once decompressed. CloudTrail delivers files of a few MB at most; a
-/// bigger object is refused with [`Skip::TooLarge`] rather than growing a worker's memory
-/// without bound.
-pub const MAX_OBJECT_BYTES: usize = 512 << 20;
-/// Cap on one record. CloudTrail's own records are a few KB (requestParameters can add a
-/// few hundred KB); anything beyond this is not a record we can trust.
-pub const MAX_RECORD_BYTES: usize = 16 << 20;
-
-/// One kept record: an S3 403 event and where it came from.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Denial {
-    pub event: Event,
-    pub origin: Origin,
-}
-
-/// What a scan keeps and how far it may grow.
-#[derive(Debug, Clone)]
-pub struct ScanConfig {
-    pub window: TimeWindow,
-    /// `--account`: objects filed under another account's `AWSLogs/<account>/` folder are
-    /// skipped before they are opened (empty: every account).
-    pub accounts: Vec<String>,
-    /// `--region`: objects filed under another region's `CloudTrail/<region>/` folder are
-    /// skipped before they are opened (empty: every region).
-    pub regions: Vec<String>,
-    pub evidence_caps: EvidenceCaps,
-    /// Write side evidence to a temporary file for [`EvidenceLog::load`] instead of keeping
-    /// it in memory ([`ScanOutput::evidence_log`]): what keeps `analyze` flat.
-    pub evidence_to_disk: bool,
-    pub max_object_bytes: usize,
-    pub max_record_bytes: usize,
-}
-
-impl ScanConfig {
-    /// Why `name` is not wanted: filed under an account `--account` or a region `--region`
-    /// did not ask for (`None`: read it; a name outside CloudTrail's layout is always read).
-    /// Sources that list and fetch themselves (then call [`scan_fetched`]) should ask before
-    /// fetching and count the refusal.
-    pub fn refuses(&self, name: &str) -> Option<Skip> {
-        let wanted = |asked: &[String], got: Option<&str>| {
-            asked.is_empty() || got.is_none_or(|g| asked.iter().any(|x| x == g))
-        };
-        if !wanted(&self.accounts, crate::source::key_account(name)) {
-            Some(Skip::OutsideAccount)
-        } else if !wanted(&self.regions, crate::source::key_region(name)) {
-            Some(Skip::OutsideRegion)
-        } else {
-            None
-        }
-    }
-}
-
-impl Default for ScanConfig {
-    fn default() -> Self {
-        ScanConfig {
-            window: TimeWindow::default(),
-            accounts: Vec::new(),
-            regions: Vec::new(),
-            evidence_caps: EvidenceCaps::default(),
-            evidence_to_disk: false,
-            max_object_bytes: MAX_OBJECT_BYTES,
-            max_record_bytes: MAX_RECORD_BYTES,
-        }
-    }
-}
-
-/// Where kept records go, one object's worth at a time (in record order), from any thread.
-/// `analyze` turns them into findings and prints them; tests collect them.
-pub trait Sink: Sync {
-    /// Returns `false` to stop the scan (e.g. the reader of stdout went away).
-    fn accept(&self, denials: Vec<Denial>) -> bool;
-}
 
 /// The result of a whole scan (the denials went to the sink).
 #[derive(Debug, Default)]
@@ -276,90 +204,116 @@ fn report_overflow(e: &Evidence) {
     }
 }
 
-/// Scans everything a source lists: listing first (so progress knows the total), then the
-/// objects in parallel, each fetched into its worker's reused buffer.
+/// Scans everything the sources list, in their order.
+///
+/// Every source lists first, so that progress knows the total and a source that cannot be
+/// read at all stops the run ([`ListError`]) before anything is scanned. Then, when no source
+/// reads ahead ([`Source::prefetches`]), the objects are fetched in parallel, each into its
+/// worker's reused buffer; otherwise every source hands its objects over as a stream (the
+/// pulled ones read in turn on the feeding thread) and each object is taken by whichever
+/// worker is free (`par_bridge`), so memory is bounded by what the sources hold in flight.
+pub fn scan_sources(
+    sources: &[&dyn Source],
+    cfg: &ScanConfig,
+    sink: &dyn Sink,
+    progress: &Progress,
+) -> Result<ScanOutput, ListError> {
+    let mut listings = Vec::with_capacity(sources.len());
+    for source in sources {
+        listings.push(source.list(&cfg.window)?);
+    }
+    let run = Run::new(cfg, sink, progress);
+    let mut head = ScanStats::default();
+    let wanted: Vec<Vec<LogObject>> = listings
+        .iter()
+        .map(|listed| {
+            listed
+                .iter()
+                .filter_map(|l| run.listed(&mut head, l))
+                .collect()
+        })
+        .collect();
+    progress.set_total(
+        wanted.iter().map(|w| w.len() as u64).sum(),
+        wanted.iter().flatten().filter_map(|o| o.size).sum(),
+    );
+    let scanned = if sources.iter().any(|s| s.prefetches()) {
+        // Every stream starts now, so downloads overlap with reading the pulled objects.
+        let streams: Vec<Stream<'_>> = sources
+            .iter()
+            .zip(wanted)
+            .map(|(s, objects)| s.stream(objects, &cfg.window, cfg.max_object_bytes))
+            .collect();
+        run.streamed(streams.into_iter().flatten())
+    } else {
+        let objects: Vec<(&dyn Source, LogObject)> = sources
+            .iter()
+            .zip(wanted)
+            .flat_map(|(s, objects)| objects.into_iter().map(move |o| (*s, o)))
+            .collect();
+        run.pulled(&objects)
+    };
+    Ok(run.finish(merged(head, scanned)))
+}
+
+/// [`scan_sources`] of one source.
 pub fn scan_source(
     source: &dyn Source,
     cfg: &ScanConfig,
     sink: &dyn Sink,
     progress: &Progress,
-) -> ScanOutput {
-    let run = Run::new(cfg, sink, progress);
-    let mut head = ScanStats::default();
-    let listed: Vec<Listed> = source.list(&cfg.window).collect();
-    let objects: Vec<LogObject> = listed
-        .iter()
-        .filter_map(|l| run.listed(&mut head, l))
-        .collect();
-    progress.set_total(
-        objects.len() as u64,
-        objects.iter().filter_map(|o| o.size).sum(),
-    );
-    let scanned = objects
-        .par_iter()
-        .with_max_len(1)
-        .fold(ScanStats::default, |mut stats, object| {
-            BUFS.with(|b| {
-                let mut b = b.borrow_mut();
-                let mut raw = std::mem::take(&mut b.raw);
-                let fetched = source.fetch(object, &mut raw);
-                run.object(
-                    &mut stats,
-                    object,
-                    fetched.as_ref().map(|()| raw.as_slice()),
-                    &mut b,
-                );
-                b.raw = raw;
-                b.trim();
-            });
-            stats
-        })
-        .reduce(ScanStats::default, merged);
-    run.finish(merged(head, scanned))
+) -> Result<ScanOutput, ListError> {
+    scan_sources(&[source], cfg, sink, progress)
 }
 
-/// Scans objects already fetched by their source (e.g. concurrent S3 downloads feeding a
-/// bounded channel): each item is consumed by whichever worker is free (`par_bridge`), so
-/// memory is bounded by what the producer holds in flight.
-pub fn scan_fetched<I>(
-    items: I,
-    cfg: &ScanConfig,
-    sink: &dyn Sink,
-    progress: &Progress,
-) -> ScanOutput
-where
-    I: Iterator<Item = (LogObject, Result<Vec<u8>, FetchError>)> + Send,
-{
-    let run = Run::new(cfg, sink, progress);
-    let stats = items
-        .par_bridge()
-        .fold(ScanStats::default, |mut stats, (object, bytes)| {
-            BUFS.with(|b| {
-                let mut b = b.borrow_mut();
-                run.object(&mut stats, &object, bytes.as_deref(), &mut b);
-                b.trim();
-            });
-            stats
-        })
-        .reduce(ScanStats::default, merged);
-    run.finish(stats)
-}
-
-/// Counts what a listing skipped (for callers that list themselves before [`scan_fetched`]):
-/// prints the unintentional ones and returns their stats.
-pub fn account_listing(items: &[Listed]) -> ScanStats {
-    let mut stats = ScanStats::default();
-    for item in items {
-        if let Listed::Skipped(s) = item {
-            count_skipped(&mut stats, s);
-        }
+impl Run<'_> {
+    /// The objects of sources that do not read ahead, fetched in parallel, each into its
+    /// worker's reused buffer.
+    fn pulled(&self, objects: &[(&dyn Source, LogObject)]) -> ScanStats {
+        objects
+            .par_iter()
+            .with_max_len(1)
+            .fold(ScanStats::default, |mut stats, (source, object)| {
+                BUFS.with(|b| {
+                    let mut b = b.borrow_mut();
+                    let mut raw = std::mem::take(&mut b.raw);
+                    let fetched = source.fetch(object, &mut raw);
+                    self.object(
+                        &mut stats,
+                        object,
+                        fetched.as_ref().map(|()| raw.as_slice()),
+                        &mut b,
+                    );
+                    b.raw = raw;
+                    b.trim();
+                });
+                stats
+            })
+            .reduce(ScanStats::default, merged)
     }
-    stats
+
+    /// Objects already fetched by their source, each consumed by whichever worker is free.
+    fn streamed<I>(&self, items: I) -> ScanStats
+    where
+        I: Iterator<Item = Fetched> + Send,
+    {
+        items
+            .par_bridge()
+            .fold(ScanStats::default, |mut stats, (object, bytes)| {
+                BUFS.with(|b| {
+                    let mut b = b.borrow_mut();
+                    self.object(&mut stats, &object, bytes.as_deref(), &mut b);
+                    b.trim();
+                });
+                stats
+            })
+            .reduce(ScanStats::default, merged)
+    }
 }
 
 /// Counts an object the listing skipped, and names it on stderr unless it was skipped on
 /// purpose (a digest file, a snapshot folder, another account's folder).
-fn count_skipped(stats: &mut ScanStats, s: &crate::source::Skipped) {
+fn count_skipped(stats: &mut ScanStats, s: &Skipped) {
     stats.objects_skipped.add(s.skip, 1);
     if !s.skip.is_intentional() {
         messages::issue(&Issue {

@@ -3,22 +3,16 @@
 //! benches and the fuzz target call [`scan_object`] directly.
 
 use super::classify::{classify, Class, Prefilter};
+use super::config::ScanConfig;
 use super::decode::{is_gzip, InflateBuf, Inflated};
 use super::evidence::Evidence;
+use super::kept::Denial;
 use super::split::{is_delivery, split_delivery, split_general, Fallback, Item, Problem, Shape};
-use super::stats::{ScanStats, Skip};
-use super::{Denial, ScanConfig};
+use super::stats::ScanStats;
+use crate::input::{Issue, Origin, Skip};
 use crate::record::Event;
-use crate::source::{LogObject, Origin};
+use crate::source::LogObject;
 use simd_json::tape::Tape;
-
-/// A problem worth a line on stderr: where, what kind, what happened.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Issue {
-    pub origin: Origin,
-    pub skip: Skip,
-    pub detail: String,
-}
 
 /// What scanning one object produced.
 #[derive(Debug, Default)]

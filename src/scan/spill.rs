@@ -13,11 +13,11 @@
 //! If the temporary file cannot be created or written (no space, read-only `TMPDIR`), the
 //! denials stay in memory: a notice says so once, and nothing is lost.
 
-use super::scratch::Scratch;
-use super::{Denial, Sink};
+use super::kept::{Denial, Sink};
+use crate::input::Origin;
 use crate::messages;
 use crate::record::Event;
-use crate::source::Origin;
+use crate::scratch::Scratch;
 use rayon::prelude::*;
 use std::io;
 use std::sync::{Arc, Mutex};
@@ -32,7 +32,7 @@ pub const DEFAULT_BUDGET: usize = 1024;
 /// The budget: `DENYTRAIL_SPILL_AFTER` when set to a number (0 sends every kept event to
 /// disk, which tests use to exercise this path), else [`DEFAULT_BUDGET`].
 pub fn budget_from_env() -> usize {
-    super::scratch::limit_from_env("DENYTRAIL_SPILL_AFTER", DEFAULT_BUDGET)
+    crate::scratch::limit_from_env("DENYTRAIL_SPILL_AFTER", DEFAULT_BUDGET)
 }
 
 /// One object's denials, in memory or at a place in the spill file.

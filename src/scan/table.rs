@@ -2,7 +2,8 @@
 //! `analyze --format table`: what was read, and what was skipped and why (the kept events by
 //! account, bucket, principal and action are the report's job). Fits 100 columns.
 
-use super::stats::{ScanStats, Skip};
+use super::stats::ScanStats;
+use crate::input::Skip;
 use std::fmt::Write;
 
 /// The width the summary fits in.

@@ -12,9 +12,10 @@
 //! for at most that fast, and the SDK retries a ThrottlingException with backoff.
 
 use crate::aws::SdkErrorLine;
-use crate::scan::{Skip, TimeWindow};
-use crate::source::s3::Fetched;
-use crate::source::{FetchError, Locator, LogObject};
+use crate::input::{Skip, TimeWindow};
+use crate::source::channel::Received;
+use crate::source::contract::{Source, Stream};
+use crate::source::object::{FetchError, ListError, Listed, Locator, LogObject};
 use aws_config::SdkConfig;
 use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
 use aws_smithy_types::DateTime;
@@ -29,10 +30,61 @@ pub const RETENTION_DAYS: i64 = 90;
 /// Events per page (the API's maximum).
 pub const PAGE_SIZE: i32 = 50;
 
+/// The CloudTrail API of the configured region as a [`Source`]: it lists nothing ahead (a page
+/// exists only once asked for) and streams the pages of the window as they arrive.
+pub struct CloudTrailApi {
+    rt: tokio::runtime::Handle,
+    conf: SdkConfig,
+}
+
+impl CloudTrailApi {
+    pub fn new(rt: tokio::runtime::Handle, conf: &SdkConfig) -> CloudTrailApi {
+        CloudTrailApi {
+            rt,
+            conf: conf.clone(),
+        }
+    }
+}
+
+impl Source for CloudTrailApi {
+    fn list(&self, _window: &TimeWindow) -> Result<Vec<Listed>, ListError> {
+        Ok(Vec::new())
+    }
+
+    /// A page is read whole when it is asked for: its bytes travel in the object.
+    fn fetch(&self, object: &LogObject, buf: &mut Vec<u8>) -> Result<(), FetchError> {
+        match &object.locator {
+            Locator::Inline(bytes) => {
+                buf.clear();
+                buf.extend_from_slice(bytes);
+                Ok(())
+            }
+            _ => Err(FetchError {
+                skip: Skip::FetchFailed,
+                detail: "not a CloudTrail API page".into(),
+            }),
+        }
+    }
+
+    fn prefetches(&self) -> bool {
+        true
+    }
+
+    /// The pages of `window`; `objects` is what [`Source::list`] gave: nothing.
+    fn stream<'a>(
+        &'a self,
+        _objects: Vec<LogObject>,
+        window: &TimeWindow,
+        _max_object_bytes: usize,
+    ) -> Stream<'a> {
+        Box::new(lookup(&self.rt, &self.conf, window))
+    }
+}
+
 /// Reads S3 management events of the window through LookupEvents, one page per object, as
 /// they arrive. A page that fails (after the SDK's retries) is a [`Skip::FetchFailed`] item
 /// and ends the listing (the next token is lost with it).
-pub fn lookup(rt: &tokio::runtime::Handle, conf: &SdkConfig, window: &TimeWindow) -> Fetched {
+pub fn lookup(rt: &tokio::runtime::Handle, conf: &SdkConfig, window: &TimeWindow) -> Received {
     let (tx, rx) = mpsc::channel(4);
     let client = aws_sdk_cloudtrail::Client::new(conf);
     let region = conf.region().map(|r| r.to_string()).unwrap_or_default();
@@ -110,5 +162,5 @@ pub fn lookup(rt: &tokio::runtime::Handle, conf: &SdkConfig, window: &TimeWindow
             page += 1;
         }
     });
-    Fetched::from_receiver(rx)
+    Received::new(rx)
 }

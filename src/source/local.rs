@@ -4,8 +4,10 @@
 //! skipped whole and counted as intentional. Problems (unreadable folders, broken links,
 //! loops) become [`Listed::Skipped`] items and the walk goes on.
 
-use super::{key_date, FetchError, Listed, Locator, LogObject, Skipped, Source};
-use crate::scan::{Skip, TimeWindow};
+use super::contract::Source;
+use super::keypath::key_date;
+use super::object::{FetchError, ListError, Listed, Locator, LogObject, Skipped};
+use crate::input::{Skip, TimeWindow};
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -132,8 +134,8 @@ fn walk_path(
 }
 
 impl Source for LocalSource {
-    fn list<'a>(&'a self, window: &TimeWindow) -> Box<dyn Iterator<Item = Listed> + Send + 'a> {
-        Box::new(self.walk(window).into_iter())
+    fn list(&self, window: &TimeWindow) -> Result<Vec<Listed>, ListError> {
+        Ok(self.walk(window))
     }
 
     fn fetch(&self, object: &LogObject, buf: &mut Vec<u8>) -> Result<(), FetchError> {

@@ -669,7 +669,7 @@ fn arns_follow_the_partition_of_the_region() {
         assert_eq!(call.partition, partition);
         let want = format!("arn:{partition}:s3:::b/k/o");
         assert_eq!(one(&e).request.resource, want);
-        let origin = crate::source::Origin {
+        let origin = crate::input::Origin {
             object: std::sync::Arc::from("t"),
             record_index: None,
         };

@@ -3,10 +3,12 @@
 //! channel (capacity `max_in_flight`) until a scan worker takes it, so memory is about
 //! `2 × max_in_flight × largest object` plus what the workers hold, whatever the bucket size.
 
+use super::cache::Cache;
 use super::{S3Counters, S3Source};
 use crate::aws::SdkErrorLine;
-use crate::scan::Skip;
-use crate::source::{FetchError, Locator, LogObject};
+use crate::input::Skip;
+use crate::source::channel::Received;
+use crate::source::object::{FetchError, Locator, LogObject};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,31 +18,36 @@ use tokio::sync::{mpsc, Semaphore};
 /// itself; a connection dropped mid-body is retried here).
 const BODY_ATTEMPTS: u32 = 3;
 
-/// Fetched objects in completion order; blocks (outside the async runtime) until the next
-/// one is ready.
-pub struct Fetched {
-    rx: mpsc::Receiver<(LogObject, Result<Vec<u8>, FetchError>)>,
-}
-
-impl Fetched {
-    /// Wraps a channel another producer (the CloudTrail API source) feeds.
-    pub fn from_receiver(rx: mpsc::Receiver<(LogObject, Result<Vec<u8>, FetchError>)>) -> Fetched {
-        Fetched { rx }
-    }
-}
-
-impl Iterator for Fetched {
-    type Item = (LogObject, Result<Vec<u8>, FetchError>);
-    fn next(&mut self) -> Option<Self::Item> {
-        self.rx.blocking_recv()
-    }
-}
-
 impl S3Source {
+    /// One object's bytes, read on the calling thread (outside the async runtime): the pulled
+    /// way of reading, for a caller that does not want the stream ([`S3Source::fetch_all`]).
+    pub fn fetch_one(&self, object: &LogObject) -> Result<Vec<u8>, FetchError> {
+        let Locator::S3 { bucket, key } = &object.locator else {
+            return Err(FetchError {
+                skip: Skip::FetchFailed,
+                detail: "not an S3 object".into(),
+            });
+        };
+        let client = self
+            .clients
+            .lock()
+            .ok()
+            .and_then(|c| c.get(bucket).cloned())
+            .unwrap_or_else(|| crate::aws::s3_client(&self.conf, None));
+        self.rt.block_on(get(
+            &client,
+            bucket,
+            key,
+            object.size,
+            self.opts.cache.as_ref(),
+            &self.counters,
+        ))
+    }
+
     /// Starts fetching `objects` (those with an S3 locator; any other is handed back as a
     /// fetch failure) and returns them as they complete. Objects larger than `max_bytes` are
     /// not downloaded (a [`Skip::TooLarge`]).
-    pub fn fetch_all(&self, objects: Vec<LogObject>, max_bytes: usize) -> Fetched {
+    pub fn fetch_all(&self, objects: Vec<LogObject>, max_bytes: usize) -> Received {
         let n = self.opts.max_in_flight.max(1);
         let (tx, rx) = mpsc::channel(n);
         let limit = Arc::new(Semaphore::new(n));
@@ -96,7 +103,7 @@ impl S3Source {
                 });
             }
         });
-        Fetched { rx }
+        Received::new(rx)
     }
 }
 
@@ -105,7 +112,7 @@ async fn get(
     bucket: &str,
     key: &str,
     size: Option<u64>,
-    cache: Option<&super::Cache>,
+    cache: Option<&Cache>,
     counters: &S3Counters,
 ) -> Result<Vec<u8>, FetchError> {
     if let Some(bytes) = cache.and_then(|c| c.read(bucket, key, size)) {

@@ -11,11 +11,12 @@ mod fetch;
 pub mod plan;
 
 pub use cache::Cache;
-pub use fetch::Fetched;
 
+use super::contract::{Source, Stream};
+use super::keypath::key_date;
+use super::object::{FetchError, ListError, Listed, Locator, LogObject, Skipped};
 use crate::aws::SdkErrorLine;
-use crate::scan::{Skip, TimeWindow};
-use crate::source::{key_date, Listed, Locator, LogObject, Skipped};
+use crate::input::{Skip, TimeWindow};
 use aws_config::SdkConfig;
 use plan::Level;
 use std::collections::HashMap;
@@ -81,11 +82,13 @@ pub struct S3Counters {
     pub cache_hits: AtomicU64,
 }
 
-/// Lists and fetches CloudTrail objects from S3 buckets.
+/// Lists and fetches CloudTrail objects from S3 buckets: every `s3://` input of a run.
 pub struct S3Source {
     rt: tokio::runtime::Handle,
     conf: SdkConfig,
     opts: S3Options,
+    /// What to list, in the order given.
+    urls: Vec<S3Url>,
     pub counters: Arc<S3Counters>,
     /// The client for each bucket listed (in the bucket's region), reused by the downloads.
     clients: Arc<Mutex<HashMap<String, aws_sdk_s3::Client>>>,
@@ -97,7 +100,12 @@ pub struct S3Source {
 pub const MAX_ATTEMPTS: u32 = 6;
 
 impl S3Source {
-    pub fn new(rt: tokio::runtime::Handle, conf: &SdkConfig, opts: S3Options) -> S3Source {
+    pub fn new(
+        rt: tokio::runtime::Handle,
+        conf: &SdkConfig,
+        opts: S3Options,
+        urls: Vec<S3Url>,
+    ) -> S3Source {
         let conf = conf
             .to_builder()
             .retry_config(
@@ -108,6 +116,7 @@ impl S3Source {
             rt,
             conf,
             opts,
+            urls,
             counters: Arc::new(S3Counters::default()),
             clients: Arc::new(Mutex::new(HashMap::new())),
         }
@@ -135,7 +144,7 @@ impl S3Source {
     /// Lists the objects under `url` that may hold events of `window`. `Err` only when the
     /// first listing fails (the bucket cannot be read at all); a prefix that fails deeper is a
     /// [`Skip::FetchFailed`] item and the rest is listed.
-    pub fn list(&self, url: &S3Url, window: &TimeWindow) -> Result<Vec<Listed>, S3Error> {
+    pub fn list_url(&self, url: &S3Url, window: &TimeWindow) -> Result<Vec<Listed>, S3Error> {
         self.rt.block_on(self.list_async(url, window))
     }
 
@@ -383,6 +392,39 @@ impl S3Source {
                 },
             }));
         }
+    }
+}
+
+/// Every URL listed in turn (the first that cannot be listed at all stops the run); objects
+/// are downloaded ahead, concurrently and bounded ([`S3Source::fetch_all`]).
+impl Source for S3Source {
+    fn list(&self, window: &TimeWindow) -> Result<Vec<Listed>, ListError> {
+        let mut out = Vec::new();
+        for url in &self.urls {
+            out.extend(
+                self.list_url(url, window)
+                    .map_err(|e| ListError(e.to_string()))?,
+            );
+        }
+        Ok(out)
+    }
+
+    fn fetch(&self, object: &LogObject, buf: &mut Vec<u8>) -> Result<(), FetchError> {
+        *buf = self.fetch_one(object)?;
+        Ok(())
+    }
+
+    fn prefetches(&self) -> bool {
+        true
+    }
+
+    fn stream<'a>(
+        &'a self,
+        objects: Vec<LogObject>,
+        _window: &TimeWindow,
+        max_object_bytes: usize,
+    ) -> Stream<'a> {
+        Box::new(self.fetch_all(objects, max_object_bytes))
     }
 }
 

@@ -8,7 +8,7 @@
 //! This file is the pure part (where a prefix sits in the layout, which days to visit); the
 //! listing calls are in [`super::S3Source`].
 
-use crate::scan::TimeWindow;
+use crate::input::TimeWindow;
 use chrono::{Datelike, Duration, NaiveDate};
 
 /// Where a prefix (ending in `/`) sits in CloudTrail's layout.

@@ -1,6 +1,7 @@
-//! An unnamed temporary file that only grows: where [`super::spill`] and
-//! [`super::evidence_log`] put what does not stay in memory. Created in `TMPDIR` on the first
-//! append and deleted by the OS when the process ends, whatever way it ends.
+//! An unnamed temporary file that only grows: where the scan's spill (`scan::spill`), its
+//! evidence log (`scan::evidence_log`) and the report's batches (`report::batches`) put what
+//! does not stay in memory. Created in `TMPDIR` on the first append and deleted by the OS
+//! when the process ends, whatever way it ends.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek, Write};
