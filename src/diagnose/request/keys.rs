@@ -231,16 +231,8 @@ pub(super) fn s3_request_keys(
             (false, _) => ctx.mark_absent(key),
         }
     };
-    let acl_call = matches!(
-        name,
-        "PutObject"
-            | "PostObject"
-            | "CopyObject"
-            | "CreateMultipartUpload"
-            | "PutObjectAcl"
-            | "PutBucketAcl"
-            | "CreateBucket"
-    );
+    // The calls that may carry an ACL header: the same list Block Public Access checks.
+    let acl_call = crate::diagnose::block_public_access::writes_acl(name);
     header(ctx, notes, "s3:x-amz-acl", "x-amz-acl", acl_call);
     let sse_call = matches!(
         name,
