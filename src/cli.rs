@@ -1,6 +1,6 @@
 //! What the user typed: the clap definition of every subcommand. Each subcommand's own
-//! arguments live beside its code in `cmd/<name>.rs`; this file only lists them, so the help
-//! text is written once, next to what it documents.
+//! arguments live beside its code in `cmd/<name>.rs`; this file only lists them (and dispatches
+//! to them), so the help text is written once, next to what it documents.
 
 use crate::cmd;
 use clap::{Parser, Subcommand};
@@ -62,5 +62,16 @@ pub fn parse() -> Result<Cli, ExitCode> {
             let _ = e.print();
             Err(ExitCode::from(code))
         }
+    }
+}
+
+/// Runs the subcommand the user chose.
+pub fn run(cli: Cli) -> anyhow::Result<cmd::Outcome> {
+    match cli.command {
+        Command::Analyze(args) => cmd::analyze::run(args),
+        Command::Report(args) => cmd::report::run(args),
+        Command::Simulate(args) => cmd::simulate::run(args),
+        Command::Explain(args) => cmd::explain::run(args),
+        Command::Snapshot(args) => cmd::snapshot::run(args),
     }
 }

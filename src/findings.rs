@@ -6,70 +6,56 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// Root-cause words of FINDINGS.md. Kept exhaustive on purpose: a new cause must break every
-/// `match` in `diagnose` and `report` until it is handled.
-#[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum RootCause {
-    ExplicitDeny,
-    MissingAllow,
-    Scp,
-    Rcp,
-    VpcEndpoint,
-    PermissionsBoundary,
-    SessionPolicy,
-    Kms,
-    ObjectOwnership,
-    BlockPublicAccess,
-    RequesterPays,
-    ObjectNotFound,
-    RequestError,
+/// Declares [`RootCause`] from one list of `Variant => "word"` lines, so that the enum, its
+/// word and [`RootCause::ALL`] cannot drift apart: a new cause is one line here.
+macro_rules! root_causes {
+    ($( $(#[$meta:meta])* $variant:ident => $word:literal, )+) => {
+        /// Root-cause words of FINDINGS.md. Kept exhaustive on purpose: a new cause must break
+        /// every `match` in `diagnose` and `report` until it is handled.
+        #[derive(
+            Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize,
+            Deserialize,
+        )]
+        #[serde(rename_all = "snake_case")]
+        pub enum RootCause {
+            $( $(#[$meta])* $variant, )+
+        }
+
+        impl RootCause {
+            /// Every cause, in declaration order (the report's stable order).
+            pub const ALL: &'static [RootCause] = &[$( RootCause::$variant, )+];
+
+            /// The word as FINDINGS.md writes it.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $( RootCause::$variant => $word, )+
+                }
+            }
+        }
+    };
+}
+
+root_causes! {
+    ExplicitDeny => "explicit_deny",
+    MissingAllow => "missing_allow",
+    Scp => "scp",
+    Rcp => "rcp",
+    VpcEndpoint => "vpc_endpoint",
+    PermissionsBoundary => "permissions_boundary",
+    SessionPolicy => "session_policy",
+    Kms => "kms",
+    ObjectOwnership => "object_ownership",
+    BlockPublicAccess => "block_public_access",
+    RequesterPays => "requester_pays",
+    ObjectNotFound => "object_not_found",
+    RequestError => "request_error",
     #[default]
-    Unknown,
+    Unknown => "unknown",
 }
 
 impl RootCause {
-    pub const ALL: [RootCause; 14] = [
-        RootCause::ExplicitDeny,
-        RootCause::MissingAllow,
-        RootCause::Scp,
-        RootCause::Rcp,
-        RootCause::VpcEndpoint,
-        RootCause::PermissionsBoundary,
-        RootCause::SessionPolicy,
-        RootCause::Kms,
-        RootCause::ObjectOwnership,
-        RootCause::BlockPublicAccess,
-        RootCause::RequesterPays,
-        RootCause::ObjectNotFound,
-        RootCause::RequestError,
-        RootCause::Unknown,
-    ];
-
-    /// The word as FINDINGS.md writes it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RootCause::ExplicitDeny => "explicit_deny",
-            RootCause::MissingAllow => "missing_allow",
-            RootCause::Scp => "scp",
-            RootCause::Rcp => "rcp",
-            RootCause::VpcEndpoint => "vpc_endpoint",
-            RootCause::PermissionsBoundary => "permissions_boundary",
-            RootCause::SessionPolicy => "session_policy",
-            RootCause::Kms => "kms",
-            RootCause::ObjectOwnership => "object_ownership",
-            RootCause::BlockPublicAccess => "block_public_access",
-            RootCause::RequesterPays => "requester_pays",
-            RootCause::ObjectNotFound => "object_not_found",
-            RootCause::RequestError => "request_error",
-            RootCause::Unknown => "unknown",
-        }
-    }
-
     pub fn parse(s: &str) -> Option<RootCause> {
-        RootCause::ALL.into_iter().find(|c| c.as_str() == s)
+        RootCause::ALL.iter().copied().find(|c| c.as_str() == s)
     }
 }
 
@@ -199,4 +185,21 @@ pub struct Finding {
     pub record_index: Option<u64>,
     /// The caller relative to the bucket (report grouping: noise vs own workloads).
     pub caller_class: CallerClass,
+}
+
+#[cfg(test)]
+mod root_cause_tests {
+    use super::RootCause;
+
+    /// The serde word (what jsonl carries) and `as_str` (what reports and `--cause` use) are
+    /// one word per cause, and `parse` reads it back.
+    #[test]
+    fn every_cause_has_one_word() {
+        for c in RootCause::ALL {
+            let json = serde_json::to_string(c).unwrap();
+            assert_eq!(json, format!("\"{}\"", c.as_str()));
+            assert_eq!(RootCause::parse(c.as_str()), Some(*c));
+        }
+        assert_eq!(RootCause::ALL.len(), 14);
+    }
 }

@@ -11,6 +11,10 @@
 //! - [`report`] folds findings into aggregates and writes them (table, markdown, html, json,
 //!   jsonl, csv, parquet).
 //!
+//! Beside them: [`input`] is the vocabulary every input shares (where a record came from, why
+//! input was skipped), [`scratch`] the temporary files the scan and the reports spill to,
+//! [`record`] the borrowed CloudTrail record, [`memory`] hands freed pages back between phases.
+//!
 //! [`messages`] is the only writer to stderr and the only counter of problems, so nothing is
 //! lost silently and the exit status can say whether input was skipped.
 
@@ -36,3 +40,5 @@ pub mod scan;
 pub mod scratch;
 pub mod snapshot;
 pub mod source;
+#[cfg(test)]
+mod test_corpus;

@@ -8,7 +8,7 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(code) => return code,
     };
-    match denytrail::cmd::run(cli) {
+    match denytrail::cli::run(cli) {
         Ok(outcome) => outcome.exit_code(),
         Err(err) => {
             denytrail::messages::fatal(&err);

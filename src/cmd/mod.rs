@@ -1,4 +1,4 @@
-//! One function per subcommand. `anyhow` lives here only, for fatal setup errors; a problem
+//! One function per subcommand (`cli` lists them and dispatches; nothing here imports `cli`). `anyhow` lives here only, for fatal setup errors; a problem
 //! with one input never becomes an `Err` of the run: it is reported through `messages` and
 //! counted, and the run goes on.
 
@@ -13,7 +13,6 @@ pub mod simulate;
 pub mod snapshot;
 pub mod snapshot_arg;
 
-use crate::cli::{Cli, Command};
 use std::process::ExitCode;
 
 /// The command could not run at all.
@@ -57,15 +56,5 @@ impl Outcome {
             Outcome::Complete => ExitCode::SUCCESS,
             Outcome::InputSkipped => ExitCode::from(EXIT_SKIPPED),
         }
-    }
-}
-
-pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
-    match cli.command {
-        Command::Analyze(args) => analyze::run(args),
-        Command::Report(args) => report::run(args),
-        Command::Simulate(args) => simulate::run(args),
-        Command::Explain(args) => explain::run(args),
-        Command::Snapshot(args) => snapshot::run(args),
     }
 }

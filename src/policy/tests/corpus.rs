@@ -1,18 +1,14 @@
 //! Every real policy document under `policy-snapshots/` must compile: bare documents, and the
 //! documents inside a real `get-account-authorization-details` (cloudsplaining's
 //! `example.json`, URL-encoded or plain). The corpus lives outside the repository
-//! (`/work/shared/corpus/real`, or `$DENYTRAIL_CORPUS`); without it the test says so loudly.
+//! (`../shared/corpus/real`, or `$DENYTRAIL_CORPUS`: [`crate::test_corpus`]); without it the test fails.
 
 use crate::policy::Policy;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
-fn corpus_root() -> Option<PathBuf> {
-    let p = std::env::var_os("DENYTRAIL_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/work/shared/corpus/real"))
-        .join("policy-snapshots");
-    p.is_dir().then_some(p)
+fn corpus_root() -> PathBuf {
+    crate::test_corpus::real().join("policy-snapshots")
 }
 
 fn json_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -58,10 +54,7 @@ fn nested_documents<'a>(v: &'a Value, path: String, out: &mut Vec<(String, &'a V
 
 #[test]
 fn every_real_policy_document_compiles() {
-    let Some(root) = corpus_root() else {
-        eprintln!("SKIPPED every_real_policy_document_compiles: no corpus (set DENYTRAIL_CORPUS)");
-        return;
-    };
+    let root = corpus_root();
     let mut files = Vec::new();
     json_files(&root, &mut files);
     assert!(

@@ -154,6 +154,12 @@ fn draw(daily: &[DayCount], width: u32, height: u32) -> Result<String> {
 mod tests {
     use super::*;
 
+    /// A new root cause needs its own colour: without one it would draw grey, like noise.
+    #[test]
+    fn every_cause_has_a_colour() {
+        assert_eq!(PALETTE.len(), RootCause::ALL.len());
+    }
+
     #[test]
     fn draws_one_bar_per_day_and_cause() {
         let daily = vec![
