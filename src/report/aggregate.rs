@@ -146,6 +146,54 @@ fn rank_order(keys: &[&str]) -> SortMultipleOptions {
         .with_nulls_last(true)
 }
 
+/// Queries run together (one [`collect_all`]), each answer read back through the [`Slot`]
+/// its `push` returned, never by position: adding a query to a report cannot hand another
+/// query's answer to the wrong section.
+#[derive(Default)]
+pub struct Queries {
+    plans: Vec<LazyFrame>,
+}
+
+/// Where one query's answer will be (see [`Queries`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Slot(usize);
+
+impl Queries {
+    pub fn push(&mut self, query: LazyFrame) -> Slot {
+        self.plans.push(query);
+        Slot(self.plans.len() - 1)
+    }
+
+    pub fn push_all(&mut self, queries: impl IntoIterator<Item = LazyFrame>) -> Vec<Slot> {
+        queries.into_iter().map(|q| self.push(q)).collect()
+    }
+
+    /// Runs every query pushed, as one plan.
+    pub fn run(self) -> Result<Answers> {
+        Ok(Answers(
+            collect_all(self.plans)?.into_iter().map(Some).collect(),
+        ))
+    }
+}
+
+/// The answers of a [`Queries`] run, each taken once by its slot.
+pub struct Answers(Vec<Option<DataFrame>>);
+
+impl Answers {
+    pub fn take(&mut self, slot: Slot) -> Result<DataFrame> {
+        self.0
+            .get_mut(slot.0)
+            .and_then(Option::take)
+            .ok_or_else(|| {
+                PolarsError::NoData("a report query's answer (taken twice?)".into()).into()
+            })
+    }
+
+    pub fn take_all(&mut self, slots: &[Slot]) -> Result<Vec<DataFrame>> {
+        slots.iter().map(|&s| self.take(s)).collect()
+    }
+}
+
 /// Runs several queries as one plan. polars then executes them together, in parallel, instead
 /// of one thread-pool round trip per query: the weekly report is some thirty small queries,
 /// and run one by one they cost more than the report's rendering and most of the scan's

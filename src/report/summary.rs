@@ -6,7 +6,9 @@
 //! ([`summarize_batches`]); the renderers (table, markdown, html, json) only format this
 //! struct, so they cannot disagree with each other.
 
-use super::aggregate::{class_filter, collect_all, out, Aggregates, Dimension, FixTexts};
+use super::aggregate::{
+    class_filter, collect_all, out, Aggregates, Dimension, FixTexts, Queries, Slot,
+};
 use super::batches::FrameBatches;
 use super::err::Result;
 use super::frame::{col_name as c, FOLDED_CLASSES, LEAD_CLASSES};
@@ -476,18 +478,21 @@ impl Totals {
     fn add(&mut self, chunk: DataFrame, w: &Windows, keep_order: bool) -> Result<()> {
         let chunk = &self.fixes.number(chunk)?;
         let current = w.current(chunk);
-        let mut queries = Aggregates::partial_queries(current.clone(), &Dimension::ALL);
-        if let Some((a, b)) = w.previous {
-            queries.extend(Aggregates::partial_queries(
+        let mut queries = Queries::default();
+        let now_slots = queries.push_all(Aggregates::partial_queries(
+            current.clone(),
+            &Dimension::ALL,
+        ));
+        let before_slots = w.previous.map(|(a, b)| {
+            queries.push_all(Aggregates::partial_queries(
                 window_query(chunk, a, b),
                 &BEFORE_DIMS,
-            ));
-        }
+            ))
+        });
         let own = current.clone().filter(class_filter(&LEAD_CLASSES));
-        for name in [c::PRINCIPAL_ARN, c::BUCKET] {
-            queries.push(own.clone().select([col(name).drop_nulls().unique()]));
-        }
-        queries.push(
+        let distinct = [c::PRINCIPAL_ARN, c::BUCKET]
+            .map(|name| queries.push(own.clone().select([col(name).drop_nulls().unique()])));
+        let sums = queries.push(
             current.clone().select([
                 col(c::DISAGREES_WITH_AWS)
                     .eq(lit(true))
@@ -501,46 +506,34 @@ impl Totals {
                     .alias("u"),
             ]),
         );
-        if keep_order {
-            queries.push(lead_in_time_order(current));
-        }
-        let mut results = collect_all(queries)?.into_iter();
-        let now = Aggregates::from_partials(
-            &Dimension::ALL,
-            results.by_ref().take(Dimension::ALL.len()).collect(),
-        )?;
+        let in_time_order = keep_order.then(|| queries.push(lead_in_time_order(current)));
+        let mut answers = queries.run()?;
+        let now = Aggregates::from_partials(&Dimension::ALL, answers.take_all(&now_slots)?)?;
         self.now = Some(match self.now.take() {
             Some(sofar) => sofar.merge(now)?,
             None => now,
         });
-        if w.previous.is_some() {
-            let before = Aggregates::from_partials(
-                &BEFORE_DIMS,
-                results.by_ref().take(BEFORE_DIMS.len()).collect(),
-            )?;
+        if let Some(slots) = before_slots {
+            let before = Aggregates::from_partials(&BEFORE_DIMS, answers.take_all(&slots)?)?;
             self.before = Some(match self.before.take() {
                 Some(sofar) => sofar.merge(before)?,
                 None => before,
             });
         }
-        let mut next = || {
-            results
-                .next()
-                .ok_or_else(|| PolarsError::NoData("a report query".into()))
-        };
-        for (df, name, set) in [
-            (next()?, c::PRINCIPAL_ARN, &mut self.own_principals),
-            (next()?, c::BUCKET, &mut self.own_buckets),
+        for (slot, name, set) in [
+            (distinct[0], c::PRINCIPAL_ARN, &mut self.own_principals),
+            (distinct[1], c::BUCKET, &mut self.own_buckets),
         ] {
+            let df = answers.take(slot)?;
             set.extend(df.column(name)?.str()?.iter().flatten().map(str::to_string));
         }
-        let sums = next()?;
+        let sums = answers.take(sums)?;
         let first_u64 =
             |name: &str| -> Result<u64> { Ok(sums.column(name)?.u64()?.get(0).unwrap_or(0)) };
         self.disagrees_with_aws += first_u64("d")?;
         self.unknown_cause += first_u64("u")?;
-        if keep_order {
-            self.in_time_order = Some(next()?);
+        if let Some(slot) = in_time_order {
+            self.in_time_order = Some(answers.take(slot)?);
         }
         Ok(())
     }
@@ -596,33 +589,31 @@ pub fn summarize_batches(batches: &FrameBatches, opts: &SummaryOptions) -> Resul
     let agg = agg.with_fix_texts(std::mem::take(&mut totals.fixes))?;
     let lead = Some(&LEAD_CLASSES[..]);
 
-    // Every query over the aggregates, run as one batch (see `collect_all`); read back in
-    // the same order.
-    let mut queries = vec![agg.groups_query(Dimension::CallerClass, None, None)];
-    for &dim in SECTION_DIMENSIONS {
+    // Every query over the aggregates, run as one batch; each answer read by its slot.
+    let mut queries = Queries::default();
+    let by_class = queries.push(agg.groups_query(Dimension::CallerClass, None, None));
+    let section_slots = queries.push_all(SECTION_DIMENSIONS.iter().map(|&dim| {
         // The root causes are never cut by --top: there are fewer than twenty, and the one
         // left out would be the one nobody looks for.
         let top = (dim != Dimension::RootCause).then_some(opts.top);
-        queries.push(agg.groups_query(dim, lead, top));
-    }
-    if let Some(sorted) = &totals.in_time_order {
-        queries.extend(DrillDown::queries(sorted, opts.events_per_group));
-    }
-    for class in FOLDED_CLASSES {
-        queries.push(agg.groups_query(Dimension::RootCause, Some(&[class]), Some(3)));
-    }
-    queries.push(agg.groups_query(Dimension::DayCause, lead, None));
-    if let Some(before) = &totals.before {
-        queries.extend(comparison_queries(&agg, before));
-    }
-    let mut results = collect_all(queries)?.into_iter();
-    let mut next = || {
-        results
-            .next()
-            .ok_or_else(|| PolarsError::NoData("a report query".into()))
-    };
+        agg.groups_query(dim, lead, top)
+    }));
+    let drill_slots = totals
+        .in_time_order
+        .as_ref()
+        .map(|sorted| queries.push_all(DrillDown::queries(sorted, opts.events_per_group)));
+    let folded_slots: Vec<Slot> = FOLDED_CLASSES
+        .iter()
+        .map(|&class| queries.push(agg.groups_query(Dimension::RootCause, Some(&[class]), Some(3))))
+        .collect();
+    let daily_slot = queries.push(agg.groups_query(Dimension::DayCause, lead, None));
+    let comparison_slots = totals
+        .before
+        .as_ref()
+        .map(|before| comparison_queries(&agg, before).map(|q| queries.push(q)));
+    let mut answers = queries.run()?;
 
-    let by_class = read_groups(&next()?, Dimension::CallerClass)?;
+    let by_class = read_groups(&answers.take(by_class)?, Dimension::CallerClass)?;
     let total = sum_counts(&by_class);
     let own = by_class
         .iter()
@@ -636,16 +627,12 @@ pub fn summarize_batches(batches: &FrameBatches, opts: &SummaryOptions) -> Resul
         .sum();
 
     let mut section_groups = Vec::with_capacity(SECTION_DIMENSIONS.len());
-    for &dim in SECTION_DIMENSIONS {
-        section_groups.push(read_groups(&next()?, dim)?);
+    for (&dim, &slot) in SECTION_DIMENSIONS.iter().zip(&section_slots) {
+        section_groups.push(read_groups(&answers.take(slot)?, dim)?);
     }
-    if totals.in_time_order.is_some() {
+    if let Some(slots) = drill_slots {
         let mut drill = DrillDown::new(&section_groups, opts.events_per_group);
-        let results = SECTION_DIMENSIONS
-            .iter()
-            .map(|_| next())
-            .collect::<std::result::Result<Vec<_>, _>>()?;
-        drill.add(results)?;
+        drill.add(answers.take_all(&slots)?)?;
         let events = drill.into_events();
         attach_events(&mut section_groups, events);
     } else if opts.events_per_group > 0 {
@@ -670,8 +657,8 @@ pub fn summarize_batches(batches: &FrameBatches, opts: &SummaryOptions) -> Resul
     }
 
     let mut folded = Vec::new();
-    for class in FOLDED_CLASSES {
-        let top_causes = read_groups(&next()?, Dimension::RootCause)?;
+    for (class, slot) in FOLDED_CLASSES.into_iter().zip(folded_slots) {
+        let top_causes = read_groups(&answers.take(slot)?, Dimension::RootCause)?;
         let Some(g) = by_class
             .iter()
             .find(|g| g.keys.first().cloned().flatten().as_deref() == Some(class.as_str()))
@@ -686,7 +673,7 @@ pub fn summarize_batches(batches: &FrameBatches, opts: &SummaryOptions) -> Resul
         });
     }
 
-    let mut daily: Vec<DayCount> = read_groups(&next()?, Dimension::DayCause)?
+    let mut daily: Vec<DayCount> = read_groups(&answers.take(daily_slot)?, Dimension::DayCause)?
         .into_iter()
         .filter_map(|g| {
             let mut k = g.keys.into_iter();
@@ -701,9 +688,10 @@ pub fn summarize_batches(batches: &FrameBatches, opts: &SummaryOptions) -> Resul
         .collect();
     daily.sort_by(|a, b| (&a.day, &a.root_cause).cmp(&(&b.day, &b.root_cause)));
 
-    let comparison = match windows.previous {
-        Some(period) if totals.before.is_some() => {
-            let mut c = compare(period, [next()?, next()?, next()?, next()?])?;
+    let comparison = match (windows.previous, comparison_slots) {
+        (Some(period), Some(slots)) => {
+            let [a, b, c, d] = slots.map(|s| answers.take(s));
+            let mut c = compare(period, [a?, b?, c?, d?])?;
             c.note = coverage_note(batches.span(), period, to);
             if c.note.as_deref().is_some_and(|n| n.ends_with(NOT_COMPARED)) {
                 // Nothing read for one of the periods: no growth, and nothing is "new"
