@@ -748,8 +748,7 @@ pub fn public_statements(doc: &Value) -> Vec<String> {
         .collect()
 }
 
-const ALL_USERS: &str = "http://acs.amazonaws.com/groups/global/AllUsers";
-const AUTH_USERS: &str = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers";
+use crate::snapshot::{ALL_USERS, AUTH_USERS};
 
 /// The ACL permission an S3 action needs (`READ`, `WRITE`, `READ_ACP`, `WRITE_ACP`), for the
 /// bucket-level actions an ACL can grant.
@@ -806,7 +805,14 @@ impl super::rule::S3Rule for Rule {
             },
         };
         let levels = levels_of(cx.snapshot, cx.bucket);
-        let policy_doc = match &cx.input.resource {
+        // The bucket policy itself, not the resource-side grants the engine judged (those
+        // carry the ACL's grants too: a public ACL is IgnorePublicAcls' business, not
+        // RestrictPublicBuckets').
+        let own_policy = match cx.snapshot.bucket(cx.bucket) {
+            Known::Known(b) => b.policy.clone(),
+            Known::Unknown(_) => cx.input.resource.clone(),
+        };
+        let policy_doc = match &own_policy {
             Known::Known(Some(p)) => Some(p.document.clone()),
             _ => None,
         };

@@ -490,7 +490,11 @@ impl Snapshot {
         }
         if let Some((bucket, _)) = s3_bucket_and_key(resource) {
             return match self.bucket(bucket) {
-                Known::Known(b) => b.policy.clone(),
+                // The policy and the bucket ACL's grants (`acl_grants`): both grant.
+                Known::Known(b) => b
+                    .resource_grants
+                    .clone()
+                    .unwrap_or_else(|| b.policy.clone()),
                 Known::Unknown(why) => Known::Unknown(why),
             };
         }

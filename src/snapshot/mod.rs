@@ -21,6 +21,7 @@
 //! no ARN, as `<user/group/role ARN>#<PolicyName>`; `bucket-policy:<bucket>`; SCP/RCP ids
 //! (`p-…`); the endpoint id (`vpce-…`); key policies by key ARN.
 
+mod acl_grants;
 mod doc;
 pub mod err;
 mod files;
@@ -33,6 +34,7 @@ mod org_paths;
 mod s3;
 mod vpce;
 
+pub use acl_grants::{bucket_permission_actions, ALL_USERS, AUTH_USERS};
 pub use err::{SnapshotError, SnapshotProblem};
 pub use lookup::*;
 pub use model::*;
@@ -144,6 +146,8 @@ impl Snapshot {
                 }
             }
         }
+        // Last: it looks buckets up through the indexes built above.
+        self.add_acl_grants();
     }
 
     /// Bucket policies may name an account by its S3 canonical user id
@@ -170,6 +174,48 @@ impl Snapshot {
                         b.policy = Known::Known(Some(std::sync::Arc::new(resolved)));
                     }
                 }
+            }
+        }
+    }
+
+    /// Each bucket's ACL grants beside its policy ([`acl_grants`]), once, at load.
+    fn add_acl_grants(&mut self) {
+        let by_canonical: HashMap<String, String> = self
+            .accounts
+            .values()
+            .filter_map(|a| match &a.canonical_id {
+                Known::Known(c) => Some((c.clone(), a.id.clone())),
+                Known::Unknown(_) => None,
+            })
+            .collect();
+        let account_of = |id: &str| by_canonical.get(id).cloned();
+        let mut found = Vec::new();
+        for acct in self.accounts.values() {
+            let owner = match &acct.canonical_id {
+                Known::Known(c) => Some(c.as_str()),
+                Known::Unknown(_) => None,
+            };
+            for b in acct.buckets.values() {
+                // Only buckets whose ACL names someone else need the (costlier) lookups.
+                let Known::Known(acl) = &b.acl else { continue };
+                if acl.grants.iter().all(|g| {
+                    matches!(&g.grantee, Grantee::CanonicalUser(id) if Some(id.as_str()) == owner || Some(id) == acl.owner_id.as_ref())
+                }) {
+                    continue;
+                }
+                let bpa = self.effective_public_access_block(&b.name);
+                if let Some(g) = acl_grants::resource_grants(b, owner, &account_of, &bpa) {
+                    found.push((acct.id.clone(), b.name.clone(), g));
+                }
+            }
+        }
+        for (account, bucket, grants) in found {
+            if let Some(b) = self
+                .accounts
+                .get_mut(&account)
+                .and_then(|a| a.buckets.get_mut(&bucket))
+            {
+                b.resource_grants = Some(grants);
             }
         }
     }

@@ -126,6 +126,9 @@ pub struct Bucket {
     pub request_payment: Known<Payer>,
     pub acl: Known<Acl>,
     pub objects: Known<ObjectListing>,
+    /// The bucket policy with the bucket ACL's grants appended ([`super::acl_grants`]), set
+    /// when the snapshot is indexed; `None` when the ACL adds nothing to the policy.
+    pub resource_grants: Option<Known<Option<PolicyRef>>>,
 }
 
 /// Block Public Access settings (bucket or account level). A setting absent from the file is

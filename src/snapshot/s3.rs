@@ -29,6 +29,7 @@ pub fn bucket(account: &str, name: &str, dir: &Path, problems: &mut Problems) ->
         request_payment: request_payment(&dir.join("request-payment.json"), problems),
         acl: acl(&dir.join("acl.json"), problems),
         objects: objects(&dir.join("objects.json"), problems),
+        resource_grants: None,
     }
 }
 

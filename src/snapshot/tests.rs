@@ -1076,3 +1076,119 @@ fn assume_role_is_decided_by_the_roles_trust_policy() {
     assert_eq!(decide("bob", "shared"), Decision::Allow);
     assert_eq!(decide("carol", "shared"), Decision::ImplicitDeny);
 }
+
+/// ISSUE 17 section 5: the bucket ACL grants beside the bucket policy
+/// (https://docs.aws.amazon.com/AmazonS3/latest/userguide/acl-overview.html, "Mapping of ACL
+/// permissions and access policy permissions": READ on a bucket is "s3:ListBucket,
+/// s3:ListBucketVersions, and s3:ListBucketMultipartUploads"; an ACL grant names an account,
+/// whose own IAM policies must still allow). `BucketOwnerEnforced` disables ACLs
+/// (about-object-ownership.html: "ACLs are disabled and no longer affect access permissions"),
+/// and `IgnorePublicAcls` makes S3 ignore public grants (access-control-block-public-access.html).
+#[test]
+fn bucket_acl_grants_are_a_grant_source() {
+    use crate::policy::{authorize, AuthzInput, Decision, Form, Policy};
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    put(
+        root,
+        &format!("accounts/{A}/canonical-id.json"),
+        &json!({"ID": "canon-a"}),
+    );
+    put(
+        root,
+        &format!("accounts/{B}/canonical-id.json"),
+        &json!({"ID": "canon-b"}),
+    );
+    put(
+        root,
+        &format!("accounts/{B}/s3control/public-access-block.json"),
+        &json!({"PublicAccessBlockConfiguration": {"IgnorePublicAcls": false}}),
+    );
+    let bucket = |name: &str, grants: Value, ownership: Option<&str>| {
+        let d = format!("accounts/{B}/s3/{name}");
+        put(root, &format!("{d}/policy.json"), &json!({"Policy": null}));
+        put(
+            root,
+            &format!("{d}/public-access-block.json"),
+            &json!({"PublicAccessBlockConfiguration": null}),
+        );
+        put(
+            root,
+            &format!("{d}/acl.json"),
+            &json!({"Owner": {"ID": "canon-b"}, "Grants": grants}),
+        );
+        if let Some(o) = ownership {
+            put(
+                root,
+                &format!("{d}/ownership-controls.json"),
+                &json!({"OwnershipControls": {"Rules": [{"ObjectOwnership": o}]}}),
+            );
+        }
+    };
+    let owner = json!({"Grantee": {"Type": "CanonicalUser", "ID": "canon-b"}, "Permission": "FULL_CONTROL"});
+    let to_a = json!({"Grantee": {"Type": "CanonicalUser", "ID": "canon-a"}, "Permission": "READ"});
+    let public = json!({"Grantee": {"Type": "Group", "URI": "http://acs.amazonaws.com/groups/global/AllUsers"}, "Permission": "READ"});
+    bucket("acl-read", json!([owner, to_a]), None);
+    bucket("acl-off", json!([owner, to_a]), Some("BucketOwnerEnforced"));
+    bucket("owner-only", json!([owner]), None);
+    bucket("public-read", json!([owner, public]), Some("ObjectWriter"));
+    let (snap, problems) = load(root);
+    assert!(problems.is_empty(), "{problems:?}");
+
+    let decide = |caller: crate::policy::Principal, action: &str, bucket: &str| {
+        let mut r = request(caller, action, &format!("arn:aws:s3:::{bucket}"));
+        r.resource_account = Some(B.to_owned());
+        let input = AuthzInput {
+            identity: Known::Known(vec![Policy::parse_ref(
+                "id",
+                &allow("s3:*", "*").to_string(),
+            )
+            .unwrap()]),
+            boundary: Known::Known(None),
+            session: Known::Known(None),
+            resource: snap.resource_policy(&r.resource),
+            scp: Known::Known(None),
+            rcp: Known::Known(None),
+            vpc_endpoint: Known::Known(None),
+        };
+        authorize(&r, &input)
+    };
+    let alice = || user(&format!("arn:aws:iam::{A}:user/alice"));
+    // READ to account A: A's user, allowed by its own policy, may list; the grant is an
+    // account grant.
+    let e = decide(alice(), "s3:ListBucket", "acl-read");
+    assert_eq!(e.decision, Decision::Allow, "{e:#?}");
+    assert_eq!(
+        e.layer(crate::policy::Layer::Resource)
+            .and_then(|l| l.grant_form),
+        Some(Form::Account)
+    );
+    assert_eq!(
+        decide(alice(), "s3:ListBucketVersions", "acl-read").decision,
+        Decision::Allow
+    );
+    // READ does not grant writes or reads of objects.
+    assert_eq!(
+        decide(alice(), "s3:PutObject", "acl-read").decision,
+        Decision::ImplicitDeny
+    );
+    // ACLs disabled: the same grant counts for nothing.
+    assert_eq!(
+        decide(alice(), "s3:ListBucket", "acl-off").decision,
+        Decision::ImplicitDeny
+    );
+    // The owner's own grant adds nothing: no resource-side grant is made of it.
+    assert!(matches!(
+        snap.resource_policy("arn:aws:s3:::owner-only"),
+        Known::Known(None)
+    ));
+    // A public READ grant, IgnorePublicAcls known off at both levels: anyone may list.
+    let grants = snap.resource_policy("arn:aws:s3:::public-read");
+    let Known::Known(Some(p)) = &grants else {
+        panic!("{grants:?}")
+    };
+    assert!(p
+        .statements
+        .iter()
+        .any(|s| s.sid == "BucketACL READ to AllUsers"));
+}
