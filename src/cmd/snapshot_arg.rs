@@ -34,11 +34,15 @@ impl SnapshotArgs {
     /// when the folder itself cannot be read.
     pub fn load(&self, use_sample: bool) -> anyhow::Result<(Option<Snapshot>, usize)> {
         let Some(dir) = self.dir(use_sample) else {
+            messages::notice(NO_SNAPSHOT);
             return Ok((None, 0));
         };
         load(&dir).map(|(s, n)| (Some(s), n))
     }
 }
+
+/// Said once when no snapshot is given: what the run cannot do, and the next step.
+const NO_SNAPSHOT: &str = "denytrail: no --snapshot given: every denial will be `unknown` (insufficient_snapshot) except the non-permission errors; capture the policies with `denytrail snapshot --out DIR` (or by hand, SNAPSHOT.md layout) and pass --snapshot DIR";
 
 pub fn load(dir: &Path) -> anyhow::Result<(Snapshot, usize)> {
     let (snapshot, problems) = Snapshot::load(dir).with_context(|| {
@@ -47,6 +51,19 @@ pub fn load(dir: &Path) -> anyhow::Result<(Snapshot, usize)> {
             dir.display()
         )
     })?;
+    if !dir.join("accounts").is_dir() && !dir.join("organization").is_dir() {
+        // An empty or wrong folder would make every finding a silent `unknown`.
+        let hint = ["snapshot", "snap"]
+            .iter()
+            .map(|d| dir.join(d))
+            .find(|d| d.join("accounts").is_dir() || d.join("organization").is_dir())
+            .map(|d| format!(" (did you mean --snapshot {}?)", d.display()))
+            .unwrap_or_default();
+        anyhow::bail!(
+            "--snapshot {}: no `accounts/` or `organization/` folder inside, so it holds no policy{hint}; pass the folder `denytrail snapshot --out DIR` wrote (SNAPSHOT.md layout)",
+            dir.display()
+        );
+    }
     for p in &problems {
         messages::notice(&p.to_string());
     }

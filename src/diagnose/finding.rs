@@ -143,9 +143,10 @@ fn also_of(p: &Primary<'_>, a: &Analysis) -> Vec<AlsoFailing> {
         .collect()
 }
 
-/// Fills the verdict fields of the finding from the analysis that decides.
-pub fn fill(f: &mut Finding, a: &Analysis, aws: Option<&AwsVerdict>, s: &Snapshot) {
-    let req = &a.request;
+/// The fields that follow from the rebuilt request (FINDINGS.md derives `action` and the
+/// caller from the event alone): filled with or without a snapshot. The snapshot, when there
+/// is one, adds the bucket owner and the organization for `caller_class`.
+pub fn fill_request(f: &mut Finding, req: &crate::policy::Request, s: Option<&Snapshot>) {
     f.action = Some(req.action.clone());
     if req.principal.kind == PrincipalKind::Anonymous {
         f.principal_arn = Some("anonymous".to_owned());
@@ -158,14 +159,19 @@ pub fn fill(f: &mut Finding, a: &Analysis, aws: Option<&AwsVerdict>, s: &Snapsho
     let resource_account = f
         .bucket
         .as_deref()
-        .and_then(|b| match s.bucket_owner(b) {
-            Known::Known(o) => Some(o.to_owned()),
-            Known::Unknown(_) => None,
+        .and_then(|b| match s.map(|s| s.bucket_owner(b)) {
+            Some(Known::Known(o)) => Some(o.to_owned()),
+            _ => None,
         })
         .or_else(|| req.resource_account.clone())
         .or_else(|| f.resource_account.clone());
     f.resource_account = resource_account.clone();
     f.resource_arn = Some(req.resource.clone());
+    let Some(s) = s else {
+        f.caller_class =
+            text::caller_class(&req.principal, resource_account.as_deref(), |_, _| None);
+        return;
+    };
     // An account missing from a captured member list is outside the organization.
     let members_known = s
         .organization
@@ -185,7 +191,12 @@ pub fn fill(f: &mut Finding, a: &Analysis, aws: Option<&AwsVerdict>, s: &Snapsho
                 _ => None,
             }
         });
+}
 
+/// Fills the verdict fields of the finding from the analysis that decides.
+pub fn fill(f: &mut Finding, a: &Analysis, aws: Option<&AwsVerdict>, s: &Snapshot) {
+    let req = &a.request;
+    fill_request(f, req, Some(s));
     let principal = text::principal_name(&req.principal);
     let mut also: Vec<AlsoFailing> = Vec::new();
     match primary_of(a) {

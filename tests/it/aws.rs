@@ -955,9 +955,12 @@ fn analyze_cloudtrail_api_reads_every_page_at_the_documented_rate() {
         "{first}"
     );
     assert!(String::from_utf8_lossy(&reqs[1].body).contains("page-2-token"));
+    // Arrival times at the server: the first request also pays for the connection (and, on a
+    // loaded machine, for the scheduler), the second reuses it, so the gap seen here can be
+    // shorter than the client's 500 ms pacing. Unpaced, it would be a few milliseconds.
     let gap = reqs[1].at.duration_since(reqs[0].at);
     assert!(
-        gap >= std::time::Duration::from_millis(450),
+        gap >= std::time::Duration::from_millis(300),
         "2 requests/s at most: {gap:?}"
     );
 }
