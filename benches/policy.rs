@@ -74,10 +74,7 @@ fn input() -> AuthzInput {
         "p-rcp-tls",
         r#"{"Statement":[{"Sid":"EnforceTLS","Effect":"Deny","Principal":"*","Action":["s3:*","kms:*"],"Resource":"*","Condition":{"BoolIfExists":{"aws:SecureTransport":"false"}}}]}"#,
     );
-    let lvl = |t: &str, p: Vec<PolicyRef>| OrgLevel {
-        target_id: t.into(),
-        policies: p,
-    };
+    let lvl = |t: &str, p: Vec<PolicyRef>| OrgLevel::known(t, p);
     AuthzInput {
         identity: Known::Known((0..8).map(identity_policy).collect()),
         boundary: Known::Known(Some(pol(

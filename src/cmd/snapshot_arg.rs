@@ -67,5 +67,8 @@ pub fn load(dir: &Path) -> anyhow::Result<(Snapshot, usize)> {
     for p in &problems {
         messages::notice(&p.to_string());
     }
+    for gap in snapshot.organization.iter().flat_map(|o| o.capture_gaps()) {
+        messages::notice(&format!("denytrail: {}: {gap}", dir.display()));
+    }
     Ok((snapshot, problems.len()))
 }

@@ -198,7 +198,39 @@ fn org(layer: Layer, levels: &Known<Option<Vec<OrgLevel>>>, env: &Env) -> Eval {
             .iter()
             .map(|p| evaluate::policy(p, env))
             .collect();
-        let lv = Verdict::of(&traces);
+        let mut lv = Verdict::of(&traces);
+        // A policy that may be attached here decides nothing for sure: what it would deny or
+        // allow is only possible. A policy here whose content is unknown may do either.
+        let maybe: Vec<PolicyTrace> = level
+            .maybe
+            .iter()
+            .map(|p| evaluate::policy(p, env))
+            .collect();
+        let mv = Verdict::of(&maybe);
+        let possible = |t: Tri| if t == Tri::No { Tri::No } else { Tri::Unknown };
+        lv.deny = lv.deny.or(possible(mv.deny));
+        lv.allow = lv.allow.or(possible(mv.allow));
+        let mut missing: Vec<String> = level.unknown.clone();
+        if !level.unknown.is_empty() {
+            lv.deny = lv.deny.or(Tri::Unknown);
+            lv.allow = lv.allow.or(Tri::Unknown);
+        }
+        if mv.deny != Tri::No || mv.allow != Tri::No {
+            missing.extend(level.maybe.iter().map(|p| {
+                format!(
+                    "{} may be attached on this path (its organization/targets/ file was not captured)",
+                    p.id
+                )
+            }));
+        }
+        for why in missing {
+            // Said once however many levels it concerns.
+            trace.missing = Some(match trace.missing.take() {
+                Some(m) if m.split("; ").any(|w| w == why) => m,
+                Some(m) => format!("{m}; {why}"),
+                None => why,
+            });
+        }
         v.deny = v.deny.or(lv.deny);
         v.allow = v.allow.and(lv.allow);
         trace.matched_deny.extend(matched(&traces, true));
@@ -206,7 +238,7 @@ fn org(layer: Layer, levels: &Known<Option<Vec<OrgLevel>>>, env: &Env) -> Eval {
         out.push(LevelTrace {
             target_id: level.target_id.clone(),
             decision: decide(lv),
-            policies: traces,
+            policies: traces.into_iter().chain(maybe).collect(),
         });
     }
     trace.decision = decide(v);

@@ -125,6 +125,11 @@ impl Two {
                 for l in ls {
                     self.str(&l.target_id);
                     self.policies(&l.policies);
+                    self.policies(&l.maybe);
+                    self.u64(l.unknown.len() as u64);
+                    for why in &l.unknown {
+                        self.str(why);
+                    }
                 }
             }
         }
@@ -204,6 +209,7 @@ pub fn cache_key(req: &Request, input: &AuthzInput) -> Key {
         if let Known::Known(Some(ls)) = k {
             for l in ls {
                 h.keys_of(&l.policies, ctx);
+                h.keys_of(&l.maybe, ctx);
             }
         }
     }

@@ -241,4 +241,22 @@ pub struct OrgLevel {
     /// `r-xxxx`, `ou-xxxx-yyyyyyyy` or the account id.
     pub target_id: String,
     pub policies: Vec<super::PolicyRef>,
+    /// Policies of this type whose attachment is unknown (their `targets/` file was not
+    /// captured): they may be attached here, so what they would decide is only possible.
+    pub maybe: Vec<super::PolicyRef>,
+    /// Policies attached here whose content is unknown (each says what is missing): they may
+    /// deny or allow anything.
+    pub unknown: Vec<String>,
+}
+
+impl OrgLevel {
+    /// A level whose policies are all known.
+    pub fn known(target_id: impl Into<String>, policies: Vec<super::PolicyRef>) -> OrgLevel {
+        OrgLevel {
+            target_id: target_id.into(),
+            policies,
+            maybe: Vec::new(),
+            unknown: Vec::new(),
+        }
+    }
 }

@@ -307,6 +307,19 @@ impl Organization {
         ))
     }
 
+    /// The organization files whose absence leaves SCPs or RCPs partly unknown: a policy
+    /// attached per `targets/` without its `policies/` file, or a policy without its
+    /// `targets/` file. Said once on stderr, so the user can capture them.
+    pub fn capture_gaps(&self) -> Vec<String> {
+        let orphans = self.orphan_targets.iter().map(|id| {
+            format!("organization/policies/{id}.json is missing, though organization/targets/{id}.json attaches it: SCP/RCP verdicts that it could change are `unknown`")
+        });
+        let unplaced = self.unplaced.iter().map(|id| {
+            format!("organization/targets/{id}.json is missing: where policy {id} is attached is unknown, so verdicts that it could change are `unknown`")
+        });
+        orphans.chain(unplaced).collect()
+    }
+
     /// The SCPs (`kind` = Scp) or RCPs on the path of `account`, one level per node from the
     /// root down. `Known(None)` when that policy type does not apply to the account at all
     /// (no organization, consolidated billing only, management account, type not enabled).
@@ -340,43 +353,59 @@ impl Organization {
         if !self.policies.values().any(|p| p.kind == *kind) {
             return Known::Known(None);
         }
-        if let Some(id) = self
+        // A missing `targets/` file (the policy may be attached anywhere) or a missing or
+        // broken policy file (attached here, content unknown) leaves the rest decidable: the
+        // engine treats those as possible, never as certain (see `OrgLevel`), so a known Deny
+        // still decides and the reason names the file.
+        let maybe: Vec<PolicyRef> = self
             .unplaced
             .iter()
-            .find(|id| self.policies.get(*id).map(|p| &p.kind) == Some(kind))
-        {
-            return Known::Unknown(format!(
-                "{label}: organization/targets/{id}.json not captured"
-            ));
-        }
-        if let Some(id) = self.orphan_targets.first() {
-            return Known::Unknown(format!(
-                "{label}: organization/policies/{id}.json not captured (attached per targets/)"
-            ));
-        }
+            .filter_map(|id| self.policies.get(id))
+            .filter(|p| p.kind == *kind)
+            .filter_map(|p| match &p.policy {
+                Known::Known(policy) => Some(policy.clone()),
+                Known::Unknown(_) => None,
+            })
+            .collect();
+        let unplaced_unknown: Vec<String> = self
+            .unplaced
+            .iter()
+            .filter_map(|id| self.policies.get(id).map(|p| (id, p)))
+            .filter(|(_, p)| p.kind == *kind)
+            .filter_map(|(id, p)| match &p.policy {
+                Known::Unknown(why) => Some(format!(
+                    "{label}: {why} (and organization/targets/{id}.json not captured)"
+                )),
+                Known::Known(_) => None,
+            })
+            .collect();
         let path = match self.path(account) {
             Known::Known(p) => p,
             Known::Unknown(why) => return Known::Unknown(format!("{label}: {why}")),
         };
         let mut levels = Vec::with_capacity(path.len());
         for node in path {
-            let mut policies = Vec::new();
+            let mut level = OrgLevel::known(node.clone(), Vec::new());
+            level.maybe = maybe.clone();
+            level.unknown = unplaced_unknown.clone();
             for pid in self.attachments.get(&node).into_iter().flatten() {
                 let Some(p) = self.policies.get(pid) else {
+                    // Attached per targets/, but no policy file: its type is unknown too, so
+                    // it may be one of these.
+                    level.unknown.push(format!(
+                        "{label}: organization/policies/{pid}.json not captured (attached per targets/)"
+                    ));
                     continue;
                 };
                 if p.kind != *kind {
                     continue;
                 }
                 match &p.policy {
-                    Known::Known(policy) => policies.push(policy.clone()),
-                    Known::Unknown(why) => return Known::Unknown(format!("{label}: {why}")),
+                    Known::Known(policy) => level.policies.push(policy.clone()),
+                    Known::Unknown(why) => level.unknown.push(format!("{label}: {why}")),
                 }
             }
-            levels.push(OrgLevel {
-                target_id: node,
-                policies,
-            });
+            levels.push(level);
         }
         Known::Known(Some(levels))
     }

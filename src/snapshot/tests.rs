@@ -518,16 +518,67 @@ fn no_organization_is_known_only_when_the_snapshot_says_so() {
     assert_eq!(snap.org_id(A), Known::Known(None));
 }
 
+/// ISSUE 20: a missing `targets/` or `policies/` file leaves what the rest decides. A policy
+/// whose targets are unknown may be attached anywhere on the path: what it would deny is only
+/// possible (the verdict is `unknown` naming the file), what it does not touch stays decided;
+/// a policy attached per `targets/` without its file may deny or allow anything there, but a
+/// known Deny elsewhere on the path still decides. Said on stderr by `capture_gaps`.
 #[test]
-fn scps_are_unknown_when_a_policys_targets_or_a_parent_are_missing() {
+fn scps_are_partly_unknown_when_a_policys_targets_or_file_or_a_parent_are_missing() {
+    use crate::policy::{authorize, Decision, Layer};
     let dir = tempfile::tempdir().unwrap();
     org_snapshot(dir.path());
     fs::remove_file(dir.path().join("organization/targets/p-denys3.json")).unwrap();
     let (snap, _) = load(dir.path());
     let alice = user(&format!("arn:aws:iam::{A}:user/alice"));
-    assert!(
-        matches!(snap.scp_path(&alice), Known::Unknown(w) if w.contains("targets/p-denys3.json"))
+    let Known::Known(Some(levels)) = snap.scp_path(&alice) else {
+        panic!("{:?}", snap.scp_path(&alice))
+    };
+    assert!(levels
+        .iter()
+        .all(|l| l.maybe.len() == 1 && l.unknown.is_empty()));
+    let scp_decision = |snap: &Snapshot, action: &str| {
+        let mut r = request(alice.clone(), action, "arn:aws:s3:::data");
+        r.resource_account = Some(B.to_owned());
+        let mut input = snap.authz_input(&r);
+        input.scp = snap.scp_path(&alice);
+        let e = authorize(&r, &input);
+        let l = e.layer(Layer::Scp).unwrap().clone();
+        (l.decision, l.missing)
+    };
+    // p-denys3 denies s3:DeleteBucket: maybe attached, so maybe denied.
+    let (d, why) = scp_decision(&snap, "s3:DeleteBucket");
+    assert_eq!(d, Decision::Unknown);
+    assert!(why.unwrap().contains("p-denys3 may be attached"));
+    // It does not touch s3:GetObject: FullAWSAccess allows it at every level, decided.
+    assert_eq!(scp_decision(&snap, "s3:GetObject").0, Decision::Allow);
+    assert!(snap
+        .organization
+        .as_ref()
+        .unwrap()
+        .capture_gaps()
+        .iter()
+        .any(|g| g.contains("organization/targets/p-denys3.json is missing")));
+
+    // The FullAWSAccess file missing: every level may allow or deny, except that the known
+    // Deny of p-denys3 (attached to A's OU) still denies.
+    let dir = tempfile::tempdir().unwrap();
+    org_snapshot(dir.path());
+    fs::remove_file(
+        dir.path()
+            .join("organization/policies/p-FullAWSAccess.json"),
+    )
+    .unwrap();
+    let (snap, _) = load(dir.path());
+    assert_eq!(
+        scp_decision(&snap, "s3:DeleteBucket").0,
+        Decision::ExplicitDeny
     );
+    let (d, why) = scp_decision(&snap, "s3:GetObject");
+    assert_eq!(d, Decision::Unknown);
+    assert!(why
+        .unwrap()
+        .contains("organization/policies/p-FullAWSAccess.json not captured"));
 
     let dir = tempfile::tempdir().unwrap();
     org_snapshot(dir.path());

@@ -100,10 +100,7 @@ pub fn input() -> AuthzInput {
 }
 
 pub fn level(target: &str, policies: Vec<PolicyRef>) -> OrgLevel {
-    OrgLevel {
-        target_id: target.into(),
-        policies,
-    }
+    OrgLevel::known(target, policies)
 }
 
 pub fn allow_all(id: &str) -> PolicyRef {
