@@ -549,3 +549,50 @@ fn a_lake_in_s3_gives_the_findings_of_the_same_trail_in_json() {
     assert_eq!(code, Some(0), "{err}");
     assert_eq!(findings(&out), json_findings(&flags));
 }
+
+/// A writer that keeps only the mapped fields (no `unmapped`: no `additionalEventData`,
+/// `tlsDetails`, session issuer type, `recipientAccountId`, ...) loses pieces the diagnosis
+/// may need: each finding is then the JSON's cause, or `unknown`, never another cause.
+#[test]
+fn without_unmapped_fields_a_cause_is_the_same_or_unknown() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let tree: Vec<(String, Vec<u8>)> = {
+        let mut out = Vec::new();
+        for (i, (account, region, day, records)) in sample_files().into_iter().enumerate() {
+            let rows: Vec<Value> = records
+                .iter()
+                .map(|r| {
+                    let mut row = ocsf_row(r, Ocsf::V1_1);
+                    if let Some(o) = row.as_object_mut() {
+                        o.remove("unmapped");
+                    }
+                    row
+                })
+                .collect();
+            let key = format!(
+                "aws/CLOUD_TRAIL_MGMT/2.0/region={region}/accountId={account}/eventDay={day}/p{i}.parquet"
+            );
+            out.push((key, parquet(&rows)));
+        }
+        out
+    };
+    write_tree(dir.path(), &tree);
+    let cause = |l: &String| -> (String, String) {
+        let f: Value = serde_json::from_str(l).expect("json");
+        (
+            f["event_id"].as_str().unwrap_or_default().to_owned(),
+            f["root_cause"].as_str().unwrap_or_default().to_owned(),
+        )
+    };
+    let want: std::collections::HashMap<_, _> = json_findings(&[]).iter().map(cause).collect();
+    let (got, _) = lake_findings(dir.path(), &[]);
+    assert_eq!(got.len(), want.len());
+    let mut differ = Vec::new();
+    for (id, c) in got.iter().map(cause) {
+        let w = want.get(&id).cloned().unwrap_or_default();
+        if c != w && c != "unknown" {
+            differ.push(format!("{id}: {w} -> {c}"));
+        }
+    }
+    assert!(differ.is_empty(), "{differ:#?}");
+}
