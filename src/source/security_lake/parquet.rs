@@ -67,3 +67,47 @@ pub fn to_records(bytes: &[u8]) -> Result<Converted, String> {
     out.doc.extend_from_slice(b"]}");
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use polars::prelude::{DataType, JsonReader, ParquetWriter, TimeUnit};
+
+    /// A lake row through a real Parquet file, with `time` stored as a Parquet timestamp
+    /// rather than epoch milliseconds (writers differ), and `unmapped` as a list of key/value
+    /// entries, which is how polars reads a Parquet MAP.
+    #[test]
+    fn a_parquet_row_reads_back_whatever_the_time_type() {
+        let row = serde_json::json!({"class_uid": 6003,
+            "metadata": {"version": "1.1.0", "uid": "e-1", "product": {"name": "CloudTrail", "version": "1.09"}},
+            "time": 1763541612000i64,
+            "api": {"operation": "GetObject", "service": {"name": "s3.amazonaws.com"},
+                "response": {"error": "AccessDenied"}, "request": {"data": "{\"bucketName\":\"b\"}"}},
+            "unmapped": [{"key": "additionalEventData", "value": "{\"SignatureVersion\":\"SigV4\"}"}]})
+        .to_string();
+        let df = JsonReader::new(Cursor::new(row.as_bytes().to_vec()))
+            .with_json_format(JsonFormat::JsonLines)
+            .finish()
+            .expect("frame");
+        for dtype in [None, Some(DataType::Datetime(TimeUnit::Milliseconds, None))] {
+            let mut df = df.clone();
+            if let Some(dt) = &dtype {
+                let time = df.column("time").expect("time").cast(dt).expect("cast");
+                df.with_column(time).expect("replaced");
+            }
+            let mut bytes = Vec::new();
+            ParquetWriter::new(&mut bytes)
+                .finish(&mut df)
+                .expect("parquet");
+            assert!(is_parquet(&bytes));
+            let out = to_records(&bytes).expect("read");
+            let doc: serde_json::Value = serde_json::from_slice(&out.doc).expect("json");
+            let r = &doc["Records"][0];
+            assert_eq!(r["eventTime"], "2025-11-19T08:40:12Z", "{dtype:?}: {r}");
+            assert_eq!(r["requestParameters"]["bucketName"], "b");
+            assert_eq!(r["additionalEventData"]["SignatureVersion"], "SigV4");
+            assert!(out.unusable.is_empty());
+        }
+        assert!(to_records(b"PAR1 not really PAR1").is_err());
+    }
+}
