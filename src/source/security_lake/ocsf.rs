@@ -27,6 +27,11 @@
 //! | `recipientAccountId` | (unmapped) | (unmapped) in 1.1.0, `cloud.account.uid` in 1.5.0 |
 //! | `resources[].ARN`, `.accountId`, `.type` | `resources[].uid`, `.account_uid`, `.type` | `resources[].uid`, `.owner.account.uid`, `.type` |
 //!
+//! The Authentication (3002) and Account Change (3001) tables of the same pages map `actor`,
+//! `api`, `src_endpoint`, `cloud`, `metadata` and `time` the same way, so every class of a
+//! CloudTrail source is read with this one table (their extra `user` object, the target of
+//! the call, comes from `requestParameters`/`responseElements`, which are read as they are).
+//!
 //! "Any fields not present in an explicit mapping will be mapped to the unmapped object"
 //! (same pages): `unmapped` entries are read back as CloudTrail paths, a top-level name
 //! (`additionalEventData`, `tlsDetails`, ...) or a dotted one
