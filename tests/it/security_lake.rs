@@ -567,7 +567,9 @@ fn a_lake_in_s3_gives_the_findings_of_the_same_trail_in_json() {
         "{out}"
     );
 
-    // Pruned while listing: one account, one day.
+    // Pruned while listing: one account, one day. Through a recording proxy: no request
+    // (listing or download) touches another account's or an earlier day's partition, nor
+    // the other source, nor the table metadata.
     let flags = [
         "--account",
         "111111111111",
@@ -576,10 +578,38 @@ fn a_lake_in_s3_gives_the_findings_of_the_same_trail_in_json() {
         "--until",
         "2026-11-20",
     ];
-    let c = crate::aws::denytrail_for(&moto, "analyze");
+    let proxy = crate::loopback::Loopback::start(std::sync::Arc::new(|_| None), Some(moto.port()));
+    let mut c = denytrail();
+    crate::aws::isolate(&mut c);
+    c.args(["analyze", "--endpoint-url", &proxy.endpoint()]);
     let (code, out, err) = analyze(c, &format!("s3://{bucket}/"), &flags);
     assert_eq!(code, Some(0), "{err}");
     assert_eq!(findings(&out), json_findings(&flags));
+    let targets: Vec<String> = proxy
+        .requests()
+        .iter()
+        .map(|r| {
+            percent_encoding::percent_decode_str(&r.target)
+                .decode_utf8_lossy()
+                .into_owned()
+        })
+        .collect();
+    assert!(
+        targets.iter().any(|t| t.contains("eventDay=20261120/")),
+        "{targets:#?}"
+    );
+    for unwanted in [
+        "accountId=222222222222",
+        "eventDay=20261119",
+        "eventDay=20261118",
+        "VPC_FLOW/",
+        "metadata/",
+    ] {
+        assert!(
+            !targets.iter().any(|t| t.contains(unwanted)),
+            "{unwanted}: {targets:#?}"
+        );
+    }
 }
 
 /// A writer that keeps only the mapped fields (no `unmapped`: no `additionalEventData`,

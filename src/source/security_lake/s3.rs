@@ -71,6 +71,9 @@ impl SecurityLakeS3 {
         self.rt.block_on(self.walk(&client, url, window))
     }
 
+    /// The walk, one level at a time: every folder of a level is listed concurrently (at
+    /// most `--max-in-flight` listings at once), so a lake of many accounts and days costs
+    /// about one round trip per level, not one per folder.
     async fn walk(
         &self,
         client: &aws_sdk_s3::Client,
@@ -78,57 +81,90 @@ impl SecurityLakeS3 {
         window: &TimeWindow,
     ) -> Result<Vec<Listed>, String> {
         let mut out = Vec::new();
-        let mut queue = vec![(url.prefix.clone(), 0usize)];
-        let mut first = true;
-        while let Some((prefix, depth)) = queue.pop() {
-            let listed = list_delimited(client, &url.bucket, &prefix).await;
-            let (dirs, objects) = match listed {
-                Ok(l) => l,
-                Err(e) if first => return Err(e),
-                Err(e) => {
-                    out.push(Listed::Skipped(Skipped {
-                        name: format!("s3://{}/{}", url.bucket, prefix).into(),
-                        skip: Skip::FetchFailed,
-                        detail: format!("cannot list: {e}"),
-                    }));
-                    continue;
-                }
-            };
-            first = false;
-            for (key, size) in objects {
-                if !is_data_file(&key) {
-                    continue;
-                }
-                let name: Arc<str> = format!("s3://{}/{}", url.bucket, key).into();
-                if key_date(&key).is_some_and(|d| !window.may_hold_day(d)) {
-                    out.push(Listed::Skipped(Skipped {
-                        name,
-                        skip: Skip::OutsideWindow,
-                        detail: "the eventDay partition is outside --since/--until".into(),
-                    }));
-                    continue;
-                }
-                out.push(Listed::Object(LogObject {
-                    name,
-                    size,
-                    locator: Locator::S3 {
-                        bucket: url.bucket.clone(),
-                        key,
-                    },
-                }));
+        let mut level = vec![url.prefix.clone()];
+        let limit = Arc::new(tokio::sync::Semaphore::new(self.opts.max_in_flight.max(1)));
+        for depth in 0..=MAX_DEPTH {
+            if level.is_empty() {
+                break;
             }
-            if depth >= MAX_DEPTH {
-                continue;
+            let mut tasks = tokio::task::JoinSet::new();
+            for (i, prefix) in level.iter().enumerate() {
+                let (client, bucket, prefix) = (client.clone(), url.bucket.clone(), prefix.clone());
+                let limit = limit.clone();
+                tasks.spawn(async move {
+                    let _permit = limit.acquire_owned().await;
+                    (i, list_delimited(&client, &bucket, &prefix).await)
+                });
             }
-            let parent = last_component(&prefix).to_owned();
-            // Reverse, so that the stack pops them in name order.
-            for d in dirs.into_iter().rev() {
-                if self.enters(&parent, last_component(&d), window) {
-                    queue.push((d, depth + 1));
+            let mut results = Vec::with_capacity(level.len());
+            while let Some(done) = tasks.join_next().await {
+                match done {
+                    Ok(r) => results.push(r),
+                    Err(e) => return Err(format!("a listing task failed: {e}")),
                 }
             }
+            // Back in listing order, so that runs are reproducible.
+            results.sort_by_key(|(i, _)| *i);
+            let mut next = Vec::new();
+            for (i, listed) in results {
+                let prefix = &level[i];
+                let (dirs, objects) = match listed {
+                    Ok(l) => l,
+                    Err(e) if depth == 0 => return Err(e),
+                    Err(e) => {
+                        out.push(Listed::Skipped(Skipped {
+                            name: format!("s3://{}/{}", url.bucket, prefix).into(),
+                            skip: Skip::FetchFailed,
+                            detail: format!("cannot list: {e}"),
+                        }));
+                        continue;
+                    }
+                };
+                self.add_objects(url, objects, window, &mut out);
+                let parent = last_component(prefix);
+                next.extend(
+                    dirs.into_iter()
+                        .filter(|d| self.enters(parent, last_component(d), window)),
+                );
+            }
+            if depth == MAX_DEPTH {
+                break;
+            }
+            level = next;
         }
         Ok(out)
+    }
+
+    /// Listed keys become objects: `.parquet` data files only, pruned by their `eventDay`.
+    fn add_objects(
+        &self,
+        url: &S3Url,
+        objects: Vec<(String, Option<u64>)>,
+        window: &TimeWindow,
+        out: &mut Vec<Listed>,
+    ) {
+        for (key, size) in objects {
+            if !is_data_file(&key) {
+                continue;
+            }
+            let name: Arc<str> = format!("s3://{}/{}", url.bucket, key).into();
+            if key_date(&key).is_some_and(|d| !window.may_hold_day(d)) {
+                out.push(Listed::Skipped(Skipped {
+                    name,
+                    skip: Skip::OutsideWindow,
+                    detail: "the eventDay partition is outside --since/--until".into(),
+                }));
+                continue;
+            }
+            out.push(Listed::Object(LogObject {
+                name,
+                size,
+                locator: Locator::S3 {
+                    bucket: url.bucket.clone(),
+                    key,
+                },
+            }));
+        }
     }
 
     /// Whether the walk goes into folder `name` (under `parent`).
