@@ -129,6 +129,9 @@ fn ocsf_row(r: &Value, v: Ocsf) -> Value {
     product.insert("name".into(), json!("CloudTrail"));
     product.insert("vendor_name".into(), json!("AWS"));
     put(&mut product, "version", s("eventVersion"));
+    if let Some(c) = s("eventCategory") {
+        product.insert("feature".into(), json!({ "name": c }));
+    }
     let mut meta = Map::new();
     meta.insert("product".into(), Value::Object(product));
     put(&mut meta, "uid", s("eventID"));

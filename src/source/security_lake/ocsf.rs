@@ -24,6 +24,7 @@
 //! | `sourceIPAddress` | `src_endpoint.ip` or `src_endpoint.domain` | same |
 //! | `eventVersion`, `eventID`, `eventTime` | `metadata.product.version`, `metadata.uid`, `time` | same (+ `time_dt`) |
 //! | `eventType` | (unmapped) | `metadata.event_code` |
+//! | `eventCategory` | `metadata.product.feature.name` | same |
 //! | `recipientAccountId` | (unmapped) | (unmapped) in 1.1.0, `cloud.account.uid` in 1.5.0 |
 //! | `resources[].ARN`, `.accountId`, `.type` | `resources[].uid`, `.account_uid`, `.type` | `resources[].uid`, `.owner.account.uid`, `.type` |
 //!
@@ -147,6 +148,15 @@ pub fn to_cloudtrail(row: &Value) -> Row {
     put(&mut r, "requestID", string_at(row, "api.request.uid"));
     put(&mut r, "eventID", string_at(row, "metadata.uid"));
     put(&mut r, "eventType", string_at(row, "metadata.event_code"));
+    // `eventCategory` → `metadata.product.feature.name` (the tables' conditional mapping);
+    // Security Lake also writes "Management, Data, and Insights" there, which is no category.
+    let category = string_at(row, "metadata.product.feature.name").filter(|c| {
+        matches!(
+            c.as_str(),
+            Some("Management" | "Data" | "Insight" | "NetworkActivity")
+        )
+    });
+    put(&mut r, "eventCategory", category);
     put(&mut r, "apiVersion", string_at(row, "api.version"));
     put(
         &mut r,
@@ -427,7 +437,8 @@ mod tests {
             "class_uid": 6003,
             "cloud": {"provider": "AWS", "region": "us-east-1"},
             "http_request": {"user_agent": "Boto3/1.15.2"},
-            "metadata": {"event_code": "AwsApiCall", "product": {"name": "CloudTrail", "vendor_name": "AWS", "version": "1.05"},
+            "metadata": {"event_code": "AwsApiCall", "product": {"name": "CloudTrail", "vendor_name": "AWS", "version": "1.05",
+                "feature": {"name": "Management, Data, and Insights"}},
                 "uid": "71c88be9-ea5c-43c7-8c82-example", "version": "1.1.0"},
             "src_endpoint": {"ip": "205.8.181.128"},
             "time": 1695334972000i64,
@@ -448,6 +459,7 @@ mod tests {
         assert_eq!(r["responseElements"], json!({"directConnectGateways": []}));
         assert_eq!(r["eventType"], "AwsApiCall");
         assert_eq!(r["sourceIPAddress"], "205.8.181.128");
+        assert!(r.get("eventCategory").is_none(), "not a category: {r}");
     }
 
     /// The rc.2 sample: `uid` is the principal id and `uuid` the ARN there.
@@ -461,7 +473,8 @@ mod tests {
             "api": {"operation": "GetObject", "service": {"name": "s3.amazonaws.com"},
                 "response": {"error": "AccessDenied", "message": "Access Denied"}},
             "class_uid": 3005,
-            "metadata": {"product": {"name": "CloudTrail", "version": "1.08"}, "uid": "e1", "version": "1.0.0-rc.2"},
+            "metadata": {"product": {"name": "CloudTrail", "version": "1.08", "feature": {"name": "Data"}},
+                "uid": "e1", "version": "1.0.0-rc.2"},
             "src_endpoint": {"domain": "AWS Internal"},
             "resources": [{"uid": "arn:aws:s3:::b/k", "account_uid": "811596193553", "type": "AWS::S3::Object"}],
             "time": 1600726972000i64,
@@ -493,6 +506,7 @@ mod tests {
         assert_eq!(r["errorCode"], "AccessDenied");
         assert_eq!(r["sourceIPAddress"], "AWS Internal");
         assert_eq!(r["resources"][0]["accountId"], "811596193553");
+        assert_eq!(r["eventCategory"], "Data");
     }
 
     #[test]
