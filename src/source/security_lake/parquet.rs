@@ -71,7 +71,7 @@ pub fn to_records(bytes: &[u8]) -> Result<Converted, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use polars::prelude::{DataType, JsonReader, ParquetWriter, TimeUnit};
+    use polars::prelude::{DataType, JsonReader, ParquetWriter, TimeUnit, TimeZone};
 
     /// A lake row through a real Parquet file, with `time` stored as a Parquet timestamp
     /// rather than epoch milliseconds (writers differ), and `unmapped` as a list of key/value
@@ -89,10 +89,19 @@ mod tests {
             .with_json_format(JsonFormat::JsonLines)
             .finish()
             .expect("frame");
-        for dtype in [None, Some(DataType::Datetime(TimeUnit::Milliseconds, None))] {
+        for dtype in [
+            None,
+            Some(DataType::Datetime(TimeUnit::Milliseconds, None)),
+            Some(DataType::Datetime(
+                TimeUnit::Microseconds,
+                Some(TimeZone::UTC),
+            )),
+        ] {
             let mut df = df.clone();
             if let Some(dt) = &dtype {
-                let time = df.column("time").expect("time").cast(dt).expect("cast");
+                let ms = DataType::Datetime(TimeUnit::Milliseconds, None);
+                let time = df.column("time").expect("time").cast(&ms).expect("cast");
+                let time = time.cast(dt).expect("cast");
                 df.with_column(time).expect("replaced");
             }
             let mut bytes = Vec::new();
