@@ -8,6 +8,8 @@ use crate::messages::Progress;
 use crate::scan::{self, ScanConfig, ScanOutput, Sink};
 use crate::source::cloudtrail_api::CloudTrailApi;
 use crate::source::s3::{Cache, S3Options, S3Source, S3Url};
+use crate::source::security_lake::layout::is_lake;
+use crate::source::security_lake::s3::SecurityLakeS3;
 use crate::source::{LocalSource, Source};
 use anyhow::Context;
 use std::path::PathBuf;
@@ -32,6 +34,12 @@ pub struct LiveArgs {
     /// only bucket-level calls such as GetBucketPolicy or PutBucketAcl.
     #[arg(long)]
     pub cloudtrail_api: bool,
+    /// Read every s3:// input as an Amazon Security Lake (OCSF Parquet, walked by its
+    /// region=/accountId=/eventDay= partitions). Without it a bucket named
+    /// aws-security-data-lake-* or a prefix under aws/CLOUD_TRAIL_MGMT/, aws/S3_DATA/, ext/ or
+    /// a partition is read as one; local Parquet files are always recognised.
+    #[arg(long)]
+    pub security_lake: bool,
 }
 
 impl LiveArgs {
@@ -77,9 +85,17 @@ impl Inputs {
         }
         let mut local = Vec::new();
         let mut urls = Vec::new();
+        let mut lakes = Vec::new();
         for p in paths {
             match S3Url::parse(&p.to_string_lossy()) {
-                Some(url) => urls.push(url?),
+                Some(url) => {
+                    let url = url?;
+                    if live.security_lake || is_lake(&url.bucket, &url.prefix) {
+                        lakes.push(url);
+                    } else {
+                        urls.push(url);
+                    }
+                }
                 None => local.push(p.clone()),
             }
         }
@@ -110,6 +126,14 @@ impl Inputs {
         }
         if live.cloudtrail_api {
             sources.push(Box::new(CloudTrailApi::new(rt.handle().clone(), &conf)));
+        }
+        if !lakes.is_empty() {
+            sources.push(Box::new(SecurityLakeS3::new(
+                rt.handle().clone(),
+                &conf,
+                s3.clone(),
+                lakes,
+            )));
         }
         if !urls.is_empty() {
             sources.push(Box::new(S3Source::new(

@@ -17,6 +17,8 @@ pub mod decode;
 pub mod evidence;
 pub mod evidence_log;
 pub mod kept;
+#[cfg(feature = "reports")]
+pub mod lake;
 mod libdeflate;
 pub mod object;
 pub mod spill;

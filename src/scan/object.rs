@@ -253,6 +253,10 @@ pub fn scan_object(
     cfg: &ScanConfig,
     bufs: &mut WorkBufs,
 ) -> ObjectScan {
+    #[cfg(feature = "reports")]
+    if super::lake::wants(stored) {
+        return super::lake::scan_parquet(object, stored, cfg, bufs);
+    }
     let WorkBufs {
         raw: _,
         inflate,

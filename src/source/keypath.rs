@@ -1,14 +1,18 @@
 //! The date in a CloudTrail key path: `AWSLogs/[o-org/]ACCOUNT/CloudTrail/REGION/YYYY/MM/DD/`.
 //! Any source can prune with it before opening an object (a one-day query over a year of
-//! logs opens one day of files).
+//! logs opens one day of files). A Security Lake path (`region=R/accountId=A/eventDay=D/`,
+//! [`partition`]) answers the same three questions.
 
+use super::security_lake::layout::partition;
 use chrono::NaiveDate;
 
 /// The delivery day encoded in a key or path, if it follows CloudTrail's layout: the three
 /// components after `CloudTrail/<region>/` (also `CloudTrail-Insight`, `CloudTrail-Digest`).
 /// Works on `/`- or `\\`-separated paths; anything else gives `None` (never pruned).
 pub fn key_date(path: &str) -> Option<NaiveDate> {
-    let (parts, at) = layout(path)?;
+    let Some((parts, at)) = layout(path) else {
+        return partition(path).day;
+    };
     let rest = parts.get(at + 2..at + 5)?;
     let num = |s: &str, len: usize| (s.len() == len).then(|| s.parse::<u32>().ok()).flatten();
     let y = num(rest[0], 4)?;
@@ -21,7 +25,9 @@ pub fn key_date(path: &str) -> Option<NaiveDate> {
 /// `CloudTrail/` (`AWSLogs/ACCOUNT/CloudTrail/...`, `AWSLogs/o-org/ACCOUNT/CloudTrail/...`).
 /// `None` outside that layout (never pruned).
 pub fn key_account(path: &str) -> Option<&str> {
-    let (parts, at) = layout(path)?;
+    let Some((parts, at)) = layout(path) else {
+        return partition(path).account;
+    };
     let account = *parts.get(at.checked_sub(1)?)?;
     (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())).then_some(account)
 }
@@ -29,7 +35,9 @@ pub fn key_account(path: &str) -> Option<&str> {
 /// The region whose trail filed a key or path: the component just after `CloudTrail/`
 /// (`us-east-1`, `eu-west-3`, `us-gov-west-1`). `None` outside that layout (never pruned).
 pub fn key_region(path: &str) -> Option<&str> {
-    let (parts, at) = layout(path)?;
+    let Some((parts, at)) = layout(path) else {
+        return partition(path).region;
+    };
     let region = *parts.get(at + 1)?;
     let looks_like_region = region.contains('-')
         && region
@@ -106,6 +114,14 @@ mod tests {
             key_date("s3://b/AWSLogs/1/CloudTrail-Digest/us-east-1/2017/12/11/d.json.gz"),
             d
         );
+    }
+
+    #[test]
+    fn security_lake_partitions_answer_too() {
+        let k = "lake/aws/S3_DATA/2.0/region=eu-west-1/accountId=111111111111/eventDay=20261119/f.parquet";
+        assert_eq!(key_date(k), NaiveDate::from_ymd_opt(2026, 11, 19));
+        assert_eq!(key_account(k), Some("111111111111"));
+        assert_eq!(key_region(k), Some("eu-west-1"));
     }
 
     #[test]

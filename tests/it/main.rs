@@ -7,6 +7,7 @@ mod loopback;
 mod moto;
 mod report;
 mod scan;
+mod security_lake;
 mod simulate;
 mod trust;
 mod util;
