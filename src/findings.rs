@@ -18,6 +18,9 @@ pub enum RootCause {
     Scp,
     Rcp,
     VpcEndpoint,
+    /// An S3 access point (or Multi-Region Access Point) refused the request: its policy or
+    /// its VPC network origin.
+    AccessPoint,
     PermissionsBoundary,
     SessionPolicy,
     Kms,
@@ -31,12 +34,13 @@ pub enum RootCause {
 }
 
 impl RootCause {
-    pub const ALL: [RootCause; 14] = [
+    pub const ALL: [RootCause; 15] = [
         RootCause::ExplicitDeny,
         RootCause::MissingAllow,
         RootCause::Scp,
         RootCause::Rcp,
         RootCause::VpcEndpoint,
+        RootCause::AccessPoint,
         RootCause::PermissionsBoundary,
         RootCause::SessionPolicy,
         RootCause::Kms,
@@ -56,6 +60,7 @@ impl RootCause {
             RootCause::Scp => "scp",
             RootCause::Rcp => "rcp",
             RootCause::VpcEndpoint => "vpc_endpoint",
+            RootCause::AccessPoint => "access_point",
             RootCause::PermissionsBoundary => "permissions_boundary",
             RootCause::SessionPolicy => "session_policy",
             RootCause::Kms => "kms",
@@ -95,6 +100,7 @@ pub enum PolicyType {
     Scp,
     Rcp,
     VpcEndpoint,
+    AccessPoint,
     PermissionsBoundary,
     SessionPolicy,
     KmsKey,
@@ -108,6 +114,7 @@ impl PolicyType {
             PolicyType::Scp => "scp",
             PolicyType::Rcp => "rcp",
             PolicyType::VpcEndpoint => "vpc_endpoint",
+            PolicyType::AccessPoint => "access_point",
             PolicyType::PermissionsBoundary => "permissions_boundary",
             PolicyType::SessionPolicy => "session_policy",
             PolicyType::KmsKey => "kms_key",

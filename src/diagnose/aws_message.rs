@@ -96,6 +96,7 @@ fn type_phrase(t: PolicyType) -> &'static str {
         PolicyType::Scp => "service control policy",
         PolicyType::Rcp => "resource control policy",
         PolicyType::VpcEndpoint => "VPC endpoint policy",
+        PolicyType::AccessPoint => "access point policy",
         PolicyType::KmsKey => "KMS key policy",
     }
 }

@@ -205,6 +205,9 @@ pub fn fill(f: &mut Finding, a: &Analysis, aws: Option<&AwsVerdict>, s: &Snapsho
                     c,
                     a.evaluation.same_account,
                     f.bucket.as_deref(),
+                    a.evaluation
+                        .layer(crate::policy::Layer::AccessPoint)
+                        .is_some(),
                 )),
                 None => Cow::Borrowed(&c.detail),
             };
@@ -316,6 +319,15 @@ pub fn fill(f: &mut Finding, a: &Analysis, aws: Option<&AwsVerdict>, s: &Snapsho
     };
 }
 
+/// The access point ARN a request went through (the engine's access point layer).
+fn access_point_of(a: &Analysis) -> Option<&str> {
+    a.evaluation.layer(crate::policy::Layer::AccessPoint)?;
+    match a.request.context.get("s3:DataAccessPointArn") {
+        crate::policy::KeyState::Present(v) => v.first().map(String::as_str),
+        _ => None,
+    }
+}
+
 fn fix_input<'b>(a: &'b Analysis, c: &'b Cause, f: &'b Finding) -> FixInput<'b> {
     FixInput {
         root_cause: Some(c.root_cause),
@@ -336,6 +348,7 @@ fn fix_input<'b>(a: &'b Analysis, c: &'b Cause, f: &'b Finding) -> FixInput<'b> 
         kms_key_arn: None,
         kms_action: None,
         fix: c.fix,
+        access_point: access_point_of(a),
     }
 }
 

@@ -627,6 +627,7 @@ impl Snapshot {
             scp: self.scp_path(&req.principal),
             rcp: self.rcp_path(resource_account.as_deref(), &req.principal, &req.resource),
             vpc_endpoint: self.vpc_endpoint_policy(req),
+            access_point: self.access_point_input(req),
         }
     }
 }

@@ -21,6 +21,7 @@
 //! no ARN, as `<user/group/role ARN>#<PolicyName>`; `bucket-policy:<bucket>`; SCP/RCP ids
 //! (`p-…`); the endpoint id (`vpce-…`); key policies by key ARN.
 
+pub mod access_points;
 mod doc;
 pub mod err;
 mod files;
@@ -33,6 +34,7 @@ mod org_paths;
 mod s3;
 mod vpce;
 
+pub use access_points::{AccessPoint, AccessPoints, ApRef};
 pub use err::{SnapshotError, SnapshotProblem};
 pub use lookup::*;
 pub use model::*;
@@ -282,6 +284,7 @@ fn account(id: &str, dir: &Path, problems: &mut Problems) -> Account {
         }
     }
     let vpc_endpoints = vpce::endpoints(&dir.join("ec2").join("vpc-endpoints.json"), problems);
+    let access_points = access_points::load(id, &dir.join("s3control"), problems);
     Account {
         id: id.to_owned(),
         iam,
@@ -290,6 +293,7 @@ fn account(id: &str, dir: &Path, problems: &mut Problems) -> Account {
         buckets,
         kms_keys,
         vpc_endpoints,
+        access_points,
     }
 }
 
