@@ -15,14 +15,20 @@
 //!   bucket also allows the same access": the bucket policy is the engine's resource layer,
 //!   matched against the bucket ARN, where a delegation statement (`s3:DataAccessPointAccount`
 //!   or `s3:DataAccessPointArn`) grants every request through the owner's access points.
-//! - "If you specify VPC, the access point doesn't allow access from the internet. Requests
-//!   are allowed only from the specified VPC" (access-points-vpc.html, "Creating an access
-//!   point restricted to a virtual private cloud"): the network origin check, decided by the
-//!   snapshot side and handed in as [`AccessPointInput::network`].
+//! - "An access point that's only accessible from a specified VPC has a network origin of
+//!   VPC, and Amazon S3 rejects any request made to the access point that doesn't originate
+//!   from that VPC" (https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-points-vpc.html):
+//!   the network origin check, decided by the snapshot side and handed in as
+//!   [`AccessPointInput::network`]. The same page: "Requests from the VPC through the access
+//!   point to S3 succeed only when the VPC endpoint policy grants access to both the access
+//!   point and the underlying bucket" (the engine evaluates the endpoint policy on both forms).
 //!
-//! Multi-Region Access Points follow the same rules: "the Multi-Region Access Point policy
-//! and the underlying bucket policies must both permit the request"
-//! (https://docs.aws.amazon.com/AmazonS3/latest/userguide/MultiRegionAccessPointPermissions.html).
+//! Multi-Region Access Points follow the same rules: "For a cross-account request to succeed,
+//! the following policies must permit the operation: The Multi-Region Access Point policy; The
+//! underlying AWS Identity and Access Management (IAM) policy; The underlying bucket policy
+//! (where the request is routed to)" and "For same account requests, only the underlying IAM
+//! policy, which grants the appropriate access, is required."
+//! (https://docs.aws.amazon.com/AmazonS3/latest/userguide/MultiRegionAccessPointPermissions.html)
 
 use super::authorize::{flat, grants, known_single, unknown, Eval};
 use super::evaluate::Env;

@@ -317,7 +317,39 @@ pub fn authorize(req: &Request, input: &AuthzInput) -> Evaluation {
         org(Layer::Rcp, &input.rcp, &env)
     };
     let scp = org(Layer::Scp, &input.scp, &env);
-    let vpce = layer_from(Layer::VpcEndpoint, known_single(&input.vpc_endpoint), &env);
+    let mut vpce = layer_from(Layer::VpcEndpoint, known_single(&input.vpc_endpoint), &env);
+    if ap_req.is_some() && vpce.trace.missing.is_none() {
+        // Through an access point the endpoint policy must allow both the access point and
+        // the bucket (access-points-vpc.html).
+        let at_ap = layer_from(
+            Layer::VpcEndpoint,
+            known_single(&input.vpc_endpoint),
+            &id_env,
+        );
+        vpce.v = Verdict {
+            deny: vpce.v.deny.or(at_ap.v.deny),
+            allow: vpce.v.allow.and(at_ap.v.allow),
+        };
+        vpce.trace.decision = if vpce.trace.decision == Decision::NotApplicable {
+            Decision::NotApplicable
+        } else {
+            decide(vpce.v)
+        };
+        for s in at_ap.trace.matched_deny {
+            if !vpce.trace.matched_deny.contains(&s) {
+                vpce.trace.matched_deny.push(s);
+            }
+        }
+        for s in at_ap.trace.matched_allow {
+            if !vpce.trace.matched_allow.contains(&s) {
+                vpce.trace.matched_allow.push(s);
+            }
+        }
+        vpce.trace.note = Some(
+            "through an access point the endpoint policy must allow both the access point and the bucket"
+                .into(),
+        );
+    }
     // "You must use the Principal element in resource-based policies"
     // (reference_policies_elements_principal.html): a statement without one names nobody.
     let mut resource = if resourceless {

@@ -1,0 +1,194 @@
+//! End to end: the sample's denials through S3 access points and a Multi-Region Access Point
+//! (`sample-logs/AWSLogs/444444444444/...accesspoints.json.gz` against
+//! `sample-logs/snapshot`, accounts 444444444444, the data lake, and 555555555555, a
+//! partner), checked field by field; and the same records against snapshots that lack what
+//! decides them.
+//!
+//! AWS's rules (S3 User Guide, access-points-policies.html): "For an application or user to be
+//! able to access objects through an access point, both the access point and the underlying
+//! bucket must permit the request"; "Permissions granted in an access point policy are only
+//! effective if the underlying bucket also allows the same access"; Multi-Region Access Points
+//! likewise (MultiRegionAccessPointPermissions.html).
+
+use crate::util::{denytrail, repo_root, run};
+use serde_json::Value;
+use std::path::Path;
+
+const LOGS: &str = "sample-logs/AWSLogs/444444444444";
+const FINANCE: &str = "arn:aws:s3:us-east-1:444444444444:accesspoint/lake-finance";
+const VPC_AP: &str = "arn:aws:s3:us-east-1:444444444444:accesspoint/lake-vpc";
+const MRAP: &str = "arn:aws:s3::444444444444:accesspoint/mlake1234abcd.mrap";
+
+fn analyze(snapshot: &Path) -> Vec<Value> {
+    let mut c = denytrail();
+    c.args(["analyze", LOGS, "--format", "jsonl", "--snapshot"])
+        .arg(snapshot);
+    let (out, stdout, stderr) = run(c);
+    assert!(out.status.success(), "{stderr}");
+    let mut v: Vec<Value> = stdout
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    v.sort_by(|a, b| a["event_id"].as_str().cmp(&b["event_id"].as_str()));
+    v
+}
+
+fn by_id<'a>(fs: &'a [Value], suffix: &str) -> &'a Value {
+    fs.iter()
+        .find(|f| f["event_id"].as_str().is_some_and(|i| i.ends_with(suffix)))
+        .unwrap_or_else(|| panic!("finding {suffix} in {fs:#?}"))
+}
+
+fn sample() -> std::path::PathBuf {
+    repo_root().join("sample-logs/snapshot")
+}
+
+/// Copies the sample snapshot so a test can take pieces away.
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).unwrap();
+        }
+    }
+}
+
+/// Each sample denial, by the rule that decides it.
+#[test]
+fn sample_access_point_denials() {
+    let fs = analyze(&sample());
+    assert_eq!(fs.len(), 5, "{fs:#?}");
+
+    // 1. The access point policy's explicit Deny ("Restrictions that you include in an access
+    //    point policy apply only to requests made through that access point").
+    let f = by_id(&fs, "000000000001");
+    assert_eq!(f["root_cause"], "access_point", "{f:#}");
+    assert_eq!(f["deny_type"], "explicit");
+    assert_eq!(f["policy_type"], "access_point");
+    assert_eq!(f["policy_id"], FINANCE);
+    assert_eq!(f["statement_sid"], "NoPiiThroughFinance");
+    assert!(
+        f["remediation"]
+            .as_str()
+            .is_some_and(|r| r.contains("NoPiiThroughFinance") && r.contains("/object/pii/")),
+        "{f:#}"
+    );
+
+    // 2. Cross-account through an access point: the bucket delegates to the lake's access
+    //    points, but the access point policy grants the partner nothing.
+    let f = by_id(&fs, "000000000002");
+    assert_eq!(f["root_cause"], "access_point", "{f:#}");
+    assert_eq!(f["deny_type"], "implicit");
+    assert_eq!(f["policy_id"], FINANCE);
+    assert_eq!(f["statement_sid"], Value::Null);
+    let r = f["remediation"].as_str().unwrap_or("");
+    assert!(
+        r.contains("put-access-point-policy")
+            && r.contains(&format!("{FINANCE}/object/*"))
+            && r.contains("partner-etl"),
+        "{r}"
+    );
+
+    // 3. The Multi-Region Access Point (global host, alias as bucketName).
+    let f = by_id(&fs, "000000000003");
+    assert_eq!(f["root_cause"], "access_point", "{f:#}");
+    assert_eq!(f["policy_id"], MRAP);
+    assert_eq!(f["bucket"], "dt-lake-raw");
+
+    // 4. An access point restricted to a VPC, called from another VPC's endpoint.
+    let f = by_id(&fs, "000000000004");
+    assert_eq!(f["root_cause"], "access_point", "{f:#}");
+    assert_eq!(f["policy_id"], VPC_AP);
+    assert!(
+        f["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("vpc-0lake0001") && r.contains("vpc-0build0002")),
+        "{f:#}"
+    );
+
+    // 5. The partner's own access point on the lake's bucket (cross-account access point
+    //    ownership): the bucket neither grants nor delegates; the fix is the delegation.
+    let f = by_id(&fs, "000000000005");
+    assert_eq!(f["root_cause"], "missing_allow", "{f:#}");
+    assert_eq!(f["policy_type"], "resource");
+    assert_eq!(f["policy_id"], "bucket-policy:dt-lake-curated");
+    assert!(
+        f["remediation"]
+            .as_str()
+            .is_some_and(|r| r.contains("s3:DataAccessPointAccount") && r.contains("555555555555")),
+        "{f:#}"
+    );
+}
+
+/// Missing access point files are unknown, naming the files, never a definite cause; and a
+/// failing bucket layer goes to `also` behind the access point.
+#[test]
+fn missing_files_are_unknown_and_other_layers_go_to_also() {
+    let dir = tempfile::tempdir().unwrap();
+    let snap = dir.path().join("snap");
+    copy_dir(&sample(), &snap);
+    let lake = snap.join("accounts/444444444444/s3control");
+    std::fs::remove_dir_all(lake.join("access-points/us-east-1/lake-finance")).unwrap();
+    std::fs::remove_dir_all(lake.join("mrap")).unwrap();
+    let fs = analyze(&snap);
+    for id in ["000000000001", "000000000002", "000000000003"] {
+        let f = by_id(&fs, id);
+        assert_eq!(f["root_cause"], "unknown", "{f:#}");
+    }
+    let r = by_id(&fs, "000000000002")["reason"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned();
+    assert!(r.contains("lake-finance/access-point.json"), "{r}");
+    let r = by_id(&fs, "000000000003")["reason"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned();
+    assert!(
+        r.contains("mlake1234abcd.mrap") && r.contains("mrap"),
+        "{r}"
+    );
+
+    // The bucket stops delegating: record 2 fails at both layers; the access point is named
+    // first (FINDINGS.md implicit order: ..., vpc_endpoint, access_point, missing_allow).
+    let snap2 = dir.path().join("snap2");
+    copy_dir(&sample(), &snap2);
+    std::fs::write(
+        snap2.join("accounts/444444444444/s3/dt-lake-raw/policy.json"),
+        r#"{"Policy": null}"#,
+    )
+    .unwrap();
+    let fs = analyze(&snap2);
+    let f = by_id(&fs, "000000000002");
+    assert_eq!(f["root_cause"], "access_point", "{f:#}");
+    let also = f["also"].as_array().cloned().unwrap_or_default();
+    assert!(
+        also.iter().any(|a| a["root_cause"] == "missing_allow"
+            && a["policy_type"] == "resource"
+            && a["policy_id"] == "bucket-policy:dt-lake-raw"),
+        "{f:#}"
+    );
+}
+
+/// `explain` shows the access point layer in its trace.
+#[test]
+fn explain_shows_the_access_point_layer() {
+    let mut c = denytrail();
+    c.args([
+        "explain",
+        "a1b2c3d4-0002-4a00-8000-000000000002",
+        LOGS,
+        "--snapshot",
+        "sample-logs/snapshot",
+    ]);
+    let (out, stdout, stderr) = run(c);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains("root_cause:   access_point"), "{stdout}");
+    assert!(stdout.contains("access point policy"), "{stdout}");
+    assert!(stdout.contains(FINANCE), "{stdout}");
+}
