@@ -192,3 +192,103 @@ fn explain_shows_the_access_point_layer() {
     assert!(stdout.contains("access point policy"), "{stdout}");
     assert!(stdout.contains(FINANCE), "{stdout}");
 }
+
+/// A request to moto's S3 Control API (moto checks no signature).
+async fn s3control(moto: &crate::moto::Moto, method: reqwest::Method, path: &str, body: String) {
+    let auth = "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0";
+    let resp = reqwest::Client::new()
+        .request(method, format!("{}{path}", moto.endpoint()))
+        .header("Authorization", auth)
+        .header("x-amz-account-id", crate::aws::MOTO_ACCOUNT)
+        .body(body)
+        .send()
+        .await
+        .expect("moto answers");
+    let status = resp.status();
+    let text = resp.text().await.expect("body");
+    assert!(status.is_success(), "{path}: {status}: {text}");
+}
+
+const NS: &str = "http://awss3control.amazonaws.com/doc/2018-08-20/";
+
+/// The collector against moto, which implements every call it makes (ListAccessPoints,
+/// GetAccessPoint, GetAccessPointPolicy, ListMultiRegionAccessPoints,
+/// GetMultiRegionAccessPointPolicy): the SNAPSHOT.md files are written and load back, the
+/// access point with its VPC origin and policy, the Multi-Region Access Point with its
+/// established policy.
+#[test]
+fn snapshot_collects_access_points_from_moto() {
+    use denytrail::policy::Known;
+    use denytrail::snapshot::{ApRef, Snapshot};
+    let moto = crate::moto_or_skip!();
+    let rt = crate::moto::runtime();
+    let policy = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"Readers","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{a}:root"}},"Action":"s3:GetObject","Resource":"arn:aws:s3:us-east-1:{a}:accesspoint/ap-data/object/*"}}]}}"#,
+        a = crate::aws::MOTO_ACCOUNT
+    );
+    let escaped = policy.replace('"', "&quot;");
+    rt.block_on(async {
+        let s3 = moto.s3().await;
+        s3.create_bucket().bucket("ap-data-bucket").send().await.expect("bucket");
+        s3control(
+            &moto,
+            reqwest::Method::PUT,
+            "/v20180820/accesspoint/ap-data",
+            format!("<CreateAccessPointRequest xmlns=\"{NS}\"><Bucket>ap-data-bucket</Bucket><VpcConfiguration><VpcId>vpc-0apdata1</VpcId></VpcConfiguration></CreateAccessPointRequest>"),
+        )
+        .await;
+        s3control(
+            &moto,
+            reqwest::Method::PUT,
+            "/v20180820/accesspoint/ap-data/policy",
+            format!("<PutAccessPointPolicyRequest xmlns=\"{NS}\"><Policy>{escaped}</Policy></PutAccessPointPolicyRequest>"),
+        )
+        .await;
+        s3control(
+            &moto,
+            reqwest::Method::POST,
+            "/v20180820/async-requests/mrap/create",
+            format!("<CreateMultiRegionAccessPointRequest xmlns=\"{NS}\"><ClientToken>t1</ClientToken><Details><Name>global-data</Name><Regions><Region><Bucket>ap-data-bucket</Bucket></Region></Regions></Details></CreateMultiRegionAccessPointRequest>"),
+        )
+        .await;
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("snap");
+    let mut c = crate::aws::denytrail_for(&moto, "snapshot");
+    c.arg("--out").arg(&out);
+    let (_, stdout, stderr) = run(c);
+    let acct = out.join("accounts").join(crate::aws::MOTO_ACCOUNT);
+    let ap_dir = acct.join("s3control/access-points/us-east-1/ap-data");
+    assert!(
+        ap_dir.join("access-point.json").is_file() && ap_dir.join("policy.json").is_file(),
+        "stdout: {stdout}\nstderr: {stderr}"
+    );
+    let (snap, problems) = Snapshot::load(&out).expect("loads");
+    assert!(problems.is_empty(), "{problems:?}");
+    let arn = format!(
+        "arn:aws:s3:us-east-1:{}:accesspoint/ap-data",
+        crate::aws::MOTO_ACCOUNT
+    );
+    let Known::Known(ap) = snap.access_point(&ApRef::Arn(arn.clone())) else {
+        panic!("access point unknown; stderr: {stderr}")
+    };
+    assert_eq!(ap.buckets[0].0, "ap-data-bucket");
+    assert_eq!(ap.vpc_id.as_deref(), Some("vpc-0apdata1"));
+    let Known::Known(Some(p)) = &ap.policy else {
+        panic!("{:?}", ap.policy)
+    };
+    assert_eq!(p.statements[0].sid, "Readers");
+    let mrap_dir = acct.join("s3control/mrap/global-data");
+    assert!(
+        mrap_dir.join("access-point.json").is_file(),
+        "stdout: {stdout}\nstderr: {stderr}"
+    );
+    let mraps: Vec<_> = snap.accounts[crate::aws::MOTO_ACCOUNT]
+        .access_points
+        .list
+        .iter()
+        .filter(|a| a.multi_region)
+        .collect();
+    assert_eq!(mraps.len(), 1, "stderr: {stderr}");
+    assert_eq!(mraps[0].buckets[0].0, "ap-data-bucket");
+}
