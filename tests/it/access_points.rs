@@ -246,6 +246,13 @@ fn snapshot_collects_access_points_from_moto() {
         .await;
         s3control(
             &moto,
+            reqwest::Method::PUT,
+            "/v20180820/accesspoint/ap-open",
+            format!("<CreateAccessPointRequest xmlns=\"{NS}\"><Bucket>ap-data-bucket</Bucket></CreateAccessPointRequest>"),
+        )
+        .await;
+        s3control(
+            &moto,
             reqwest::Method::POST,
             "/v20180820/async-requests/mrap/create",
             format!("<CreateMultiRegionAccessPointRequest xmlns=\"{NS}\"><ClientToken>t1</ClientToken><Details><Name>global-data</Name><Regions><Region><Bucket>ap-data-bucket</Bucket></Region></Regions></Details></CreateMultiRegionAccessPointRequest>"),
@@ -278,6 +285,20 @@ fn snapshot_collects_access_points_from_moto() {
         panic!("{:?}", ap.policy)
     };
     assert_eq!(p.statements[0].sid, "Readers");
+    // An access point without a policy: `{"Policy": null}`, loaded as "no policy".
+    let open = format!(
+        "arn:aws:s3:us-east-1:{}:accesspoint/ap-open",
+        crate::aws::MOTO_ACCOUNT
+    );
+    let Known::Known(ap) = snap.access_point(&ApRef::Arn(open)) else {
+        panic!("ap-open unknown; stderr: {stderr}")
+    };
+    assert!(
+        matches!(ap.policy, Known::Known(None)),
+        "{:?}; stderr: {stderr}",
+        ap.policy
+    );
+    assert_eq!(ap.network_origin.as_deref(), Some("Internet"));
     let mrap_dir = acct.join("s3control/mrap/global-data");
     assert!(
         mrap_dir.join("access-point.json").is_file(),
@@ -291,4 +312,42 @@ fn snapshot_collects_access_points_from_moto() {
         .collect();
     assert_eq!(mraps.len(), 1, "stderr: {stderr}");
     assert_eq!(mraps[0].buckets[0].0, "ap-data-bucket");
+    assert!(
+        mrap_dir.join("policy.json").is_file() && !stderr.contains("AccessPoint"),
+        "every access point call answered; stderr: {stderr}"
+    );
+}
+
+/// A malformed access point file is named on stderr (exit 2, like every snapshot file), and
+/// what it describes is unknown, not "no access point".
+#[test]
+fn malformed_access_point_file_is_named_and_unknown() {
+    let dir = tempfile::tempdir().unwrap();
+    let snap = dir.path().join("snap");
+    copy_dir(&sample(), &snap);
+    let file = snap.join(
+        "accounts/444444444444/s3control/access-points/us-east-1/lake-finance/access-point.json",
+    );
+    std::fs::write(&file, "{not json").unwrap();
+    let mut c = denytrail();
+    c.args(["analyze", LOGS, "--format", "jsonl", "--snapshot"])
+        .arg(&snap);
+    let (out, stdout, stderr) = run(c);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("lake-finance/access-point.json"),
+        "{stderr}"
+    );
+    let fs: Vec<Value> = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let f = by_id(&fs, "000000000002");
+    assert_eq!(f["root_cause"], "unknown", "{f:#}");
+    assert!(
+        f["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("lake-finance/access-point.json")),
+        "{f:#}"
+    );
 }
