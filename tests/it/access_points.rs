@@ -351,3 +351,23 @@ fn malformed_access_point_file_is_named_and_unknown() {
         "{f:#}"
     );
 }
+
+/// `cargo run -- analyze` (the bundled sample with its snapshot, no arguments) shows the
+/// access point denials among the others.
+#[test]
+fn bundled_analyze_shows_access_point_denials() {
+    let mut c = denytrail();
+    c.args(["analyze", "--format", "jsonl"]);
+    let (out, stdout, stderr) = run(c);
+    assert!(out.status.success(), "{stderr}");
+    let fs: Vec<Value> = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let ap: Vec<&Value> = fs
+        .iter()
+        .filter(|f| f["root_cause"] == "access_point")
+        .collect();
+    assert_eq!(ap.len(), 4, "{fs:#?}");
+    assert_eq!(by_id(&fs, "000000000005")["root_cause"], "missing_allow");
+}
