@@ -116,7 +116,7 @@ pub struct Rule;
 
 impl S3Rule for Rule {
     fn name(&self) -> &'static str {
-        "access_point_block_public_access"
+        "access_point_bpa"
     }
 
     fn check(&self, cx: &RuleCx<'_>, _extras: &mut RuleExtras) -> Option<RuleOutcome> {

@@ -54,7 +54,7 @@ mod tests {
             names,
             [
                 "block_public_access",
-                "access_point_block_public_access",
+                "access_point_bpa",
                 "object_ownership",
                 "requester_pays",
                 "kms",

@@ -345,10 +345,12 @@ pub fn authorize(req: &Request, input: &AuthzInput) -> Evaluation {
                 vpce.trace.matched_allow.push(s);
             }
         }
-        vpce.trace.note = Some(
-            "through an access point the endpoint policy must allow both the access point and the bucket"
-                .into(),
-        );
+        if vpce.trace.decision != Decision::NotApplicable {
+            vpce.trace.note = Some(
+                "through an access point the endpoint policy must allow both the access point and the bucket"
+                    .into(),
+            );
+        }
     }
     // "You must use the Principal element in resource-based policies"
     // (reference_policies_elements_principal.html): a statement without one names nobody.
