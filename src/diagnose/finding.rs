@@ -147,6 +147,14 @@ fn also_of(p: &Primary<'_>, a: &Analysis) -> Vec<AlsoFailing> {
 pub fn fill(f: &mut Finding, a: &Analysis, aws: Option<&AwsVerdict>, s: &Snapshot) {
     let req = &a.request;
     f.action = Some(req.action.clone());
+    if f.bucket.is_none() {
+        // A request through an access point named only by its alias: the bucket is the
+        // snapshot's, as the request was rebuilt with it.
+        if let Some((b, k)) = crate::snapshot::s3_bucket_and_key(&req.resource) {
+            f.bucket = Some(b.to_owned());
+            f.key = f.key.take().or(k.map(str::to_owned));
+        }
+    }
     if req.principal.kind == PrincipalKind::Anonymous {
         f.principal_arn = Some("anonymous".to_owned());
     } else if let Some(arn) = &req.principal.arn {

@@ -371,3 +371,39 @@ fn bundled_analyze_shows_access_point_denials() {
     assert_eq!(ap.len(), 4, "{fs:#?}");
     assert_eq!(by_id(&fs, "000000000005")["root_cause"], "missing_allow");
 }
+
+/// A request addressed by the access point's alias ("you can use the access point alias
+/// instead of an Amazon S3 bucket name", access-points-alias.html), with neither the access
+/// point nor the bucket in `resources[]`: the alias is resolved through the snapshot, and the
+/// bucket behind it is the finding's.
+#[test]
+fn alias_only_record_is_resolved_through_the_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let alias = "lake-finance-hrzrlukc5m36ft7okagglf3gmwluquse1b-s3alias";
+    let record = serde_json::json!({"Records": [{
+        "eventVersion": "1.10", "eventID": "alias-1", "eventTime": "2026-11-20T11:00:00Z",
+        "eventSource": "s3.amazonaws.com", "eventName": "GetObject", "awsRegion": "us-east-1",
+        "sourceIPAddress": "203.0.113.40", "errorCode": "AccessDenied", "errorMessage": "Access Denied",
+        "userIdentity": {"type": "AssumedRole", "principalId": "AROALAKEREADER000001:nightly",
+            "arn": "arn:aws:sts::444444444444:assumed-role/lake-reader/nightly", "accountId": "444444444444",
+            "accessKeyId": "ASIALAKEREADER000001",
+            "sessionContext": {"sessionIssuer": {"type": "Role", "principalId": "AROALAKEREADER000001",
+                "arn": "arn:aws:iam::444444444444:role/lake-reader", "accountId": "444444444444", "userName": "lake-reader"},
+                "attributes": {"creationDate": "2026-11-20T08:00:00Z", "mfaAuthenticated": "false"}}},
+        "recipientAccountId": "444444444444",
+        "requestParameters": {"bucketName": alias, "Host": format!("{alias}.s3.us-east-1.amazonaws.com"), "key": "pii/customers.csv"}
+    }]});
+    let logs = dir.path().join("alias.json");
+    std::fs::write(&logs, record.to_string()).unwrap();
+    let mut c = denytrail();
+    c.arg("analyze")
+        .arg(&logs)
+        .args(["--format", "jsonl", "--snapshot", "sample-logs/snapshot"]);
+    let (out, stdout, stderr) = run(c);
+    assert!(out.status.success(), "{stderr}");
+    let f: Value = serde_json::from_str(stdout.lines().next().unwrap_or("{}")).expect("a finding");
+    assert_eq!(f["root_cause"], "access_point", "{f:#}");
+    assert_eq!(f["policy_id"], FINANCE);
+    assert_eq!(f["statement_sid"], "NoPiiThroughFinance");
+    assert_eq!(f["bucket"], "dt-lake-raw");
+}
