@@ -6,7 +6,12 @@
 //!    identity, boundary, session) denies;
 //! 2. RCPs of the resource account: every level from the root to the account must allow;
 //! 3. SCPs of the caller's account: every level must allow;
-//! 4. the VPC endpoint policy, when the request came through one, must allow;
+//! 4. the VPC endpoint policy, when the request came through one, must allow; through an S3
+//!    access point (or Multi-Region Access Point) the access point layer comes next
+//!    ([`super::access_point`]): its policy, combined with the caller's side as a resource
+//!    policy is, and its network origin; the caller's policies are then matched against the
+//!    access point's form of the resource, the bucket policy against the bucket ARN, and both
+//!    the access point and the bucket must permit the request;
 //! 5. same account: identity-based (∩ boundary ∩ session) **or** resource-based allows, with
 //!    AWS's special cases on the form of the resource policy's grant (see
 //!    [`principal::Form`](super::principal::Form)): a grant to the IAM user ARN or to the role
@@ -83,7 +88,8 @@ pub struct Evaluation {
     /// Caller and resource in the same account; `None` when either account is unknown.
     pub same_account: Option<bool>,
     /// All seven layers in evaluation order (RCP, SCP, VPC endpoint, resource, identity,
-    /// boundary, session).
+    /// boundary, session), and the access point layer after the VPC endpoint for a request
+    /// through an access point.
     pub layers: Vec<LayerTrace>,
     pub matched_deny: Vec<StatementRef>,
     pub matched_allow: Vec<StatementRef>,
