@@ -93,6 +93,7 @@ fn input() -> AuthzInput {
             lvl(A, vec![rcp_full]),
         ])),
         vpc_endpoint: Known::Known(None),
+        access_point: None,
     }
 }
 

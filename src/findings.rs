@@ -41,6 +41,9 @@ root_causes! {
     Scp => "scp",
     Rcp => "rcp",
     VpcEndpoint => "vpc_endpoint",
+    /// An S3 access point (or Multi-Region Access Point) refused the request: its policy or
+    /// its VPC network origin.
+    AccessPoint => "access_point",
     PermissionsBoundary => "permissions_boundary",
     SessionPolicy => "session_policy",
     Kms => "kms",
@@ -81,6 +84,7 @@ pub enum PolicyType {
     Scp,
     Rcp,
     VpcEndpoint,
+    AccessPoint,
     PermissionsBoundary,
     SessionPolicy,
     KmsKey,
@@ -94,6 +98,7 @@ impl PolicyType {
             PolicyType::Scp => "scp",
             PolicyType::Rcp => "rcp",
             PolicyType::VpcEndpoint => "vpc_endpoint",
+            PolicyType::AccessPoint => "access_point",
             PolicyType::PermissionsBoundary => "permissions_boundary",
             PolicyType::SessionPolicy => "session_policy",
             PolicyType::KmsKey => "kms_key",
@@ -200,6 +205,6 @@ mod root_cause_tests {
             assert_eq!(json, format!("\"{}\"", c.as_str()));
             assert_eq!(RootCause::parse(c.as_str()), Some(*c));
         }
-        assert_eq!(RootCause::ALL.len(), 14);
+        assert_eq!(RootCause::ALL.len(), 15);
     }
 }

@@ -100,6 +100,7 @@ fn inputs(p: &PolicyRef) -> Vec<AuthzInput> {
         scp: Known::Known(None),
         rcp: Known::Known(None),
         vpc_endpoint: Known::Known(None),
+        access_point: None,
     };
     let level = |p: &PolicyRef| Known::Known(Some(vec![OrgLevel { target_id: "r-1".into(), policies: vec![p.clone()] }]));
     vec![

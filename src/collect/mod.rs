@@ -11,6 +11,7 @@
 //! The organization is read once, with the caller's own credentials (the management account or
 //! a delegated administrator can read it).
 
+mod access_points;
 mod ec2;
 mod err;
 mod iam;
@@ -361,5 +362,7 @@ async fn collect_account(
     }
     kms::collect(conf, account, ctx, &regions, concurrency).await?;
     ec2::collect(conf, account, ctx, &regions).await?;
+    // Access points live in their bucket's region (list-access-points is regional).
+    access_points::collect(conf, account, ctx, &regions).await?;
     Ok(())
 }

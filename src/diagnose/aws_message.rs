@@ -96,6 +96,7 @@ fn type_phrase(t: PolicyType) -> &'static str {
         PolicyType::Scp => "service control policy",
         PolicyType::Rcp => "resource control policy",
         PolicyType::VpcEndpoint => "VPC endpoint policy",
+        PolicyType::AccessPoint => "access point policy",
         PolicyType::KmsKey => "KMS key policy",
     }
 }
@@ -297,7 +298,14 @@ pub fn disagrees(verdict: Option<&AwsVerdict>, failing: &[PolicyType]) -> Option
     if v.is_kms() {
         return Some(!failing.contains(&PolicyType::KmsKey));
     }
-    Some(!v.policy_types.iter().any(|t| failing.contains(t)))
+    // An access point policy is a resource-based policy (access-points-policies.html: "Amazon
+    // S3 access points support AWS Identity and Access Management (IAM) resource policies"):
+    // AWS's template names it as one.
+    let named = |t: &PolicyType| {
+        failing.contains(t)
+            || (*t == PolicyType::Resource && failing.contains(&PolicyType::AccessPoint))
+    };
+    Some(!v.policy_types.iter().any(named))
 }
 
 #[cfg(test)]
@@ -308,6 +316,20 @@ mod tests {
 
     fn p(msg: &str) -> Option<AwsVerdict> {
         parse(Some("AccessDenied"), Some(msg))
+    }
+
+    /// An access point policy is a resource-based policy: AWS's "no resource-based policy
+    /// allows" agrees with an `access_point` finding.
+    #[test]
+    fn resource_based_message_agrees_with_access_point() {
+        let v = p(&format!(
+            "{USER} because no resource-based policy allows the s3:GetObject action"
+        ));
+        assert_eq!(
+            disagrees(v.as_ref(), &[PolicyType::AccessPoint]),
+            Some(false)
+        );
+        assert_eq!(disagrees(v.as_ref(), &[PolicyType::Identity]), Some(true));
     }
 
     /// Every template of the IAM troubleshooting page, implicit and explicit.

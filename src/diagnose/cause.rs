@@ -19,6 +19,9 @@ pub enum Fix {
     BlockedAclWrite,
     /// Block Public Access: BlockPublicPolicy refused a public bucket policy.
     BlockedPolicyWrite,
+    /// Access point: its VPC network origin refused a request from elsewhere (the cause's
+    /// `detail` says why).
+    AccessPointNetwork,
 }
 
 /// One cause, in the contract's words.

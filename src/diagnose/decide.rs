@@ -4,8 +4,9 @@
 //! union and its special cases) as [`LayerView`]s, so that this rule, the one the contract
 //! pins down word by word, is testable on its own:
 //! - an explicit Deny anywhere wins; among several, the first of rcp, scp, vpc_endpoint,
-//!   resource, identity, permissions_boundary, session_policy;
-//! - else the first implicit deny in the order rcp, scp, vpc_endpoint, missing_allow
+//!   access_point, resource, identity, permissions_boundary, session_policy;
+//! - else the first implicit deny in the order rcp, scp, vpc_endpoint, access_point,
+//!   missing_allow
 //!   (same account: neither identity nor resource allows; cross-account: the caller's side,
 //!   then the bucket policy), permissions_boundary, session_policy;
 //! - every other failing layer goes to `also`.
@@ -32,6 +33,8 @@ pub struct LayerView {
     pub statement: Option<String>,
     /// What the snapshot or record lacks, when `decision` is `Unknown`.
     pub unknown: Option<String>,
+    /// Access point layer: why its network origin refused the request.
+    pub network: Option<String>,
 }
 
 /// The policy-layer verdict: the primary failing layer (if any) and the others.
@@ -46,10 +49,11 @@ pub struct PolicyVerdict {
 }
 
 /// Explicit-deny order of FINDINGS.md.
-const EXPLICIT_ORDER: [Layer; 7] = [
+const EXPLICIT_ORDER: [Layer; 8] = [
     Layer::Rcp,
     Layer::Scp,
     Layer::VpcEndpoint,
+    Layer::AccessPoint,
     Layer::Resource,
     Layer::Identity,
     Layer::PermissionsBoundary,
@@ -61,6 +65,7 @@ pub fn policy_type(layer: Layer) -> PolicyType {
         Layer::Rcp => PolicyType::Rcp,
         Layer::Scp => PolicyType::Scp,
         Layer::VpcEndpoint => PolicyType::VpcEndpoint,
+        Layer::AccessPoint => PolicyType::AccessPoint,
         Layer::Resource => PolicyType::Resource,
         Layer::Identity => PolicyType::Identity,
         Layer::PermissionsBoundary => PolicyType::PermissionsBoundary,
@@ -73,6 +78,7 @@ fn cause_word(layer: Layer) -> RootCause {
         Layer::Rcp => RootCause::Rcp,
         Layer::Scp => RootCause::Scp,
         Layer::VpcEndpoint => RootCause::VpcEndpoint,
+        Layer::AccessPoint => RootCause::AccessPoint,
         Layer::Resource | Layer::Identity => RootCause::ExplicitDeny,
         Layer::PermissionsBoundary => RootCause::PermissionsBoundary,
         Layer::SessionPolicy => RootCause::SessionPolicy,
@@ -105,12 +111,13 @@ fn implicit(v: &LayerView, root_cause: RootCause) -> Cause {
     }
 }
 
-/// Implicit-deny order of FINDINGS.md: rcp, scp, vpc_endpoint, missing_allow (the caller's
+/// Implicit-deny order of FINDINGS.md: rcp, scp, vpc_endpoint, access_point, missing_allow (the caller's
 /// side, then the bucket policy), permissions_boundary, session_policy.
-const IMPLICIT_ORDER: [Layer; 7] = [
+const IMPLICIT_ORDER: [Layer; 8] = [
     Layer::Rcp,
     Layer::Scp,
     Layer::VpcEndpoint,
+    Layer::AccessPoint,
     Layer::Identity,
     Layer::Resource,
     Layer::PermissionsBoundary,
@@ -154,7 +161,12 @@ pub fn decide(blockers: &[LayerView], allowed: Option<bool>, unknowns: &[String]
                     Layer::Identity | Layer::Resource => RootCause::MissingAllow,
                     l => cause_word(l),
                 };
-                implicit(b, word)
+                let mut c = implicit(b, word);
+                if let Some(why) = &b.network {
+                    c.fix = Fix::AccessPointNetwork;
+                    c.detail = why.clone();
+                }
+                c
             }
         })
         .collect();
@@ -241,6 +253,7 @@ pub fn blocker_views(e: &Evaluation, req: &Request) -> Vec<LayerView> {
                 policy_id,
                 statement,
                 unknown: None,
+                network: b.network.clone(),
             }
         })
         .collect()
@@ -257,6 +270,7 @@ mod tests {
             policy_id: Some(id.to_owned()),
             statement: sid.map(str::to_owned),
             unknown: None,
+            network: None,
         }
     }
 

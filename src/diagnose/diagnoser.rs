@@ -323,6 +323,7 @@ fn unknown_input() -> AuthzInput {
         scp: Known::Unknown(u()),
         rcp: Known::Unknown(u()),
         vpc_endpoint: Known::Unknown(u()),
+        access_point: None,
     }
 }
 

@@ -148,6 +148,14 @@ fn also_of(p: &Primary<'_>, a: &Analysis) -> Vec<AlsoFailing> {
 /// is one, adds the bucket owner and the organization for `caller_class`.
 pub fn fill_request(f: &mut Finding, req: &crate::policy::Request, s: Option<&Snapshot>) {
     f.action = Some(req.action.clone());
+    if f.bucket.is_none() {
+        // A request through an access point named only by its alias: the bucket is the
+        // snapshot's, as the request was rebuilt with it.
+        if let Some((b, k)) = crate::snapshot::s3_bucket_and_key(&req.resource) {
+            f.bucket = Some(b.to_owned());
+            f.key = f.key.take().or(k.map(str::to_owned));
+        }
+    }
     if req.principal.kind == PrincipalKind::Anonymous {
         f.principal_arn = Some("anonymous".to_owned());
     } else if let Some(arn) = &req.principal.arn {
@@ -216,6 +224,9 @@ pub fn fill(f: &mut Finding, a: &Analysis, aws: Option<&AwsVerdict>, s: &Snapsho
                     c,
                     a.evaluation.same_account,
                     f.bucket.as_deref(),
+                    a.evaluation
+                        .layer(crate::policy::Layer::AccessPoint)
+                        .is_some(),
                 )),
                 None => Cow::Borrowed(&c.detail),
             };
@@ -327,6 +338,15 @@ pub fn fill(f: &mut Finding, a: &Analysis, aws: Option<&AwsVerdict>, s: &Snapsho
     };
 }
 
+/// The access point ARN a request went through (the engine's access point layer).
+fn access_point_of(a: &Analysis) -> Option<&str> {
+    a.evaluation.layer(crate::policy::Layer::AccessPoint)?;
+    match a.request.context.get("s3:DataAccessPointArn") {
+        crate::policy::KeyState::Present(v) => v.first().map(String::as_str),
+        _ => None,
+    }
+}
+
 fn fix_input<'b>(a: &'b Analysis, c: &'b Cause, f: &'b Finding) -> FixInput<'b> {
     FixInput {
         root_cause: Some(c.root_cause),
@@ -347,6 +367,7 @@ fn fix_input<'b>(a: &'b Analysis, c: &'b Cause, f: &'b Finding) -> FixInput<'b> 
         kms_key_arn: None,
         kms_action: None,
         fix: c.fix,
+        access_point: access_point_of(a),
     }
 }
 

@@ -2,6 +2,8 @@
 //! any thread). Reads the record, the snapshot and the side evidence the scan kept; never does
 //! I/O.
 
+pub mod access_point_bpa;
+pub mod access_point_fix;
 pub mod actions;
 pub mod analysis;
 pub mod aws_message;

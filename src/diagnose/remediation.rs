@@ -30,6 +30,8 @@ pub struct FixInput<'a> {
     pub kms_action: Option<&'a str>,
     /// What the fix needs beyond the fields (which Block Public Access grant was blocked).
     pub fix: Fix,
+    /// The access point ARN the request went through, if any.
+    pub access_point: Option<&'a str>,
 }
 
 /// The resource a grant should name: `bucket/*` for object actions, the bucket otherwise, in
@@ -91,6 +93,13 @@ pub fn remediation(f: &FixInput) -> Option<String> {
             _ => narrow("identity policy", f),
         },
         RootCause::MissingAllow => match f.policy_type {
+            Some(PolicyType::Resource) if f.access_point.is_some() => {
+                super::access_point_fix::delegation(f, &res)
+            }
+            _ if f.access_point.is_some() => format!(
+                "attach to {who} an identity policy with: {} (a request through an access point is matched against the access point's ARN)",
+                stmt_identity(f.action, &super::access_point_fix::ap_resource(f))
+            ),
             Some(PolicyType::Resource) => format!(
                 "add to the bucket policy of {}: {}{only}",
                 f.bucket.unwrap_or("the bucket"),
@@ -137,6 +146,7 @@ pub fn remediation(f: &FixInput) -> Option<String> {
                 }
             }
         }
+        RootCause::AccessPoint => super::access_point_fix::access_point(f),
         RootCause::Kms => {
             let key = f.kms_key_arn.unwrap_or("the bucket's KMS key");
             let ka = f.kms_action.unwrap_or("kms:Decrypt");

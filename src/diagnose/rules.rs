@@ -6,11 +6,15 @@
 //! with a `Rule` that implements [`S3Rule`], and one line here.
 
 use super::rule::{RuleCx, RuleExtras, RuleOutcome, S3Rule};
-use super::{block_public_access, kms, object_not_found, object_ownership, requester_pays};
+use super::{
+    access_point_bpa, block_public_access, kms, object_not_found, object_ownership, requester_pays,
+};
 
 /// Every S3 rule, in the primary order.
 pub static RULES: &[&dyn S3Rule] = &[
     &block_public_access::Rule,
+    // Same cause, for requests through an access point: its own level and policy.
+    &access_point_bpa::Rule,
     &object_ownership::Rule,
     &requester_pays::Rule,
     &kms::Rule,
@@ -50,6 +54,7 @@ mod tests {
             names,
             [
                 "block_public_access",
+                "access_point_bpa",
                 "object_ownership",
                 "requester_pays",
                 "kms",

@@ -46,6 +46,7 @@ fn type_name(t: Option<PolicyType>) -> &'static str {
         Some(PolicyType::Scp) => "service control policy",
         Some(PolicyType::Rcp) => "resource control policy",
         Some(PolicyType::VpcEndpoint) => "VPC endpoint policy",
+        Some(PolicyType::AccessPoint) => "access point policy",
         Some(PolicyType::PermissionsBoundary) => "permissions boundary",
         Some(PolicyType::SessionPolicy) => "session policy",
         Some(PolicyType::KmsKey) => "KMS key policy",
@@ -54,13 +55,22 @@ fn type_name(t: Option<PolicyType>) -> &'static str {
 }
 
 /// What failed, for a policy-layer cause.
-pub fn cause_detail(c: &Cause, same_account: Option<bool>, bucket: Option<&str>) -> String {
+pub fn cause_detail(
+    c: &Cause,
+    same_account: Option<bool>,
+    bucket: Option<&str>,
+    via_ap: bool,
+) -> String {
     let id = c.policy_id.as_deref().unwrap_or("(unnamed)");
     match (c.root_cause, c.deny_type) {
         (_, Some(DenyType::Explicit)) => format!(
             "statement {} of the {} {id} explicitly denies it",
             c.statement_sid.as_deref().unwrap_or("(unnamed)"),
             type_name(c.policy_type)
+        ),
+        (RootCause::MissingAllow, _) if c.policy_type == Some(PolicyType::Resource) && via_ap => format!(
+            "the bucket policy of {} neither allows it nor delegates access control to the access point (both the access point and the bucket must permit a request through an access point)",
+            bucket.unwrap_or("the bucket")
         ),
         (RootCause::MissingAllow, _) => match c.policy_type {
             Some(PolicyType::Resource) => format!(
@@ -72,6 +82,14 @@ pub fn cause_detail(c: &Cause, same_account: Option<bool>, bucket: Option<&str>)
             ),
             _ => format!("no identity-based policy of {id} and no bucket policy statement allows it"),
         },
+        (RootCause::AccessPoint, _) if c.fix == super::cause::Fix::AccessPointNetwork => {
+            format!("the access point {id} refuses it: {}", c.detail)
+        }
+        (RootCause::AccessPoint, _) => {
+            format!(
+                "the policy of the access point {id} does not allow it (a caller from outside the access point's account needs a grant in the access point policy as well as its own)"
+            )
+        }
         (RootCause::Scp | RootCause::Rcp, _) => format!(
             "no {} attached at {id} allows it (every level from the root to the account needs an Allow)",
             type_name(c.policy_type)

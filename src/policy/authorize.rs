@@ -6,7 +6,12 @@
 //!    identity, boundary, session) denies;
 //! 2. RCPs of the resource account: every level from the root to the account must allow;
 //! 3. SCPs of the caller's account: every level must allow;
-//! 4. the VPC endpoint policy, when the request came through one, must allow;
+//! 4. the VPC endpoint policy, when the request came through one, must allow; through an S3
+//!    access point (or Multi-Region Access Point) the access point layer comes next
+//!    ([`super::access_point`]): its policy, combined with the caller's side as a resource
+//!    policy is, and its network origin; the caller's policies are then matched against the
+//!    access point's form of the resource, the bucket policy against the bucket ARN, and both
+//!    the access point and the bucket must permit the request;
 //! 5. same account: identity-based (∩ boundary ∩ session) **or** resource-based allows, with
 //!    AWS's special cases on the form of the resource policy's grant (see
 //!    [`principal::Form`](super::principal::Form)): a grant to the IAM user ARN or to the role
@@ -66,6 +71,10 @@ pub struct Blocker {
     /// For implicit denies in one-policy layers: that policy; for SCP/RCP: the failing level.
     pub policy_id: Option<String>,
     pub level: Option<String>,
+    /// Access point layer: the network origin refused the request (why), rather than its
+    /// policy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub network: Option<String>,
 }
 
 /// The engine's whole answer for one request.
@@ -79,7 +88,8 @@ pub struct Evaluation {
     /// Caller and resource in the same account; `None` when either account is unknown.
     pub same_account: Option<bool>,
     /// All seven layers in evaluation order (RCP, SCP, VPC endpoint, resource, identity,
-    /// boundary, session).
+    /// boundary, session), and the access point layer after the VPC endpoint for a request
+    /// through an access point.
     pub layers: Vec<LayerTrace>,
     pub matched_deny: Vec<StatementRef>,
     pub matched_allow: Vec<StatementRef>,
@@ -105,9 +115,9 @@ impl Evaluation {
 }
 
 /// Per-layer intermediate: Deny/Allow applicability as tri-states.
-struct Eval {
-    trace: LayerTrace,
-    v: Verdict,
+pub(super) struct Eval {
+    pub(super) trace: LayerTrace,
+    pub(super) v: Verdict,
 }
 
 fn empty(layer: Layer, decision: Decision) -> LayerTrace {
@@ -124,7 +134,7 @@ fn empty(layer: Layer, decision: Decision) -> LayerTrace {
     }
 }
 
-fn decide(v: Verdict) -> Decision {
+pub(super) fn decide(v: Verdict) -> Decision {
     match (v.deny, v.allow) {
         (Tri::Yes, _) => Decision::ExplicitDeny,
         (Tri::No, Tri::Yes) => Decision::Allow,
@@ -152,7 +162,7 @@ const UNKNOWN: Verdict = Verdict {
 };
 
 /// A layer made of policies whose statements are unioned.
-fn flat(layer: Layer, policies: Option<&[PolicyRef]>, env: &Env) -> Eval {
+pub(super) fn flat(layer: Layer, policies: Option<&[PolicyRef]>, env: &Env) -> Eval {
     let Some(policies) = policies else {
         return Eval {
             trace: empty(layer, Decision::NotApplicable),
@@ -168,7 +178,7 @@ fn flat(layer: Layer, policies: Option<&[PolicyRef]>, env: &Env) -> Eval {
     Eval { trace, v }
 }
 
-fn unknown(layer: Layer, why: &str) -> Eval {
+pub(super) fn unknown(layer: Layer, why: &str) -> Eval {
     let mut trace = empty(layer, Decision::Unknown);
     trace.missing = Some(why.to_owned());
     Eval { trace, v: UNKNOWN }
@@ -246,7 +256,7 @@ fn org(layer: Layer, levels: &Known<Option<Vec<OrgLevel>>>, env: &Env) -> Eval {
     Eval { trace, v }
 }
 
-fn known_single(k: &Known<Option<PolicyRef>>) -> Result<Option<&[PolicyRef]>, &str> {
+pub(super) fn known_single(k: &Known<Option<PolicyRef>>) -> Result<Option<&[PolicyRef]>, &str> {
     match k {
         Known::Unknown(why) => Err(why),
         Known::Known(None) => Ok(None),
@@ -262,15 +272,15 @@ fn layer_from(layer: Layer, k: Result<Option<&[PolicyRef]>, &str>, env: &Env) ->
 }
 
 /// The resource policy's Allow statements by the form of their principal match.
-struct Grants {
-    alone: Tri,
+pub(super) struct Grants {
+    pub(super) alone: Tri,
     /// `Principal: "*"`.
-    wildcard: Tri,
-    role: Tri,
-    account: Tri,
+    pub(super) wildcard: Tri,
+    pub(super) role: Tri,
+    pub(super) account: Tri,
 }
 
-fn grants(e: &Eval) -> Grants {
+pub(super) fn grants(e: &Eval) -> Grants {
     let mut g = Grants {
         alone: Tri::No,
         wildcard: Tri::No,
@@ -312,6 +322,18 @@ pub fn authorize(req: &Request, input: &AuthzInput) -> Evaluation {
         (Known::Unknown(_), _) => Tri::Unknown,
     };
     let env = Env::new(req, has_boundary);
+    // Through an access point, identity-based policies (and the caller's boundary and session
+    // policy) and the access point policy are matched against the access point's form of the
+    // resource; the bucket policy, the endpoint policy and the organization policies keep the
+    // bucket's ARN (see [`super::access_point`]).
+    let ap_req = input
+        .access_point
+        .as_ref()
+        .map(|ap| super::access_point::request_at(req, ap));
+    let id_env = match &ap_req {
+        Some(r) => Env::new(r, has_boundary),
+        None => Env::new(req, has_boundary),
+    };
 
     // An action that works on no resource (`s3:ListAllMyBuckets`: the authorization
     // reference lists no resource type, and policies name it with `"Resource": "*"`) has no
@@ -333,7 +355,41 @@ pub fn authorize(req: &Request, input: &AuthzInput) -> Evaluation {
         org(Layer::Rcp, &input.rcp, &env)
     };
     let scp = org(Layer::Scp, &input.scp, &env);
-    let vpce = layer_from(Layer::VpcEndpoint, known_single(&input.vpc_endpoint), &env);
+    let mut vpce = layer_from(Layer::VpcEndpoint, known_single(&input.vpc_endpoint), &env);
+    if ap_req.is_some() && vpce.trace.missing.is_none() {
+        // Through an access point the endpoint policy must allow both the access point and
+        // the bucket (access-points-vpc.html).
+        let at_ap = layer_from(
+            Layer::VpcEndpoint,
+            known_single(&input.vpc_endpoint),
+            &id_env,
+        );
+        vpce.v = Verdict {
+            deny: vpce.v.deny.or(at_ap.v.deny),
+            allow: vpce.v.allow.and(at_ap.v.allow),
+        };
+        vpce.trace.decision = if vpce.trace.decision == Decision::NotApplicable {
+            Decision::NotApplicable
+        } else {
+            decide(vpce.v)
+        };
+        for s in at_ap.trace.matched_deny {
+            if !vpce.trace.matched_deny.contains(&s) {
+                vpce.trace.matched_deny.push(s);
+            }
+        }
+        for s in at_ap.trace.matched_allow {
+            if !vpce.trace.matched_allow.contains(&s) {
+                vpce.trace.matched_allow.push(s);
+            }
+        }
+        if vpce.trace.decision != Decision::NotApplicable {
+            vpce.trace.note = Some(
+                "through an access point the endpoint policy must allow both the access point and the bucket"
+                    .into(),
+            );
+        }
+    }
     // "You must use the Principal element in resource-based policies"
     // (reference_policies_elements_principal.html): a statement without one names nobody.
     let mut resource = if resourceless {
@@ -364,7 +420,7 @@ pub fn authorize(req: &Request, input: &AuthzInput) -> Evaluation {
     } else {
         let mut identity = match &input.identity {
             Known::Unknown(why) => unknown(Layer::Identity, why),
-            Known::Known(v) => flat(Layer::Identity, Some(v), &env),
+            Known::Known(v) => flat(Layer::Identity, Some(v), &id_env),
         };
         if p.kind == PrincipalKind::Root {
             // "all requests are implicitly denied with the exception of the AWS account root
@@ -377,11 +433,11 @@ pub fn authorize(req: &Request, input: &AuthzInput) -> Evaluation {
         let boundary = layer_from(
             Layer::PermissionsBoundary,
             known_single(&input.boundary),
-            &env,
+            &id_env,
         );
         let session = match &input.session {
             Known::Unknown(why) => unknown(Layer::SessionPolicy, why),
-            Known::Known(s) => flat(Layer::SessionPolicy, s.as_deref(), &env),
+            Known::Known(s) => flat(Layer::SessionPolicy, s.as_deref(), &id_env),
         };
         (identity, boundary, session)
     };
@@ -436,8 +492,35 @@ pub fn authorize(req: &Request, input: &AuthzInput) -> Evaluation {
         Tri::Unknown => Tri::Unknown,
     };
 
-    let layers = [&rcp, &scp, &vpce, &resource, &identity, &boundary, &session];
-    let ok = rcp.v.allow.and(scp.v.allow).and(vpce.v.allow).and(permit);
+    // The access point: its own policy (combined with the caller's side as a resource policy
+    // is) and its network origin must both let the request through.
+    let ap = input.access_point.as_ref().map(|apin| {
+        let ap_env = id_env.requiring_principal();
+        super::access_point::evaluate(
+            apin,
+            &ap_env,
+            super::access_point::Caller {
+                account: p.account.as_deref(),
+                no_iam,
+                identity_path,
+                boundary_and_session: bs,
+            },
+        )
+    });
+    let ap_ok = ap.as_ref().map_or(Tri::Yes, |a| a.permit.and(a.network));
+
+    let mut layers: Vec<&Eval> = vec![&rcp, &scp, &vpce];
+    if let Some(a) = &ap {
+        layers.push(&a.eval);
+    }
+    layers.extend([&resource, &identity, &boundary, &session]);
+    let ok = rcp
+        .v
+        .allow
+        .and(scp.v.allow)
+        .and(vpce.v.allow)
+        .and(ap_ok)
+        .and(permit);
     // A layer the snapshot lacks entirely (a session policy whose STS record is not in the
     // logs, a bucket policy not captured) decides nothing once the other layers deny for
     // sure: it could only add a Deny to a request already denied. Whether such a Deny exists
@@ -466,7 +549,7 @@ pub fn authorize(req: &Request, input: &AuthzInput) -> Evaluation {
 
     // Blockers, in evaluation order.
     let mut blockers = Vec::new();
-    for l in layers {
+    for l in layers.iter() {
         if l.v.deny == Tri::Yes {
             blockers.push(Blocker {
                 layer: l.trace.layer,
@@ -474,6 +557,7 @@ pub fn authorize(req: &Request, input: &AuthzInput) -> Evaluation {
                 statements: l.trace.matched_deny.clone(),
                 policy_id: l.trace.matched_deny.first().map(|s| s.policy_id.clone()),
                 level: None,
+                network: None,
             });
         }
     }
@@ -489,6 +573,7 @@ pub fn authorize(req: &Request, input: &AuthzInput) -> Evaluation {
                 statements: Vec::new(),
                 policy_id: None,
                 level: level.map(|lv| lv.target_id.clone()),
+                network: None,
             });
         }
     }
@@ -498,9 +583,35 @@ pub fn authorize(req: &Request, input: &AuthzInput) -> Evaluation {
         statements: Vec::new(),
         policy_id: (l.trace.policies.len() == 1).then(|| l.trace.policies[0].policy_id.clone()),
         level: None,
+        network: None,
     };
     if vpce.v.allow == Tri::No {
         blockers.push(implicit(&vpce));
+    }
+    if let Some(a) = &ap {
+        if a.network == Tri::No || a.own_allow == Tri::No {
+            blockers.push(Blocker {
+                layer: Layer::AccessPoint,
+                deny: Decision::ImplicitDeny,
+                statements: Vec::new(),
+                policy_id: Some(a.arn.clone()),
+                level: None,
+                network: (a.network == Tri::No)
+                    .then(|| a.eval.trace.note.clone())
+                    .flatten(),
+            });
+        }
+        if a.permit == Tri::No && a.same == Tri::Yes {
+            // Same account as the access point and nothing grants it there: what is missing
+            // is on the caller's side, as for a bucket of its own account.
+            if id_allow == Tri::No {
+                blockers.push(implicit(&identity));
+            } else if b_ok == Tri::No {
+                blockers.push(implicit(&boundary));
+            } else if s_ok == Tri::No {
+                blockers.push(implicit(&session));
+            }
+        }
     }
     if permit == Tri::No {
         if same == Tri::Yes && resource_required && res_any == Tri::No {
@@ -532,6 +643,7 @@ pub fn authorize(req: &Request, input: &AuthzInput) -> Evaluation {
         }
     }
     blockers.sort_by_key(|b| (b.deny != Decision::ExplicitDeny, b.layer));
+    blockers.dedup_by(|a, b| a.layer == b.layer && a.deny == b.deny);
 
     let mut unknowns = Vec::new();
     if decision == Decision::Unknown {
@@ -544,7 +656,10 @@ pub fn authorize(req: &Request, input: &AuthzInput) -> Evaluation {
         if same == Tri::Unknown {
             unknowns.push("whether caller and resource are in the same account".to_owned());
         }
-        for l in layers {
+        if let Some(why) = ap.as_ref().and_then(|a| a.network_unknown.as_ref()) {
+            unknowns.push(format!("{}: {why}", layer_name(Layer::AccessPoint)));
+        }
+        for l in layers.iter() {
             if let Some(m) = &l.trace.missing {
                 unknowns.push(format!("{}: {m}", layer_name(l.trace.layer)));
             }
@@ -568,10 +683,16 @@ pub fn authorize(req: &Request, input: &AuthzInput) -> Evaluation {
         }
     }
 
-    let layers: Vec<LayerTrace> = [rcp, scp, vpce, resource, identity, boundary, session]
-        .into_iter()
-        .map(|e| e.trace)
-        .collect();
+    drop(layers);
+    let mut layers: Vec<LayerTrace> = vec![rcp.trace, scp.trace, vpce.trace];
+    if let Some(a) = ap {
+        layers.push(a.eval.trace);
+    }
+    layers.extend(
+        [resource, identity, boundary, session]
+            .into_iter()
+            .map(|e| e.trace),
+    );
     let matched_deny = layers
         .iter()
         .flat_map(|l| l.matched_deny.iter().cloned())
@@ -633,6 +754,7 @@ pub fn layer_name(l: Layer) -> &'static str {
         Layer::Rcp => "resource control policy",
         Layer::Scp => "service control policy",
         Layer::VpcEndpoint => "VPC endpoint policy",
+        Layer::AccessPoint => "access point policy",
         Layer::Resource => "resource-based policy",
         Layer::Identity => "identity-based policy",
         Layer::PermissionsBoundary => "permissions boundary",

@@ -213,6 +213,21 @@ pub fn cache_key(req: &Request, input: &AuthzInput) -> Key {
             }
         }
     }
+    // The access point: which one, its resource form, its policy and its network verdict.
+    match &input.access_point {
+        None => h.u64(0),
+        Some(ap) => {
+            h.u64(1);
+            h.str(&ap.arn);
+            h.str(&ap.resource);
+            h.opt(ap.account.as_deref());
+            h.known(&ap.policy, |h, v| h.policies(opt_slice(v)));
+            h.known(&ap.network, |h, v| h.opt(v.as_deref()));
+            if let Known::Known(v) = &ap.policy {
+                h.keys_of(opt_slice(v), ctx);
+            }
+        }
+    }
     (h.0.finish(), h.1.finish())
 }
 

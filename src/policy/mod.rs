@@ -24,6 +24,7 @@
 //! - `VerdictCache::new(capacity).authorize(&req, &input) -> Arc<Evaluation>`, shared by threads;
 //! - `render_text(&req, &eval)` and `serde_json::to_string(&Trace::new(&req, &eval))`.
 
+pub mod access_point;
 pub mod authorize;
 pub mod cache;
 pub mod condition;

@@ -184,6 +184,9 @@ pub enum Layer {
     Rcp,
     Scp,
     VpcEndpoint,
+    /// The S3 access point (or Multi-Region Access Point) the request went through: its
+    /// policy and its network origin.
+    AccessPoint,
     Resource,
     Identity,
     PermissionsBoundary,
@@ -232,6 +235,31 @@ pub struct AuthzInput {
     /// The policy of the VPC endpoint the request came through; `Known(None)` when the request
     /// did not come through an endpoint.
     pub vpc_endpoint: Known<Option<super::PolicyRef>>,
+    /// The access point the request went through; `None` when it addressed the bucket itself.
+    pub access_point: Option<AccessPointInput>,
+}
+
+/// A request through an S3 access point (or Multi-Region Access Point): AWS authorizes it at
+/// the access point and at the bucket. "For an application or user to be able to access
+/// objects through an access point, both the access point and the underlying bucket must
+/// permit the request."
+/// (https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-points-policies.html)
+#[derive(Debug, Clone)]
+pub struct AccessPointInput {
+    /// The access point ARN (`arn:aws:s3:<region>:<acct>:accesspoint/<name>`, or
+    /// `arn:aws:s3::<acct>:accesspoint/<alias>` for a Multi-Region Access Point).
+    pub arn: String,
+    /// The request's resource in the access point's form (`<ap arn>/object/<key>`), which
+    /// identity and access point policies are matched against.
+    pub resource: String,
+    /// The account that owns the access point.
+    pub account: Option<String>,
+    /// The access point policy; `Known(None)` when it has none.
+    pub policy: Known<Option<super::PolicyRef>>,
+    /// The network origin check: `Known(None)` passes (Internet origin, or the request came
+    /// from the access point's VPC); `Known(Some(why))` refuses; `Unknown(why)` when the
+    /// snapshot cannot tell which VPC the request came from.
+    pub network: Known<Option<String>>,
 }
 
 /// One level of an organization path (root, an OU, the account) and the SCPs or RCPs attached

@@ -619,7 +619,7 @@ impl Snapshot {
         session: Known<Option<Vec<PolicyRef>>>,
     ) -> AuthzInput {
         let resource_account = self.resource_account(req);
-        AuthzInput {
+        let mut input = AuthzInput {
             identity: self.identity_policies(&req.principal),
             boundary: self.permissions_boundary(&req.principal),
             session,
@@ -631,7 +631,23 @@ impl Snapshot {
             scp: self.scp_path(&req.principal),
             rcp: self.rcp_path(resource_account.as_deref(), &req.principal, &req.resource),
             vpc_endpoint: self.vpc_endpoint_policy(req),
+            access_point: self.access_point_input(req),
+        };
+        // An access point known only by an alias the snapshot cannot resolve: the caller's
+        // policies are matched against its ARN, which is unknown, so their answer is too.
+        if let Some(ap) = input.access_point.as_ref().filter(|a| a.account.is_none()) {
+            let why = format!(
+                "identity policies are matched against the access point's ARN, unknown for alias `{}`",
+                ap.arn
+            );
+            if matches!(input.identity, Known::Known(ref v) if !v.is_empty()) {
+                input.identity = Known::Unknown(why.clone());
+            }
+            if matches!(input.boundary, Known::Known(Some(_))) {
+                input.boundary = Known::Unknown(why);
+            }
         }
+        input
     }
 }
 

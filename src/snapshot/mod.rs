@@ -21,6 +21,7 @@
 //! no ARN, as `<user/group/role ARN>#<PolicyName>`; `bucket-policy:<bucket>`; SCP/RCP ids
 //! (`p-…`); the endpoint id (`vpce-…`); key policies by key ARN.
 
+pub mod access_points;
 mod acl_grants;
 mod doc;
 pub mod err;
@@ -34,6 +35,7 @@ mod org_paths;
 mod s3;
 mod vpce;
 
+pub use access_points::{AccessPoint, AccessPoints, ApRef};
 pub use acl_grants::{bucket_permission_actions, ALL_USERS, AUTH_USERS};
 pub use err::{SnapshotError, SnapshotProblem};
 pub use lookup::*;
@@ -328,6 +330,7 @@ fn account(id: &str, dir: &Path, problems: &mut Problems) -> Account {
         }
     }
     let vpc_endpoints = vpce::endpoints(&dir.join("ec2").join("vpc-endpoints.json"), problems);
+    let access_points = access_points::load(id, &dir.join("s3control"), problems);
     Account {
         id: id.to_owned(),
         iam,
@@ -336,6 +339,7 @@ fn account(id: &str, dir: &Path, problems: &mut Problems) -> Account {
         buckets,
         kms_keys,
         vpc_endpoints,
+        access_points,
     }
 }
 

@@ -20,6 +20,8 @@ pub struct Account {
     pub kms_keys: BTreeMap<String, KmsKey>,
     /// `ec2/vpc-endpoints.json`; unknown when absent.
     pub vpc_endpoints: Known<Vec<VpcEndpoint>>,
+    /// `s3control/access-points/` and `s3control/mrap/`.
+    pub access_points: super::access_points::AccessPoints,
 }
 
 /// `get-account-authorization-details`, indexed.

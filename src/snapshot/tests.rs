@@ -1051,6 +1051,7 @@ fn canonical_user_principals_are_the_account_holding_the_id() {
         scp: Known::Known(None),
         rcp: Known::Known(None),
         vpc_endpoint: Known::Known(None),
+        access_point: None,
     };
     let mut r = request(caller, "s3:GetObject", "arn:aws:s3:::shared/k");
     r.resource_account = Some(B.to_owned());
@@ -1201,6 +1202,7 @@ fn bucket_acl_grants_are_a_grant_source() {
             scp: Known::Known(None),
             rcp: Known::Known(None),
             vpc_endpoint: Known::Known(None),
+            access_point: None,
         };
         authorize(&r, &input)
     };

@@ -1,5 +1,6 @@
 //! The integration tests: one binary, one module per area.
 
+mod access_points;
 mod aws;
 mod cli;
 mod diagnose;

@@ -14,6 +14,7 @@
 //! sent, `invokedBy` as `aws:ViaAWSService`): each is listed in [`BuiltRequest::inferred`], so a
 //! verdict that hinges on one can say so.
 
+pub mod access_point;
 mod keys;
 mod principal;
 mod read;
@@ -83,7 +84,11 @@ pub fn requests_of(
     let mut notes = Notes::default();
     let principal = principal(event, snapshot, &mut notes)?;
     let partition = call.partition;
-    let target = locate(event, mapping, partition, snapshot)?;
+    let via_ap = access_point::find(event, snapshot);
+    let ap_bucket = via_ap
+        .as_ref()
+        .and_then(|f| f.bucket(snapshot, event.aws_region.as_deref()));
+    let target = locate(event, mapping, partition, snapshot, ap_bucket)?;
     if name == "DeleteObjects" {
         notes.gap("DeleteObjects does not log the deleted keys: the object ARN is `bucket/*`, and a policy scoped to some keys cannot be judged".to_owned());
     }
@@ -95,7 +100,10 @@ pub fn requests_of(
     principal_keys(event, &principal, snapshot, &mut base, &mut notes);
     service_keys(event, &principal, &mut base, &mut notes);
     crate::diagnose::principal_facts::source_keys(event, principal.kind, &mut base);
-    crate::diagnose::principal_facts::access_point_keys(event, &mut base);
+    match &via_ap {
+        Some(found) => found.keys(&mut base, &mut notes),
+        None => crate::diagnose::principal_facts::access_point_keys(event, &mut base),
+    }
     set_opt(&mut base, "aws:UserAgent", event.user_agent.as_deref());
     set_opt(
         &mut base,
@@ -453,7 +461,9 @@ fn copy_source(raw: &str) -> Option<(String, String, Option<String>)> {
 /// The bucket a record names: `requestParameters.bucketName`, else the `AWS::S3::Bucket`
 /// entry of `resources[]`.
 pub fn bucket_of(event: &Event) -> Option<Cow<'_, str>> {
-    param(event, "bucketName").map(Cow::Borrowed).or_else(|| {
+    // Through an access point `bucketName` may be its ARN or alias, not the bucket.
+    let named = param(event, "bucketName").filter(|b| access_point::from_bucket_name(b).is_none());
+    named.map(Cow::Borrowed).or_else(|| {
         event
             .resources
             .iter()
@@ -473,9 +483,10 @@ pub fn key_of<'e>(event: &'e Event, bucket: &str) -> Option<Cow<'e, str>> {
             .iter()
             .filter(|r| r.kind.as_deref() == Some("AWS::S3::Object"))
             .find_map(|r| {
-                r.arn
-                    .as_deref()?
-                    .split_once(&format!(":::{bucket}/"))
+                let arn = r.arn.as_deref()?;
+                arn.split_once(&format!(":::{bucket}/"))
+                    // An object named through its access point: `<ap arn>/object/<key>`.
+                    .or_else(|| arn.split_once(":accesspoint/")?.1.split_once("/object/"))
                     .map(|(_, k)| Cow::Owned(k.to_owned()))
             })
     })
@@ -502,6 +513,7 @@ fn locate(
     m: S3Action,
     partition: &str,
     snapshot: Option<&Snapshot>,
+    ap_bucket: Option<String>,
 ) -> Result<Located, RequestError> {
     if m.target == Target::Any {
         return Ok(Located {
@@ -514,7 +526,9 @@ fn locate(
         .resources
         .iter()
         .find(|r| r.kind.as_deref() == Some("AWS::S3::Bucket"));
-    let bucket = bucket_of(event).ok_or(RequestError::NoBucket)?;
+    let bucket = bucket_of(event)
+        .or(ap_bucket.map(Cow::Owned))
+        .ok_or(RequestError::NoBucket)?;
     // The owner: the snapshot's bucket folder first (the requester's copy of a denied
     // cross-account call redacts the owner), then resources[].accountId.
     let account = snapshot

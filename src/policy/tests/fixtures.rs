@@ -96,6 +96,7 @@ pub fn input() -> AuthzInput {
         scp: Known::Known(None),
         rcp: Known::Known(None),
         vpc_endpoint: Known::Known(None),
+        access_point: None,
     }
 }
 

@@ -44,6 +44,7 @@ fn all_unknown() -> AuthzInput {
         scp: unknown(),
         rcp: unknown(),
         vpc_endpoint: unknown(),
+        access_point: None,
     }
 }
 

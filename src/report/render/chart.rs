@@ -9,12 +9,13 @@ use plotters::prelude::*;
 use std::collections::BTreeMap;
 
 /// One colour per root cause, in `RootCause::ALL` order; the HTML legend uses the same.
-pub const PALETTE: [(u8, u8, u8); 14] = [
+pub const PALETTE: [(u8, u8, u8); 15] = [
     (214, 39, 40),   // explicit_deny
     (31, 119, 180),  // missing_allow
     (255, 127, 14),  // scp
     (148, 103, 189), // rcp
     (44, 160, 44),   // vpc_endpoint
+    (174, 199, 232), // access_point
     (140, 86, 75),   // permissions_boundary
     (227, 119, 194), // session_policy
     (188, 189, 34),  // kms
