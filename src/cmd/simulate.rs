@@ -65,8 +65,8 @@ pub struct Args {
     /// The IAM action, e.g. s3:GetObject.
     #[arg(long, value_parser = parse_action)]
     pub action: String,
-    /// The resource ARN, e.g. arn:aws:s3:::bucket/key.
-    #[arg(long, value_name = "ARN")]
+    /// The resource ARN, e.g. arn:aws:s3:::bucket/key (or `*` for an action without one).
+    #[arg(long, value_name = "ARN", value_parser = parse_resource)]
     pub resource: String,
     /// A condition key and value (repeat the flag for more keys, or the same key for several
     /// values).
@@ -100,6 +100,46 @@ fn parse_action(s: &str) -> Result<String, String> {
             "`{s}` is not an IAM action (service:Action, e.g. s3:GetObject)"
         )),
     }
+}
+
+/// A resource is an ARN (`arn:partition:service:region:account:resource`) or `*`: a bucket
+/// name alone would be matched against policies as a string no ARN pattern matches, and the
+/// answer would be a confident, wrong "missing allow".
+fn parse_resource(s: &str) -> Result<String, String> {
+    if s == "*" || (s.starts_with("arn:") && s.splitn(6, ':').count() == 6) {
+        return Ok(s.to_owned());
+    }
+    let hint = if s.contains(':') {
+        String::new()
+    } else {
+        format!(" (for an S3 bucket or object: arn:aws:s3:::{s})")
+    };
+    Err(format!(
+        "`{s}` is not an ARN (arn:partition:service:region:account:resource){hint}"
+    ))
+}
+
+/// A warning for an `s3:` action that is not in the S3 action table (a typo would be
+/// simulated as an action no policy names), with the closest known name.
+fn unknown_action_warning(action: &str) -> Option<String> {
+    let lower = action.to_ascii_lowercase();
+    if !lower.starts_with("s3:") || action.contains(['*', '?']) {
+        return None;
+    }
+    let known = crate::diagnose::actions::known_s3_actions();
+    if known.iter().any(|k| k.eq_ignore_ascii_case(action)) {
+        return None;
+    }
+    let closest = known
+        .iter()
+        .map(|k| (strsim::levenshtein(&k.to_ascii_lowercase(), &lower), *k))
+        .min()
+        .filter(|(d, _)| *d <= 4)
+        .map(|(_, k)| format!(" (did you mean {k}?)"))
+        .unwrap_or_default();
+    Some(format!(
+        "denytrail: {action} is not an S3 action this tool knows{closest}; simulating it as written"
+    ))
 }
 
 fn parse_pair(s: &str) -> Result<(String, String), String> {
@@ -171,6 +211,9 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         .with_context(|| format!("cannot load the snapshot {}", args.snapshot.display()))?;
     for p in &problems {
         messages::notice(&p.to_string());
+    }
+    if let Some(w) = unknown_action_warning(&args.action) {
+        messages::notice(&w);
     }
     let (req, notes) = build_request(&args, &snap);
     let session = session_policies(&args, &req)?;
@@ -451,4 +494,28 @@ pub fn build_request(args: &Args, snap: &Snapshot) -> (Request, Vec<String>) {
     }
     req.context = ctx;
     (req, notes)
+}
+
+#[cfg(test)]
+mod flag_tests {
+    use super::*;
+
+    #[test]
+    fn a_resource_must_be_an_arn() {
+        assert!(parse_resource("arn:aws:s3:::bucket/key").is_ok());
+        assert!(parse_resource("*").is_ok());
+        let e = parse_resource("bucket/key").unwrap_err();
+        assert!(e.contains("arn:aws:s3:::bucket/key"), "{e}");
+        assert!(parse_resource("arn:aws:s3").is_err());
+    }
+
+    #[test]
+    fn a_misspelt_s3_action_is_named_with_the_closest() {
+        let w = unknown_action_warning("s3:GetObjet").unwrap();
+        assert!(w.contains("did you mean s3:GetObject?"), "{w}");
+        assert_eq!(unknown_action_warning("s3:getobject"), None);
+        assert_eq!(unknown_action_warning("s3:Get*"), None);
+        assert_eq!(unknown_action_warning("kms:Decrypt"), None);
+        assert_eq!(unknown_action_warning("s3:ListAllMyBuckets"), None);
+    }
 }

@@ -241,6 +241,30 @@ pub fn s3_action(event_name: &str) -> Option<S3Action> {
     })
 }
 
+/// Every IAM action this table can produce (the main, versioned, extra and header actions of
+/// every S3 operation): what `simulate` checks an action name against.
+pub fn known_s3_actions() -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = Vec::new();
+    for op in S3_API_OPERATIONS {
+        if let Some(a) = s3_action(op) {
+            out.push(a.action);
+            out.extend(a.versioned);
+        }
+        for versioned in [false, true] {
+            out.extend(extra_actions(op, versioned));
+        }
+        out.extend(header_actions(op).iter().map(|(_, a)| *a));
+    }
+    out.extend([
+        "s3:ListBucketVersions",
+        "s3:ListBucketMultipartUploads",
+        "s3:BypassGovernanceRetention",
+    ]);
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
 /// Actions every call of `event_name` needs besides its main one (same resource), by whether
 /// the request names a `versionId`.
 pub fn extra_actions(event_name: &str, versioned: bool) -> &'static [&'static str] {
