@@ -78,3 +78,51 @@ fn an_empty_or_wrong_snapshot_folder_is_an_error() {
         "{stderr}"
     );
 }
+
+/// From summary to action (issue 20): each root-cause row of the terminal table and of the
+/// Markdown report names one of its events, ready for `explain`, and that event is one of the
+/// findings with that cause.
+#[test]
+fn summaries_name_an_event_to_explain_per_group() {
+    let mut c = crate::util::denytrail();
+    c.args(["analyze", "--format", "jsonl"]);
+    let (_, jsonl, _) = crate::util::run(c);
+    let cause_of: std::collections::HashMap<String, String> = jsonl
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .map(|v| {
+            (
+                v["event_id"].as_str().unwrap().to_owned(),
+                v["root_cause"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let mut c = crate::util::denytrail();
+    c.args(["analyze"]);
+    let (out, table, stderr) = crate::util::run(c);
+    assert!(out.status.success(), "{stderr}");
+    let lines: Vec<&str> = table.lines().collect();
+    let mut checked = 0;
+    for (i, l) in lines.iter().enumerate() {
+        let Some(id) = l.trim().strip_prefix("e.g.: denytrail explain ") else {
+            continue;
+        };
+        // The group's row is the nearest line above that is not indented.
+        let row = lines[..i]
+            .iter()
+            .rev()
+            .find(|r| !r.starts_with(' '))
+            .unwrap();
+        let cause = row.split_whitespace().next().unwrap();
+        if cause_of.contains_key(id) && cause_of.values().any(|c| c == cause) {
+            assert_eq!(cause_of[id], cause, "{row} / {l}");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 10, "{table}");
+    let mut c = crate::util::denytrail();
+    c.args(["analyze", "--format", "markdown"]);
+    let (_, md, _) = crate::util::run(c);
+    assert!(md.contains("| sample event |"), "{md}");
+    assert_eq!(md.matches("The whole evaluation of an event").count(), 1);
+}

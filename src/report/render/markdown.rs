@@ -16,35 +16,49 @@ fn code(s: &str) -> String {
     inert::markdown_code(s)
 }
 
-fn section(out: &mut String, s: &Section) {
+fn section(out: &mut String, s: &Section, explain_hint: bool) {
     if s.groups.is_empty() {
         return;
     }
     let _ = writeln!(out, "### By {}\n", s.dimension);
     let _ = writeln!(
         out,
-        "| {} | denials | principals | first seen | last seen | most common fix |",
+        "| {} | denials | principals | first seen | last seen | most common fix | sample event |",
         s.dimension
     );
-    let _ = writeln!(out, "| --- | ---: | ---: | --- | --- | --- |");
+    let _ = writeln!(out, "| --- | ---: | ---: | --- | --- | --- | --- |");
     for g in &s.groups {
         let fix = g
             .top_fix
             .as_deref()
             .map(|f| cell(fix_line(f)))
             .unwrap_or_default();
+        let sample = g.sample_ids.first().map(|id| code(id)).unwrap_or_default();
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} |",
             code(&key_text(g)),
             g.count,
             g.distinct_principals,
             g.first_seen.as_deref().unwrap_or("-"),
             g.last_seen.as_deref().unwrap_or("-"),
-            fix
+            fix,
+            sample
         );
     }
     out.push('\n');
+    if let Some(id) = s
+        .groups
+        .iter()
+        .find_map(|g| g.sample_ids.first())
+        .filter(|_| explain_hint)
+    {
+        let _ = writeln!(
+            out,
+            "The whole evaluation of an event: `denytrail explain {}` with the same logs and `--snapshot`.\n",
+            code(id).trim_matches('`')
+        );
+    }
 }
 
 pub fn render(s: &Summary) -> String {
@@ -114,8 +128,9 @@ pub fn render(s: &Summary) -> String {
         out.push('\n');
     }
     let _ = writeln!(out, "## Own workloads\n");
-    for sec in &s.sections {
-        section(&mut out, sec);
+    for (i, sec) in s.sections.iter().enumerate() {
+        // The explain hint once, under the first table.
+        section(&mut out, sec, i == 0);
     }
     if !s.folded.is_empty() {
         let _ = writeln!(out, "## Folded as noise\n");

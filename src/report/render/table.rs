@@ -117,6 +117,11 @@ fn section(out: &mut String, st: &Style, s: &Section, with_fix: bool) {
                 let line = format!("  fix: {}", inert::terminal(fix_line(fix)));
                 let _ = writeln!(out, "{}", st.dim(&cut_right(&line, WIDTH)));
             }
+            // One event of the group, ready for `explain` (the whole evaluation).
+            if let Some(id) = g.sample_ids.first() {
+                let line = format!("  e.g.: denytrail explain {}", inert::terminal(id));
+                let _ = writeln!(out, "{}", st.dim(&cut_right(&line, WIDTH)));
+            }
         }
     }
     out.push('\n');
