@@ -2,10 +2,12 @@
 
 mod aws;
 mod cli;
+mod delay;
 mod diagnose;
 mod loopback;
 mod moto;
 mod report;
+mod s3speed;
 mod scan;
 mod simulate;
 mod trust;
