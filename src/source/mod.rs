@@ -21,6 +21,7 @@ pub mod local;
 pub mod object;
 #[cfg(feature = "aws")]
 pub mod s3;
+pub mod shard;
 
 pub use contract::{Source, Stream};
 pub use keypath::{key_account, key_date, key_region};

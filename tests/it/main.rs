@@ -9,6 +9,7 @@ mod moto;
 mod report;
 mod s3speed;
 mod scan;
+mod shard;
 mod simulate;
 mod trust;
 mod util;
