@@ -188,3 +188,102 @@ fn s3_objects_per_second_against_delay_and_size() {
         }
     }
 }
+
+/// The README's sharding numbers: a single `analyze s3://` against N shard processes run at
+/// once plus the merge, over the same bucket behind 50 ms of delay per request (debug build,
+/// moto and every process on this machine's 2 cores). Run it with
+/// `cargo test --test it sharded_speedup -- --ignored --nocapture`; optional
+/// `DENYTRAIL_BENCH_OBJECTS` (default 1000).
+#[test]
+#[ignore = "a measurement for the README, about a minute"]
+fn sharded_speedup_against_a_single_run() {
+    let moto = crate::moto_or_skip!();
+    let n: usize = std::env::var("DENYTRAIL_BENCH_OBJECTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000);
+    let tree = sample_tree();
+    // Distinct objects (the sample's files under more accounts and times), all with denials.
+    let objects: Vec<(String, Vec<u8>)> = (0..n)
+        .map(|i| {
+            let (key, body) = &tree[i % tree.len()];
+            (format!("{key}.{i:06}.json.gz"), body.clone())
+        })
+        .collect();
+    runtime().block_on(upload(&moto, "shard-bench", &objects));
+    runtime().block_on(upload(&moto, "shard-bench-out", &[]));
+    let proxy = DelayProxy::start(moto.port(), Duration::from_millis(50));
+    let base = || {
+        let mut c = denytrail();
+        isolate(&mut c);
+        c.args(["analyze", "--endpoint-url", &proxy.endpoint()]);
+        c
+    };
+    let t = Instant::now();
+    let mut c = base();
+    c.args([
+        "s3://shard-bench/",
+        "--snapshot",
+        "sample-logs/snapshot",
+        "--format",
+        "jsonl",
+    ]);
+    let (o, single, _) = crate::util::run(c);
+    assert!(o.status.code().is_some_and(|c| c == 0 || c == 2));
+    let single_secs = t.elapsed().as_secs_f64();
+    println!("| run | seconds | vs single |");
+    println!("|---|---|---|");
+    println!("| single run, {n} objects | {single_secs:.2} | 1.00x |");
+    for shards in [2u32, 4] {
+        let out = format!("s3://shard-bench-out/run-{shards}/");
+        let t = Instant::now();
+        let children: Vec<_> = (0..shards)
+            .map(|i| {
+                let mut c = base();
+                c.args(["s3://shard-bench/", "--out", &out, "--allow-skipped"])
+                    .args(["--shard", &format!("{i}/{shards}")])
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::null());
+                c.spawn().expect("a shard starts")
+            })
+            .collect();
+        for mut child in children {
+            child.wait().expect("a shard ends");
+        }
+        let map_secs = t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        let mut c = base();
+        c.args([
+            "--from-shards",
+            &out,
+            "--snapshot",
+            "sample-logs/snapshot",
+            "--format",
+            "jsonl",
+        ]);
+        let (_, merged, _) = crate::util::run(c);
+        let reduce_secs = t.elapsed().as_secs_f64();
+        assert_eq!(merged, single);
+        println!(
+            "| {shards} shards at once on this machine + merge | {map_secs:.2} + {reduce_secs:.2} | {:.2}x |",
+            (map_secs + reduce_secs) / single_secs
+        );
+        // One machine per shard, as AWS Batch or Kubernetes would run them: each shard alone
+        // (one after the other here), the run's map time being the slowest one's.
+        let out = format!("s3://shard-bench-out/alone-{shards}/");
+        let mut slowest = 0f64;
+        for i in 0..shards {
+            let t = Instant::now();
+            let mut c = base();
+            c.args(["s3://shard-bench/", "--out", &out, "--allow-skipped"])
+                .args(["--shard", &format!("{i}/{shards}")]);
+            let (o, _, stderr) = crate::util::run(c);
+            assert_eq!(o.status.code(), Some(0), "{stderr}");
+            slowest = slowest.max(t.elapsed().as_secs_f64());
+        }
+        println!(
+            "| {shards} shards, one machine each (slowest shard alone) + merge | {slowest:.2} + {reduce_secs:.2} | {:.2}x |",
+            (slowest + reduce_secs) / single_secs
+        );
+    }
+}
