@@ -21,6 +21,8 @@ pub struct DelayProxy {
     accept: Option<JoinHandle<()>>,
     pub requests: Arc<AtomicU64>,
     pub connections: Arc<AtomicU64>,
+    /// Requests being served now, and the most there ever were at once.
+    pub active: Arc<(AtomicU64, AtomicU64)>,
 }
 
 impl DelayProxy {
@@ -32,8 +34,13 @@ impl DelayProxy {
         let stop = Arc::new(AtomicBool::new(false));
         let requests = Arc::new(AtomicU64::new(0));
         let connections = Arc::new(AtomicU64::new(0));
-        let (stop2, requests2, connections2) =
-            (stop.clone(), requests.clone(), connections.clone());
+        let active = Arc::new((AtomicU64::new(0), AtomicU64::new(0)));
+        let (stop2, requests2, connections2, active2) = (
+            stop.clone(),
+            requests.clone(),
+            connections.clone(),
+            active.clone(),
+        );
         let accept = std::thread::spawn(move || {
             for conn in listener.incoming() {
                 if stop2.load(Ordering::SeqCst) {
@@ -42,8 +49,8 @@ impl DelayProxy {
                 let Ok(conn) = conn else { continue };
                 let _ = conn.set_nodelay(true);
                 connections2.fetch_add(1, Ordering::Relaxed);
-                let requests = requests2.clone();
-                std::thread::spawn(move || serve(conn, upstream, delay, &requests));
+                let (requests, active) = (requests2.clone(), active2.clone());
+                std::thread::spawn(move || serve(conn, upstream, delay, &requests, &active));
             }
         });
         DelayProxy {
@@ -52,7 +59,13 @@ impl DelayProxy {
             accept: Some(accept),
             requests,
             connections,
+            active,
         }
+    }
+
+    /// The most requests served at once.
+    pub fn peak(&self) -> u64 {
+        self.active.1.load(Ordering::Relaxed)
     }
 
     pub fn endpoint(&self) -> String {
@@ -111,7 +124,13 @@ fn header<'a>(lines: &'a [String], name: &str) -> Option<&'a str> {
     })
 }
 
-fn serve(conn: TcpStream, upstream: u16, delay: Duration, requests: &AtomicU64) {
+fn serve(
+    conn: TcpStream,
+    upstream: u16,
+    delay: Duration,
+    requests: &AtomicU64,
+    active: &(AtomicU64, AtomicU64),
+) {
     let Ok(read_half) = conn.try_clone() else {
         return;
     };
@@ -119,8 +138,12 @@ fn serve(conn: TcpStream, upstream: u16, delay: Duration, requests: &AtomicU64) 
     let mut conn = conn;
     while let Some((lines, body)) = read_request(&mut reader) {
         requests.fetch_add(1, Ordering::Relaxed);
+        let now = active.0.fetch_add(1, Ordering::SeqCst) + 1;
+        active.1.fetch_max(now, Ordering::SeqCst);
         std::thread::sleep(delay);
-        let Some(answer) = forward(upstream, &lines, &body) else {
+        let answer = forward(upstream, &lines, &body);
+        active.0.fetch_sub(1, Ordering::SeqCst);
+        let Some(answer) = answer else {
             break;
         };
         if conn.write_all(&answer).and_then(|()| conn.flush()).is_err() {

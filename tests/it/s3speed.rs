@@ -98,6 +98,45 @@ fn analyze_s3_under_50ms_of_latency_gives_the_same_findings() {
     );
 }
 
+/// Downloads adapt: behind 50 ms per request, 400 objects start with 8 in flight (the
+/// starting limit) and end with more, because objects per second grew with each step; with
+/// `--max-in-flight 8` the run never has more than 8 requests out at once.
+#[test]
+fn analyze_s3_keeps_more_in_flight_while_it_pays_and_obeys_the_cap() {
+    let moto = crate::moto_or_skip!();
+    let sample = sample_tree()
+        .into_iter()
+        .find(|(k, _)| k.contains("/CloudTrail/"))
+        .expect("a sample log file");
+    let objects: Vec<(String, Vec<u8>)> = (0..400)
+        .map(|i| {
+            (
+                format!(
+                    "AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/20/111122223333_CloudTrail_us-east-1_20261120T0000Z_{i:04}.json.gz"
+                ),
+                sample.1.clone(),
+            )
+        })
+        .collect();
+    runtime().block_on(upload(&moto, "many-small", &objects));
+    let (code, _, stderr, proxy, _) =
+        analyze_through(&moto, Duration::from_millis(50), "s3://many-small/", &[]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        proxy.peak() > 8,
+        "the limit grew past its start of 8: peak {} requests at once",
+        proxy.peak()
+    );
+    let (code, _, stderr, proxy, _) = analyze_through(
+        &moto,
+        Duration::from_millis(50),
+        "s3://many-small/",
+        &["--max-in-flight", "8"],
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(proxy.peak() <= 8, "capped: peak {}", proxy.peak());
+}
+
 /// A gzip CloudTrail file holding the records of `sample` repeated until it is at least
 /// `bytes` long uncompressed.
 fn grown(sample: &[u8], bytes: usize) -> Vec<u8> {
