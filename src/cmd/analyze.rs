@@ -275,6 +275,11 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         roots(&args.input)?
     };
     if let Some(spec) = shard {
+        if args.output.output.is_some() || args.output.timeline {
+            return Err(super::usage(
+                "a shard (--shard) writes what it kept to --out and makes no findings; --output and --timeline go with the merge (--from-shards)",
+            ));
+        }
         // The map of a sharded run: scan this part, write what was kept; no diagnosis.
         let stats = super::shard::map(spec, &args.shards, &roots, &args.live, &cfg)?;
         return Ok(outcome(&stats, args.input.allow_skipped));

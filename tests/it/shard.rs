@@ -171,6 +171,16 @@ fn shard_flags_that_do_not_go_together_are_usage_errors() {
             "/tmp/y",
         ],
         &["analyze", "sample-logs", "--out", "/tmp/x"],
+        &[
+            "analyze",
+            "sample-logs",
+            "--shard",
+            "0/2",
+            "--out",
+            "/tmp/x",
+            "--output",
+            "f.jsonl",
+        ],
     ] {
         let mut c = denytrail();
         c.args(args);
