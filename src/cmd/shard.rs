@@ -93,6 +93,14 @@ impl ShardArgs {
                 "--shard needs --out DIR|s3://...: a shard writes what it kept for --from-shards",
             ));
         }
+        if let Some(out) = &self.out {
+            if let Some(p) = paths.iter().find(|p| inside(out, &p.to_string_lossy())) {
+                return Err(super::usage(format!(
+                    "--out {out} is inside the logs being read ({}): later shards would list earlier shards' files as logs; write elsewhere",
+                    p.display()
+                )));
+            }
+        }
         let spec = if s == "env" {
             ShardSpec::from_env(|k| std::env::var(k).ok(), self.shards)
         } else {
@@ -100,6 +108,24 @@ impl ShardArgs {
         };
         spec.map(Some).map_err(super::usage)
     }
+}
+
+/// Whether `out` (a folder or an S3 URL) is `input` or under it.
+fn inside(out: &str, input: &str) -> bool {
+    if out.starts_with("s3://") || input.starts_with("s3://") {
+        let dir = |s: &str| {
+            let mut s = s.to_owned();
+            if !s.ends_with('/') {
+                s.push('/');
+            }
+            s
+        };
+        // `s3://bucket` and `s3://bucket/` are the same place.
+        let (out, input) = (dir(out), dir(input));
+        return out.starts_with(&input);
+    }
+    let abs = |s: &str| std::path::absolute(s).unwrap_or_else(|_| PathBuf::from(s));
+    abs(out).starts_with(abs(input))
 }
 
 /// What the shards must agree on besides the listing: the window and the filters.
@@ -460,4 +486,20 @@ pub fn reduce(
         },
         problems,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_output_inside_the_input_is_told() {
+        assert!(inside("s3://b/runs/1/", "s3://b/"));
+        assert!(inside("s3://b/runs/1/", "s3://b"));
+        assert!(!inside("s3://other/runs/", "s3://b/"));
+        assert!(!inside("s3://b2/runs/", "s3://b"));
+        assert!(inside("logs/runs", "logs"));
+        assert!(!inside("/tmp/runs", "logs"));
+        assert!(!inside("logs-runs", "logs"));
+    }
 }

@@ -181,6 +181,14 @@ fn shard_flags_that_do_not_go_together_are_usage_errors() {
             "--output",
             "f.jsonl",
         ],
+        &[
+            "analyze",
+            "sample-logs",
+            "--shard",
+            "0/2",
+            "--out",
+            "sample-logs/runs",
+        ],
     ] {
         let mut c = denytrail();
         c.args(args);
