@@ -30,6 +30,8 @@ pub struct Args {
     pub output: super::report::OutputArgs,
     #[command(flatten)]
     pub live: super::live::LiveArgs,
+    #[command(flatten)]
+    pub shards: Box<super::shard::ShardArgs>,
 }
 
 /// What to read.
@@ -264,20 +266,40 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         evidence_to_disk: true,
         ..ScanConfig::default()
     };
-    let roots = if args.live.cloudtrail_api && args.input.paths.is_empty() {
+    let shard = args.shards.spec(&args.input.paths)?;
+    let from_shards = args.shards.from_shards.as_deref();
+    let roots = if from_shards.is_some() || args.live.cloudtrail_api && args.input.paths.is_empty()
+    {
         Vec::new()
     } else {
         roots(&args.input)?
     };
+    if let Some(spec) = shard {
+        if args.output.output.is_some() || args.output.timeline {
+            return Err(super::usage(
+                "a shard (--shard) writes what it kept to --out and makes no findings; --output and --timeline go with the merge (--from-shards)",
+            ));
+        }
+        // The map of a sharded run: scan this part, write what was kept; no diagnosis.
+        let stats = super::shard::map(spec, &args.shards, &roots, &args.live, &cfg)?;
+        return Ok(outcome(&stats, args.input.allow_skipped));
+    }
     let (snapshot, snapshot_problems) = args
         .snapshot
-        .load(args.input.paths.is_empty() && !args.live.cloudtrail_api)?;
+        .load(args.input.paths.is_empty() && !args.live.cloudtrail_api && from_shards.is_none())?;
     let progress = Progress::new();
     let sink = KeptSink {
         spill: SpillSink::new(spill::budget_from_env()),
         wanted: Mutex::new(Wanted::default()),
     };
-    let mut out = super::live::scan_inputs(&roots, &args.live, &cfg, &sink, &progress)?;
+    let (mut out, shard_problems) = match from_shards {
+        // The reduce of a sharded run: the shards' kept events and evidence, merged.
+        Some(from) => super::shard::reduce(from, &args.live, &cfg, &sink)?,
+        None => (
+            super::live::scan_inputs(&roots, &args.live, &cfg, &sink, &progress)?,
+            0,
+        ),
+    };
     progress.finish();
     let wanted = sink.wanted.into_inner().unwrap_or_else(|e| e.into_inner());
     let mut kept = sink.spill.finish();
@@ -329,11 +351,14 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         counts.findings,
         &scan_line(&out.stats, counts.duplicates),
     );
-    Ok(exit_outcome(
-        &out.stats,
-        snapshot_problems,
-        args.input.allow_skipped,
-    ))
+    let exit = exit_outcome(&out.stats, snapshot_problems, args.input.allow_skipped);
+    if shard_problems > 0 && !args.input.allow_skipped {
+        messages::notice(
+            "denytrail: shards were missing or not merged (named above); exit status 2; pass --allow-skipped to exit 0 anyway",
+        );
+        return Ok(super::Outcome::InputSkipped);
+    }
+    Ok(exit)
 }
 
 /// The exit status after lost input, shared by `analyze` and `explain`: skipped objects or

@@ -26,9 +26,16 @@ pub struct LiveArgs {
     /// reads them from there.
     #[arg(long, value_name = "DIR")]
     pub cache: Option<PathBuf>,
-    /// S3 downloads at once (memory is about 2 × N × the largest log object).
-    #[arg(long, value_name = "N", default_value_t = 8)]
+    /// Cap on S3 downloads at once. Below it the number adapts: more while objects per second
+    /// grow (enough to hide network latency), fewer when S3 answers 503 SlowDown.
+    #[arg(long, value_name = "N", default_value_t = crate::source::s3::adapt::DEFAULT_CAP,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub max_in_flight: usize,
+    /// Memory (MiB) that S3 downloads in flight and downloaded objects waiting for the scan
+    /// may hold together; each download reserves its listed size.
+    #[arg(long, value_name = "MB", default_value_t = crate::source::s3::DEFAULT_BUDGET_MB,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub max_in_flight_mb: usize,
     /// Read S3 management events of the last 90 days through CloudTrail's LookupEvents
     /// (no trail bucket needed). It cannot see S3 data events (GetObject, PutObject, ...):
     /// only bucket-level calls such as GetBucketPolicy or PutBucketAcl.
@@ -114,6 +121,8 @@ impl Inputs {
             };
         let s3 = S3Options {
             max_in_flight: live.max_in_flight,
+            start_in_flight: crate::source::s3::adapt::START,
+            max_in_flight_mb: live.max_in_flight_mb,
             cache,
             accounts: cfg.accounts.clone(),
             regions: cfg.regions.clone(),

@@ -9,6 +9,8 @@ pub mod live;
 mod output_file;
 mod pipe;
 pub mod report;
+pub mod shard;
+mod shard_store;
 pub mod simulate;
 pub mod snapshot;
 pub mod snapshot_arg;

@@ -22,6 +22,7 @@ pub mod object;
 #[cfg(feature = "aws")]
 pub mod s3;
 pub mod security_lake;
+pub mod shard;
 
 pub use contract::{Source, Stream};
 pub use keypath::{key_account, key_date, key_region};

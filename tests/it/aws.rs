@@ -571,7 +571,7 @@ fn is_get_object(r: &crate::loopback::Request) -> bool {
 }
 
 /// The sample's log tree (`sample-logs/AWSLogs/...`): relative key, bytes.
-fn sample_tree() -> Vec<(String, Vec<u8>)> {
+pub fn sample_tree() -> Vec<(String, Vec<u8>)> {
     fn walk(dir: &Path, root: &Path, out: &mut Vec<(String, Vec<u8>)>) {
         let mut entries: Vec<_> = std::fs::read_dir(dir)
             .expect("read_dir")
@@ -599,7 +599,7 @@ fn sample_tree() -> Vec<(String, Vec<u8>)> {
     out
 }
 
-async fn upload(moto: &Moto, bucket: &str, objects: &[(String, Vec<u8>)]) {
+pub async fn upload(moto: &Moto, bucket: &str, objects: &[(String, Vec<u8>)]) {
     let s3 = moto.s3().await;
     s3.create_bucket()
         .bucket(bucket)
@@ -619,7 +619,7 @@ async fn upload(moto: &Moto, bucket: &str, objects: &[(String, Vec<u8>)]) {
 
 /// Findings as sorted JSON lines without `source_object` (the one field that names where the
 /// event was read).
-fn findings_without_source(stdout: &str) -> Vec<String> {
+pub fn findings_without_source(stdout: &str) -> Vec<String> {
     let mut v: Vec<String> = stdout
         .lines()
         .map(|l| {
@@ -634,7 +634,7 @@ fn findings_without_source(stdout: &str) -> Vec<String> {
     v
 }
 
-fn analyze_jsonl(mut c: Command, input: &str, extra: &[&str]) -> (Option<i32>, String, String) {
+pub fn analyze_jsonl(mut c: Command, input: &str, extra: &[&str]) -> (Option<i32>, String, String) {
     c.arg(input)
         .args(["--snapshot", "sample-logs/snapshot", "--format", "jsonl"])
         .args(extra);

@@ -3,12 +3,15 @@
 mod access_points;
 mod aws;
 mod cli;
+mod delay;
 mod diagnose;
 mod loopback;
 mod moto;
 mod report;
+mod s3speed;
 mod scan;
 mod security_lake;
+mod shard;
 mod simulate;
 mod trust;
 mod util;

@@ -1,28 +1,32 @@
 //! An S3 log bucket as a source: `s3://BUCKET/PREFIX`. Listing turns the window, `--account`
-//! and `--region` into prefixes ([`plan`]); downloads run concurrently, bounded by
-//! `--max-in-flight`, and are handed to the scan through a bounded channel ([`fetch`]), so
-//! memory stays about `2 × in-flight × largest object` whatever the bucket holds. Throttling
-//! and 5xx are retried by the SDK (standard mode, exponential backoff with jitter); an object
-//! that still fails is a [`Skip::FetchFailed`] and the run goes on. `--cache DIR` keeps what
-//! was fetched, so a second run over the same days reads locally.
+//! and `--region` into prefixes ([`plan`]) and lists them concurrently ([`list`]); downloads
+//! run concurrently with an adaptive number in flight ([`adapt`], capped by
+//! `--max-in-flight`) and a byte budget (`--max-in-flight-mb`), and are handed to the scan as
+//! they complete ([`fetch`]), so memory is bounded by bytes whatever the bucket holds.
+//! Throttling and 5xx are retried by the SDK (standard mode, exponential backoff with
+//! jitter), and 503s also lower the number in flight ([`throttle`]); an object that still
+//! fails is a [`Skip::FetchFailed`] and the run goes on. `--cache DIR` keeps what was
+//! fetched, so a second run over the same days reads locally.
 
+pub mod adapt;
 mod cache;
 mod fetch;
+mod list;
 pub mod plan;
+mod throttle;
 
 pub use cache::Cache;
+pub use fetch::{Downloads, DEFAULT_BUDGET_MB};
+pub use list::listed_name;
 
 use super::contract::{Source, Stream};
-use super::keypath::key_date;
-use super::object::{FetchError, ListError, Listed, Locator, LogObject, Skipped};
-use crate::aws::SdkErrorLine;
-use crate::input::{Skip, TimeWindow};
+use super::object::{FetchError, ListError, Listed, LogObject};
+use crate::input::TimeWindow;
 use aws_config::SdkConfig;
-use plan::Level;
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
 
 /// `s3://bucket/prefix` as typed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,8 +67,13 @@ pub enum S3Error {
 /// What to read and how hard to pull.
 #[derive(Debug, Clone)]
 pub struct S3Options {
-    /// Downloads at once (and bodies waiting for a scan worker).
+    /// The cap on downloads at once (`--max-in-flight`); the number in flight adapts below it.
     pub max_in_flight: usize,
+    /// Downloads at once before the first adjustment ([`adapt::START`], or the cap if lower).
+    pub start_in_flight: usize,
+    /// Bytes (MiB) that downloads in flight and downloaded bodies waiting for a scan worker
+    /// may hold together (`--max-in-flight-mb`).
+    pub max_in_flight_mb: usize,
     pub cache: Option<Cache>,
     /// Only these accounts' folders (`--account`); empty = all.
     pub accounts: Vec<String>,
@@ -80,18 +89,21 @@ pub struct S3Counters {
     pub fetched: AtomicU64,
     pub fetched_bytes: AtomicU64,
     pub cache_hits: AtomicU64,
+    /// HTTP 503 answers (SlowDown), retried ones included.
+    pub throttled: Arc<AtomicU64>,
+    /// The highest in-flight limit the downloads reached.
+    pub peak_in_flight: AtomicU64,
 }
 
 /// Lists and fetches CloudTrail objects from S3 buckets: every `s3://` input of a run.
 pub struct S3Source {
     rt: tokio::runtime::Handle,
-    conf: SdkConfig,
     opts: S3Options,
     /// What to list, in the order given.
     urls: Vec<S3Url>,
     pub counters: Arc<S3Counters>,
-    /// The client for each bucket listed (in the bucket's region), reused by the downloads.
-    clients: Arc<Mutex<HashMap<String, aws_sdk_s3::Client>>>,
+    /// The client for each bucket (in the bucket's region), shared by listing and downloads.
+    clients: Clients,
 }
 
 /// The SDK's retry policy for log reads: standard mode (throttling, 5xx and transient network
@@ -112,14 +124,66 @@ impl S3Source {
                 aws_config::retry::RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS),
             )
             .build();
+        let counters = Arc::new(S3Counters::default());
         S3Source {
             rt,
-            conf,
             opts,
             urls,
-            counters: Arc::new(S3Counters::default()),
-            clients: Arc::new(Mutex::new(HashMap::new())),
+            clients: Clients::new(conf, counters.throttled.clone()),
+            counters,
         }
+    }
+
+    /// Lists the objects under `url` that may hold events of `window`, sorted by name. `Err`
+    /// only when the first listing fails (the bucket cannot be read at all); a prefix that
+    /// fails deeper is a [`Skip::FetchFailed`] item and the rest is listed.
+    pub fn list_url(&self, url: &S3Url, window: &TimeWindow) -> Result<Vec<Listed>, S3Error> {
+        self.rt.block_on(async {
+            let lister = list::Lister {
+                client: self.clients.get(&url.bucket).await,
+                url: url.clone(),
+                window: *window,
+                today: chrono::Utc::now().date_naive(),
+                accounts: self.opts.accounts.clone(),
+                regions: self.opts.regions.clone(),
+                counters: self.counters.clone(),
+            };
+            lister
+                .run()
+                .await
+                .map_err(|(url, error)| S3Error::List { url, error })
+        })
+    }
+}
+
+/// One S3 client per bucket, made once and shared by the listing and every download (each
+/// client keeps its own pool of connections, reused from one request to the next), with the
+/// 503 counter ([`throttle`]) attached.
+#[derive(Clone)]
+pub struct Clients {
+    conf: SdkConfig,
+    made: Arc<tokio::sync::Mutex<HashMap<String, aws_sdk_s3::Client>>>,
+    throttled: Arc<AtomicU64>,
+}
+
+impl Clients {
+    fn new(conf: SdkConfig, throttled: Arc<AtomicU64>) -> Clients {
+        Clients {
+            conf,
+            made: Arc::default(),
+            throttled,
+        }
+    }
+
+    /// The bucket's client, made on first use.
+    pub async fn get(&self, bucket: &str) -> aws_sdk_s3::Client {
+        let mut made = self.made.lock().await;
+        if let Some(c) = made.get(bucket) {
+            return c.clone();
+        }
+        let c = throttle::counting(&self.client_for(bucket).await, self.throttled.clone());
+        made.insert(bucket.to_owned(), c.clone());
+        c
     }
 
     /// A client in the bucket's own region (S3 answers a request sent to another region
@@ -138,259 +202,6 @@ impl S3Source {
                 crate::aws::s3_client(&self.conf, Some(region))
             }
             Err(_) => base,
-        }
-    }
-
-    /// Lists the objects under `url` that may hold events of `window`. `Err` only when the
-    /// first listing fails (the bucket cannot be read at all); a prefix that fails deeper is a
-    /// [`Skip::FetchFailed`] item and the rest is listed.
-    pub fn list_url(&self, url: &S3Url, window: &TimeWindow) -> Result<Vec<Listed>, S3Error> {
-        self.rt.block_on(self.list_async(url, window))
-    }
-
-    async fn list_async(&self, url: &S3Url, window: &TimeWindow) -> Result<Vec<Listed>, S3Error> {
-        let client = self.client_for(&url.bucket).await;
-        if let Ok(mut c) = self.clients.lock() {
-            c.insert(url.bucket.clone(), client.clone());
-        }
-        let today = chrono::Utc::now().date_naive();
-        let mut out = Vec::new();
-        let mut queue: Vec<(String, Option<Level>, u8)> =
-            vec![(url.prefix.clone(), plan::level_of(&url.prefix), 0)];
-        let mut first = true;
-        while let Some((prefix, level, depth)) = queue.pop() {
-            let res = self
-                .expand(
-                    &client, url, &prefix, level, depth, window, today, &mut queue, &mut out,
-                )
-                .await;
-            if let Err(error) = res {
-                let name = format!("s3://{}/{}", url.bucket, prefix);
-                if first {
-                    return Err(S3Error::List { url: name, error });
-                }
-                out.push(Listed::Skipped(Skipped {
-                    name: name.into(),
-                    skip: Skip::FetchFailed,
-                    detail: format!("cannot list: {error}"),
-                }));
-            }
-            first = false;
-        }
-        Ok(out)
-    }
-
-    /// One step of the walk: pushes child prefixes to `queue`, objects to `out`.
-    #[allow(clippy::too_many_arguments)]
-    async fn expand(
-        &self,
-        client: &aws_sdk_s3::Client,
-        url: &S3Url,
-        prefix: &str,
-        level: Option<Level>,
-        depth: u8,
-        window: &TimeWindow,
-        today: chrono::NaiveDate,
-        queue: &mut Vec<(String, Option<Level>, u8)>,
-        out: &mut Vec<Listed>,
-    ) -> Result<(), String> {
-        use plan::*;
-        let mut push = |p: String, l: Level| queue.push((p, Some(l), depth + 1));
-        match level {
-            // Not a folder of the layout, or a day: every object, pruned by key date.
-            None | Some(Level::Day) => {
-                self.list_flat(client, url, prefix, window, out).await?;
-            }
-            Some(Level::Above) => {
-                let (dirs, objects) = self.list_delimited(client, &url.bucket, prefix).await?;
-                self.add_objects(url, objects, window, out);
-                for d in dirs {
-                    if last_component(&d) == "AWSLogs" {
-                        push(d, Level::AwsLogs);
-                    } else if depth < 4 {
-                        // A trail's custom prefix may be a few folders deep.
-                        push(d, Level::Above);
-                    }
-                }
-            }
-            Some(Level::AwsLogs) | Some(Level::Org) => {
-                let (dirs, _) = self.list_delimited(client, &url.bucket, prefix).await?;
-                for d in dirs {
-                    let c = last_component(&d);
-                    if level == Some(Level::AwsLogs) && c.starts_with("o-") {
-                        push(d, Level::Org);
-                    } else if is_account(c) && self.wants(&self.opts.accounts, c) {
-                        push(d, Level::Account);
-                    }
-                }
-            }
-            Some(Level::Account) => push(format!("{prefix}CloudTrail/"), Level::Trail),
-            Some(Level::Trail) => {
-                if self.opts.regions.is_empty() {
-                    let (dirs, _) = self.list_delimited(client, &url.bucket, prefix).await?;
-                    for d in dirs {
-                        push(d, Level::Region);
-                    }
-                } else {
-                    for r in &self.opts.regions {
-                        push(format!("{prefix}{r}/"), Level::Region);
-                    }
-                }
-            }
-            Some(Level::Region) => {
-                if window.is_open() {
-                    // Everything is wanted: one flat listing beats a call per day.
-                    self.list_flat(client, url, prefix, window, out).await?;
-                } else if let Some(days) = computed_days(window, today) {
-                    for d in days {
-                        push(format!("{prefix}{}", day_suffix(d)), Level::Day);
-                    }
-                } else {
-                    let (dirs, _) = self.list_delimited(client, &url.bucket, prefix).await?;
-                    for d in dirs {
-                        if year_range(last_component(&d))
-                            .is_some_and(|(a, b)| range_may_hold(window, a, b))
-                        {
-                            push(d, Level::Year);
-                        }
-                    }
-                }
-            }
-            Some(Level::Year) => {
-                let year: Option<i32> = last_component(prefix).parse().ok();
-                let (dirs, _) = self.list_delimited(client, &url.bucket, prefix).await?;
-                for d in dirs {
-                    let r = year.and_then(|y| month_range(y, last_component(&d)));
-                    if r.is_some_and(|(a, b)| range_may_hold(window, a, b)) {
-                        push(d, Level::Month);
-                    }
-                }
-            }
-            Some(Level::Month) => {
-                let comps: Vec<&str> = prefix.trim_end_matches('/').rsplit('/').take(2).collect();
-                let ym = match comps.as_slice() {
-                    [m, y] => y.parse::<i32>().ok().zip(m.parse::<u32>().ok()),
-                    _ => None,
-                };
-                let (dirs, _) = self.list_delimited(client, &url.bucket, prefix).await?;
-                for d in dirs {
-                    let day = ym.and_then(|(y, m)| day_of(y, m, last_component(&d)));
-                    if day.is_some_and(|day| window.may_hold_day(day)) {
-                        push(d, Level::Day);
-                    }
-                }
-            }
-        }
-        Ok(())
-    }
-
-    fn wants(&self, filter: &[String], v: &str) -> bool {
-        filter.is_empty() || filter.iter().any(|f| f == v)
-    }
-
-    /// One delimiter listing, all pages: (child prefixes, objects at this level).
-    async fn list_delimited(
-        &self,
-        client: &aws_sdk_s3::Client,
-        bucket: &str,
-        prefix: &str,
-    ) -> Result<(Vec<String>, Vec<(String, Option<u64>)>), String> {
-        let mut dirs = Vec::new();
-        let mut objects = Vec::new();
-        let mut pages = client
-            .list_objects_v2()
-            .bucket(bucket)
-            .prefix(prefix)
-            .delimiter("/")
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            self.counters.list_calls.fetch_add(1, Ordering::Relaxed);
-            let page = page.map_err(|e| SdkErrorLine(&e).to_string())?;
-            dirs.extend(
-                page.common_prefixes()
-                    .iter()
-                    .filter_map(|p| p.prefix())
-                    .map(str::to_owned),
-            );
-            for o in page.contents() {
-                if let Some(k) = o.key() {
-                    objects.push((k.to_owned(), o.size().and_then(|s| u64::try_from(s).ok())));
-                }
-            }
-        }
-        self.counters
-            .keys_listed
-            .fetch_add(objects.len() as u64, Ordering::Relaxed);
-        Ok((dirs, objects))
-    }
-
-    /// Every object under `prefix`, all pages.
-    async fn list_flat(
-        &self,
-        client: &aws_sdk_s3::Client,
-        url: &S3Url,
-        prefix: &str,
-        window: &TimeWindow,
-        out: &mut Vec<Listed>,
-    ) -> Result<(), String> {
-        let mut pages = client
-            .list_objects_v2()
-            .bucket(&url.bucket)
-            .prefix(prefix)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            self.counters.list_calls.fetch_add(1, Ordering::Relaxed);
-            let page = page.map_err(|e| SdkErrorLine(&e).to_string())?;
-            let objects: Vec<(String, Option<u64>)> = page
-                .contents()
-                .iter()
-                .filter_map(|o| {
-                    Some((
-                        o.key()?.to_owned(),
-                        o.size().and_then(|s| u64::try_from(s).ok()),
-                    ))
-                })
-                .collect();
-            self.counters
-                .keys_listed
-                .fetch_add(objects.len() as u64, Ordering::Relaxed);
-            self.add_objects(url, objects, window, out);
-        }
-        Ok(())
-    }
-
-    /// Listed keys become objects, except folder markers and keys whose path date is outside
-    /// the window (counted as intentional skips, as the local walker does).
-    fn add_objects(
-        &self,
-        url: &S3Url,
-        objects: Vec<(String, Option<u64>)>,
-        window: &TimeWindow,
-        out: &mut Vec<Listed>,
-    ) {
-        for (key, size) in objects {
-            if key.ends_with('/') {
-                continue;
-            }
-            let name: Arc<str> = format!("s3://{}/{}", url.bucket, key).into();
-            if key_date(&key).is_some_and(|d| !window.may_hold_day(d)) {
-                out.push(Listed::Skipped(Skipped {
-                    name,
-                    skip: Skip::OutsideWindow,
-                    detail: "the date in the key is outside --since/--until".into(),
-                }));
-                continue;
-            }
-            out.push(Listed::Object(LogObject {
-                name,
-                size,
-                locator: Locator::S3 {
-                    bucket: url.bucket.clone(),
-                    key,
-                },
-            }));
         }
     }
 }
