@@ -24,6 +24,8 @@ pub enum RootCause {
     ObjectOwnership,
     BlockPublicAccess,
     RequesterPays,
+    BlockedEncryptionType,
+    ObjectLock,
     ObjectNotFound,
     RequestError,
     #[default]
@@ -31,7 +33,7 @@ pub enum RootCause {
 }
 
 impl RootCause {
-    pub const ALL: [RootCause; 14] = [
+    pub const ALL: [RootCause; 16] = [
         RootCause::ExplicitDeny,
         RootCause::MissingAllow,
         RootCause::Scp,
@@ -43,6 +45,8 @@ impl RootCause {
         RootCause::ObjectOwnership,
         RootCause::BlockPublicAccess,
         RootCause::RequesterPays,
+        RootCause::BlockedEncryptionType,
+        RootCause::ObjectLock,
         RootCause::ObjectNotFound,
         RootCause::RequestError,
         RootCause::Unknown,
@@ -62,6 +66,8 @@ impl RootCause {
             RootCause::ObjectOwnership => "object_ownership",
             RootCause::BlockPublicAccess => "block_public_access",
             RootCause::RequesterPays => "requester_pays",
+            RootCause::BlockedEncryptionType => "blocked_encryption_type",
+            RootCause::ObjectLock => "object_lock",
             RootCause::ObjectNotFound => "object_not_found",
             RootCause::RequestError => "request_error",
             RootCause::Unknown => "unknown",

@@ -19,6 +19,11 @@ pub enum Fix {
     BlockedAclWrite,
     /// Block Public Access: BlockPublicPolicy refused a public bucket policy.
     BlockedPolicyWrite,
+    /// Object Lock: compliance retention (nobody can shorten it or delete the version).
+    LockCompliance,
+    /// Object Lock: governance retention (a caller with s3:BypassGovernanceRetention can send
+    /// the bypass header).
+    LockGovernance,
 }
 
 /// One cause, in the contract's words.

@@ -192,6 +192,8 @@ pub fn remediation(f: &FixInput) -> Option<String> {
             "the key does not exist: check the key name; to get 404 instead of 403 for missing keys, allow s3:ListBucket: {}",
             stmt_identity("s3:ListBucket", &format!("arn:{}:s3:::{}", partition_of(f.resource_arn), f.bucket.unwrap_or("<bucket>")))
         ),
+        RootCause::BlockedEncryptionType => super::blocked_encryption::remediation(f.bucket),
+        RootCause::ObjectLock => super::object_lock::remediation(f.fix, f.bucket, f.key, who),
         RootCause::RequestError | RootCause::Unknown => return None,
     };
     Some(text)

@@ -6,13 +6,18 @@
 //! with a `Rule` that implements [`S3Rule`], and one line here.
 
 use super::rule::{RuleCx, RuleExtras, RuleOutcome, S3Rule};
-use super::{block_public_access, kms, object_not_found, object_ownership, requester_pays};
+use super::{
+    block_public_access, blocked_encryption, kms, object_lock, object_not_found, object_ownership,
+    requester_pays,
+};
 
 /// Every S3 rule, in the primary order.
 pub static RULES: &[&dyn S3Rule] = &[
     &block_public_access::Rule,
     &object_ownership::Rule,
     &requester_pays::Rule,
+    &blocked_encryption::Rule,
+    &object_lock::Rule,
     &kms::Rule,
     &object_not_found::Rule,
 ];
@@ -52,6 +57,8 @@ mod tests {
                 "block_public_access",
                 "object_ownership",
                 "requester_pays",
+                "blocked_encryption_type",
+                "object_lock",
                 "kms",
                 "object_not_found"
             ]

@@ -126,6 +126,33 @@ pub struct Bucket {
     pub request_payment: Known<Payer>,
     pub acl: Known<Acl>,
     pub objects: Known<ObjectListing>,
+    /// `object-lock.json` (get-object-lock-configuration); `Known(None)`: Object Lock is not
+    /// enabled on the bucket.
+    pub object_lock: Known<Option<ObjectLockConfig>>,
+}
+
+/// `get-object-lock-configuration`: Object Lock is on, and the default retention S3 gives to
+/// each new object version when the PUT names none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectLockConfig {
+    pub default_retention: Option<DefaultRetention>,
+}
+
+/// `Rule.DefaultRetention`: a mode and a period in days or years.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DefaultRetention {
+    pub mode: RetentionMode,
+    /// The period in days (`Years` converted at 365 days, the shortest year: a retention that
+    /// is still running by this count is running by any count).
+    pub days: u32,
+    /// The period as the file writes it (`3 days`, `1 years`).
+    pub as_written: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetentionMode {
+    Governance,
+    Compliance,
 }
 
 /// Block Public Access settings (bucket or account level). A setting absent from the file is
@@ -168,6 +195,9 @@ pub struct BucketEncryption {
     /// `KMSMasterKeyID` as written (key id, key ARN or alias).
     pub kms_key_id: Option<String>,
     pub bucket_key_enabled: bool,
+    /// `Rules[].BlockedEncryptionTypes.EncryptionType` (`SSE-C`; `NONE` is left out): the
+    /// encryption types S3 refuses on writes to the bucket.
+    pub blocked_types: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -213,6 +243,8 @@ pub struct ObjectListing {
 pub struct ObjectEntry {
     pub owner_id: Option<String>,
     pub size: Option<u64>,
+    /// `LastModified` (RFC 3339): when the listed version was written.
+    pub last_modified: Option<String>,
 }
 
 /// `kms/<key-id>.json`.
