@@ -35,6 +35,10 @@ pub struct FixInput<'a> {
 /// The resource a grant should name: `bucket/*` for object actions, the bucket otherwise, in
 /// the partition of the request's resource ARN (`aws-cn`, `aws-us-gov`, else `aws`).
 pub fn grant_resource(resource_arn: &str, bucket: Option<&str>, key: Option<&str>) -> String {
+    // A directory bucket's CreateSession names the bucket's own s3express ARN.
+    if crate::snapshot::s3express_bucket(resource_arn).is_some() {
+        return resource_arn.to_owned();
+    }
     let partition = partition_of(resource_arn);
     match (bucket, key) {
         (Some(b), Some(_)) => format!("arn:{partition}:s3:::{b}/*"),
