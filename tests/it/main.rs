@@ -6,6 +6,7 @@ mod diagnose;
 mod loopback;
 mod moto;
 mod report;
+mod s3_settings;
 mod scan;
 mod simulate;
 mod trust;
