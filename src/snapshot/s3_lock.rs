@@ -30,7 +30,13 @@ pub fn object_lock(path: &Path, problems: &mut Problems) -> Known<Option<ObjectL
             Some("COMPLIANCE") => RetentionMode::Compliance,
             other => return Err(format!("`DefaultRetention.Mode` is {other:?}")),
         };
-        let num = |k: &str| d.get(k).and_then(Value::as_u64).map(|n| n as u32);
+        // A 0 is no period (some servers write `"Years": 0` beside `Days`).
+        let num = |k: &str| {
+            d.get(k)
+                .and_then(Value::as_u64)
+                .filter(|n| *n > 0)
+                .map(|n| u32::try_from(n).unwrap_or(u32::MAX))
+        };
         let (days, as_written) = match (num("Days"), num("Years")) {
             (Some(n), _) => (n, format!("{n} days")),
             (None, Some(y)) => (y.saturating_mul(365), format!("{y} years")),
