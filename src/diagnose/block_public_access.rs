@@ -100,6 +100,7 @@ pub fn check_policy(levels: &BpaLevels, policy: Option<&Value>, asker: Asker) ->
                 ),
             );
             hit.fix = super::rule::Fix::PublicPolicy;
+            hit.policy_id = levels.deciding_policy(Switch::RestrictPublicBuckets);
             RuleOutcome::Fires(hit)
         }
         Some(true) => RuleOutcome::Unknown(
@@ -141,6 +142,7 @@ pub fn check_acl(
                 ),
             );
             hit.fix = super::rule::Fix::PublicAcl;
+            hit.policy_id = levels.deciding_policy(Switch::IgnorePublicAcls);
             RuleOutcome::Fires(hit)
         }
         Some(false) => RuleOutcome::Clear,
@@ -274,6 +276,14 @@ impl BpaLevels {
         .filter(|(_, v)| s.of(v) == Some(true))
         .map(|(l, _)| l)
         .collect()
+    }
+
+    /// The organization S3 policy that turns the switch on at the account level, if one does:
+    /// the finding's `policy_id` (FINDINGS.md: "the deciding policy").
+    pub fn deciding_policy(&self, s: Switch) -> Option<String> {
+        self.account_from_org_policy
+            .clone()
+            .filter(|_| self.levels_on(s).contains(&Level::Account))
     }
 
     /// "BlockPublicAcls (bucket level)", "... (bucket and account level)"; an account level
@@ -413,6 +423,7 @@ pub fn check_acl_write(levels: &BpaLevels, event_name: &str, acl: &AclInRequest)
                 ),
             );
             hit.fix = super::rule::Fix::BlockedAclWrite;
+            hit.policy_id = levels.deciding_policy(Switch::BlockPublicAcls);
             RuleOutcome::Fires(hit)
         }
         Some(false) => RuleOutcome::Clear,
@@ -468,6 +479,7 @@ pub fn check_policy_write(
                 ),
             );
             hit.fix = super::rule::Fix::BlockedPolicyWrite;
+            hit.policy_id = levels.deciding_policy(Switch::BlockPublicPolicy);
             RuleOutcome::Fires(hit)
         }
         Some(false) => RuleOutcome::Clear,

@@ -159,6 +159,12 @@ pub fn remediation(f: &FixInput) -> Option<String> {
             "set Object Ownership to BucketOwnerEnforced (aws s3api put-bucket-ownership-controls --bucket {} --ownership-controls 'Rules=[{{ObjectOwnership=BucketOwnerEnforced}}]') so the bucket owner owns every object and policies apply; or have the writing account grant access with an object ACL",
             f.bucket.unwrap_or("<bucket>")
         ),
+        RootCause::BlockPublicAccess if f.policy_id.is_some() => {
+            let p = f.policy_id.unwrap_or_default();
+            format!(
+                "the account-level setting is enforced by organization S3 policy {p} (\"Organization-level policies override account-level configurations\"): if the access is intended, change the policy's public_access_block_configuration @@assign or detach it from the account's path (aws organizations update-policy --policy-id {p} ..., from the management account); the account's own put-public-access-block cannot change it"
+            )
+        }
         RootCause::BlockPublicAccess => match f.fix {
             Fix::BlockedAclWrite => format!(
                 "BlockPublicAcls rejects writes that carry a public ACL: send the request without the public canned ACL or grant (with Object Ownership BucketOwnerEnforced, no ACL at all) and grant read access in the bucket policy instead: {}",

@@ -38,6 +38,7 @@ fn block_public_access_from_an_organization_s3_policy() {
     let all = findings();
     let f = by_event(&all, "GetObject");
     assert_eq!(f["root_cause"], "block_public_access", "{f:#}");
+    assert_eq!(f["policy_id"], "p-dts3bpa01", "the deciding policy");
     let reason = f["reason"].as_str().unwrap();
     assert!(
         reason.contains("organization S3 policy p-dts3bpa01")
