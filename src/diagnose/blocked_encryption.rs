@@ -92,9 +92,10 @@ impl S3Rule for Rule {
     }
 
     fn check(&self, cx: &RuleCx<'_>, _extras: &mut RuleExtras) -> Option<RuleOutcome> {
+        // Not asked (and not listed in the trace) unless the call is a write asking for SSE-C.
         let sse_c = asks_for_sse_c(cx.call);
         if !sse_c || !cx.call.api.is_some_and(is_blockable_write) {
-            return Some(RuleOutcome::Clear);
+            return None;
         }
         let enc = match cx.snapshot.bucket(cx.bucket) {
             Known::Known(b) => b.encryption.clone(),

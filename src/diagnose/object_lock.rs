@@ -234,8 +234,9 @@ impl S3Rule for Rule {
     fn check(&self, cx: &RuleCx<'_>, _extras: &mut RuleExtras) -> Option<RuleOutcome> {
         let api = cx.call.api?;
         let version_id = cx.call.headers.version_id;
+        // Not asked (and not listed in the trace) for a call Object Lock cannot refuse.
         if !applies(api, version_id) {
-            return Some(RuleOutcome::Clear);
+            return None;
         }
         let (lock, written) = match cx.snapshot.bucket(cx.bucket) {
             Known::Known(b) => {
