@@ -24,6 +24,8 @@ pub enum Fix {
     /// Object Lock: governance retention (a caller with s3:BypassGovernanceRetention can send
     /// the bypass header).
     LockGovernance,
+    /// Object Lock: a legal hold on the version.
+    LegalHold,
 }
 
 /// One cause, in the contract's words.

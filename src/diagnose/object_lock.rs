@@ -25,7 +25,10 @@
 //!   `DefaultRetention`, the same field as get-object-lock-configuration's `Rule`). So a version written at `LastModified`
 //!   under a default of N days is retained until `LastModified` + N days.
 //!
-//! An object's own retention and legal hold are not in the snapshot. The rule decides from the
+//! When the record logs the version's own lock (`additionalEventData.objectRetentionInfo`,
+//! [`OwnLock`]), that decides: a legal hold "prevents an object version from being deleted",
+//! an own retention replaces the bucket default. Otherwise the version's own retention and
+//! legal hold are not in the snapshot. The rule decides from the
 //! bucket's default retention and the key's `LastModified` in `objects.json` (the listed
 //! version: a key with older versions may differ, and a PUT may set its own retention); when
 //! that does not decide, it says `unknown` and names the calls that would
@@ -53,6 +56,8 @@ pub struct LockCall<'a> {
     pub event_time: Option<DateTime<FixedOffset>>,
     /// PutObjectRetention: the requested mode and date (`None` when the record lacks them).
     pub new_retention: Option<(Option<RetentionMode>, Option<DateTime<FixedOffset>>)>,
+    /// The version's own lock, when the record logs it.
+    pub own: OwnLock,
 }
 
 /// The calls Object Lock can refuse.
@@ -76,6 +81,24 @@ fn what_decides(c: &LockCall<'_>) -> String {
     )
 }
 
+/// The version's own Object Lock state as S3 logged it in the record
+/// (`additionalEventData.objectRetentionInfo`: `legalHoldInfo.isUnderLegalHold`,
+/// `retentionInfo.retainUntilMode`/`retainUntilDate`, the fields of the S3 CloudTrail event
+/// schema, e.g. https://docs.aws.amazon.com/cdk/api/v2/dotnet/api/Amazon.CDK.Mixins.Preview.AWS.S3.Events.BucketEvents.AWSAPICallViaCloudTrail.IAdditionalEventData.html).
+/// When present it decides, and the bucket's default does not matter.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OwnLock {
+    pub legal_hold: Option<bool>,
+    pub retention: Option<(RetentionMode, DateTime<FixedOffset>)>,
+}
+
+/// One retention in force: its mode, its end, and where it comes from (for the reason).
+struct InForce {
+    mode: RetentionMode,
+    until: DateTime<FixedOffset>,
+    source: String,
+}
+
 /// The rule. `written` is when the version was written (`objects.json` `LastModified`).
 pub fn check(
     c: &LockCall<'_>,
@@ -85,34 +108,70 @@ pub fn check(
     if !applies(c.api, c.version_id) {
         return RuleOutcome::Clear;
     }
-    let cfg = match lock {
-        Known::Known(None) => return RuleOutcome::Clear,
-        Known::Known(Some(cfg)) => cfg,
-        Known::Unknown(why) => {
-            return RuleOutcome::Unknown(format!(
-                "the bucket's Object Lock configuration (object-lock.json: whether Object Lock protects the version): {why}"
-            ))
+    // A legal hold "prevents an object version from being deleted" (it does not stop a
+    // retention change).
+    if c.own.legal_hold == Some(true) && c.api == "DeleteObject" {
+        let mut hit = RuleHit::setting(
+            RootCause::ObjectLock,
+            "the version is under an Object Lock legal hold (objectRetentionInfo in the record), so S3 refuses to delete it".to_owned(),
+        );
+        hit.fix = Fix::LegalHold;
+        return RuleOutcome::Fires(hit);
+    }
+    let Some(at) = c.event_time else {
+        return RuleOutcome::Unknown(format!("the event time: {}", what_decides(c)));
+    };
+    let retention = match c.own.retention {
+        Some((mode, until)) => InForce {
+            mode,
+            until,
+            source: "its own retention (objectRetentionInfo in the record)".to_owned(),
+        },
+        None => {
+            let cfg = match lock {
+                Known::Known(None) => return RuleOutcome::Clear,
+                Known::Known(Some(cfg)) => cfg,
+                Known::Unknown(why) => {
+                    return RuleOutcome::Unknown(format!(
+                        "the bucket's Object Lock configuration (object-lock.json: whether Object Lock protects the version): {why}"
+                    ))
+                }
+            };
+            if c.api == "DeleteObjects" {
+                return RuleOutcome::Unknown(format!(
+                    "Object Lock is on, and DeleteObjects does not log its keys: {}",
+                    what_decides(c)
+                ));
+            }
+            let (Some(d), Some(written)) = (&cfg.default_retention, written) else {
+                return RuleOutcome::Unknown(format!("Object Lock is on: {}", what_decides(c)));
+            };
+            let until = written + Duration::days(i64::from(d.days));
+            if at >= until {
+                // The default retention has run out; a longer own retention or a legal hold
+                // may not have.
+                return RuleOutcome::Unknown(format!(
+                    "the bucket's default retention ({}) of the version written {} ran out at {}: {}",
+                    d.as_written,
+                    written.to_rfc3339(),
+                    until.to_rfc3339(),
+                    what_decides(c)
+                ));
+            }
+            InForce {
+                mode: d.mode,
+                until,
+                source: format!(
+                    "the bucket's default retention of {} (version written {})",
+                    d.as_written,
+                    written.to_rfc3339()
+                ),
+            }
         }
     };
-    if c.api == "DeleteObjects" {
-        return RuleOutcome::Unknown(format!(
-            "Object Lock is on, and DeleteObjects does not log its keys: {}",
-            what_decides(c)
-        ));
-    }
-    let (Some(d), Some(written), Some(at)) = (&cfg.default_retention, written, c.event_time) else {
-        return RuleOutcome::Unknown(format!("Object Lock is on: {}", what_decides(c)));
-    };
-    let until = written + Duration::days(i64::from(d.days));
-    if at >= until {
-        // The default retention has run out; a longer own retention or a legal hold may not.
-        return RuleOutcome::Unknown(format!(
-            "the bucket's default retention ({}) of the version written {} ran out at {}: {}",
-            d.as_written,
-            written.to_rfc3339(),
-            until.to_rfc3339(),
-            what_decides(c)
-        ));
+    if at >= retention.until {
+        // The version's own retention has run out: nothing the record shows refuses it.
+        return RuleOutcome::Clear;
     }
     if c.api == "PutObjectRetention" {
         let Some((mode, date)) = c.new_retention else {
@@ -121,9 +180,9 @@ pub fn check(
                 what_decides(c)
             ));
         };
-        let shortens = date.is_none_or(|nd| nd < until);
-        let mode_change = mode.is_some_and(|m| m != d.mode) || mode.is_none();
-        let refused = match d.mode {
+        let shortens = date.is_none_or(|nd| nd < retention.until);
+        let mode_change = mode.is_some_and(|m| m != retention.mode) || mode.is_none();
+        let refused = match retention.mode {
             RetentionMode::Compliance => shortens || mode_change,
             RetentionMode::Governance => shortens,
         };
@@ -131,7 +190,7 @@ pub fn check(
             return RuleOutcome::Clear;
         }
     }
-    let mode = match d.mode {
+    let mode = match retention.mode {
         RetentionMode::Compliance => "COMPLIANCE",
         RetentionMode::Governance => "GOVERNANCE",
     };
@@ -141,12 +200,11 @@ pub fn check(
         "delete the version"
     };
     let base = format!(
-        "the version (written {}) is under the bucket's default {mode} retention of {} until {}, so S3 refuses to {what}",
-        written.to_rfc3339(),
-        d.as_written,
-        until.to_rfc3339()
+        "the version is under {mode} retention until {} ({}), so S3 refuses to {what}",
+        retention.until.to_rfc3339(),
+        retention.source
     );
-    match d.mode {
+    match retention.mode {
         RetentionMode::Compliance => {
             let mut hit = RuleHit::setting(
                 RootCause::ObjectLock,
@@ -178,11 +236,49 @@ pub fn check(
     }
 }
 
+/// `additionalEventData.objectRetentionInfo`, keys compared case-blind.
+fn own_lock(aed: Option<&Value>) -> OwnLock {
+    fn get<'v>(v: &'v Value, k: &str) -> Option<&'v Value> {
+        v.as_object()?
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(k))
+            .map(|(_, v)| v)
+    }
+    let Some(info) = aed.and_then(|a| get(a, "objectRetentionInfo")) else {
+        return OwnLock::default();
+    };
+    let legal_hold = get(info, "legalHoldInfo")
+        .and_then(|l| get(l, "isUnderLegalHold"))
+        .and_then(|v| match v {
+            Value::Bool(b) => Some(*b),
+            Value::String(s) => s.parse::<bool>().ok(),
+            _ => None,
+        });
+    let retention = get(info, "retentionInfo").and_then(|r| {
+        let mode = match get(r, "retainUntilMode").and_then(Value::as_str) {
+            Some(m) if m.eq_ignore_ascii_case("COMPLIANCE") => RetentionMode::Compliance,
+            Some(m) if m.eq_ignore_ascii_case("GOVERNANCE") => RetentionMode::Governance,
+            _ => return None,
+        };
+        let date = get(r, "retainUntilDate")
+            .and_then(Value::as_str)
+            .and_then(|d| DateTime::parse_from_rfc3339(d).ok())?;
+        Some((mode, date))
+    });
+    OwnLock {
+        legal_hold,
+        retention,
+    }
+}
+
 /// The fix for each kind of lock.
 pub fn remediation(fix: Fix, bucket: Option<&str>, key: Option<&str>, who: &str) -> String {
     let b = bucket.unwrap_or("<bucket>");
     let k = key.unwrap_or("<key>");
     match fix {
+        Fix::LegalHold => format!(
+            "the version is under a legal hold: if deleting it is intended, a caller allowed s3:PutObjectLegalHold must first remove the hold (aws s3api put-object-legal-hold --bucket {b} --key {k} --version-id <id> --legal-hold Status=OFF); retention, if any, still applies"
+        ),
         Fix::LockGovernance => format!(
             "the version is under governance retention: if deleting it is intended, send x-amz-bypass-governance-retention: true (aws s3api delete-object --bucket {b} --key {k} --version-id <id> --bypass-governance-retention) as a caller allowed s3:BypassGovernanceRetention; grant {who}: {}",
             serde_json::json!({"Effect": "Allow", "Action": "s3:BypassGovernanceRetention", "Resource": format!("arn:aws:s3:::{b}/*")})
@@ -273,6 +369,7 @@ impl S3Rule for Rule {
             bypass_allowed,
             event_time: time(cx.call.time),
             new_retention: new_retention(cx.call.logged.request_parameters),
+            own: own_lock(cx.call.logged.additional_event_data),
         };
         Some(check(&c, &lock, written))
     }
@@ -382,6 +479,33 @@ mod tests {
             check(&del(Some("v1")), &Known::Unknown("absent".into()), None),
             RuleOutcome::Unknown(_)
         ));
+    }
+
+    /// The record's own objectRetentionInfo decides: a legal hold refuses the version delete
+    /// whatever the bucket default says; an own GOVERNANCE retention until 2026-12-01 refuses
+    /// it without the bypass header even on a bucket with no default retention.
+    #[test]
+    fn the_records_own_retention_and_legal_hold_decide() {
+        let no_default = Known::Known(Some(ObjectLockConfig {
+            default_retention: None,
+        }));
+        let mut c = del(Some("v1"));
+        c.own = own_lock(Some(&serde_json::json!({"objectRetentionInfo": {
+            "legalHoldInfo": {"isUnderLegalHold": true, "lastModifiedTime": 1}}})));
+        let o = check(&c, &no_default, None);
+        assert!(
+            matches!(&o, RuleOutcome::Fires(h) if h.fix == Fix::LegalHold),
+            "{o:?}"
+        );
+        c.own = own_lock(Some(&serde_json::json!({"objectRetentionInfo": {
+            "retentionInfo": {"retainUntilMode": "GOVERNANCE", "retainUntilDate": "2026-12-01T00:00:00Z"}}})));
+        let o = check(&c, &no_default, None);
+        assert!(
+            matches!(&o, RuleOutcome::Fires(h) if h.fix == Fix::LockGovernance),
+            "{o:?}"
+        );
+        c.event_time = t("2026-12-02T00:00:00Z");
+        assert_eq!(check(&c, &no_default, None), RuleOutcome::Clear);
     }
 
     /// Compliance: the retention "can't be shortened"; extending it is allowed.
