@@ -26,8 +26,11 @@
 //!   under a default of N days is retained until `LastModified` + N days.
 //!
 //! When the record logs the version's own lock (`additionalEventData.objectRetentionInfo`,
-//! [`OwnLock`]), that decides: a legal hold "prevents an object version from being deleted",
-//! an own retention replaces the bucket default. Otherwise the version's own retention and
+//! [`OwnLock`]), that decides: "Like setting a retention period, a legal hold prevents an
+//! object version from being overwritten or deleted. However, a legal hold doesn't have an
+//! associated retention period and remains in effect until it's removed."
+//! (https://docs.aws.amazon.com/AmazonS3/latest/userguide/batch-ops-legal-hold.html); an own
+//! retention replaces the bucket default. Otherwise the version's own retention and
 //! legal hold are not in the snapshot. The rule decides from the
 //! bucket's default retention and the key's `LastModified` in `objects.json` (the listed
 //! version: a key with older versions may differ, and a PUT may set its own retention); when
@@ -108,8 +111,8 @@ pub fn check(
     if !applies(c.api, c.version_id) {
         return RuleOutcome::Clear;
     }
-    // A legal hold "prevents an object version from being deleted" (it does not stop a
-    // retention change).
+    // "a legal hold prevents an object version from being overwritten or deleted"
+    // (batch-ops-legal-hold.html); it does not stop a retention change.
     if c.own.legal_hold == Some(true) && c.api == "DeleteObject" {
         let mut hit = RuleHit::setting(
             RootCause::ObjectLock,
