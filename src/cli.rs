@@ -29,7 +29,7 @@ Examples:
 /// or an S3 log bucket), keeps the S3 403 events, and names the root cause of each from a
 /// snapshot of the policies in force: missing allow, explicit deny (which statement), SCP, RCP,
 /// VPC endpoint, permissions boundary, session policy, KMS, object ownership, Block Public
-/// Access, Requester Pays.
+/// Access, Requester Pays, blocked encryption type (SSE-C), Object Lock.
 #[derive(Debug, Parser)]
 #[command(name = "denytrail", version, after_help = AFTER_HELP, propagate_version = true)]
 pub struct Cli {

@@ -50,6 +50,8 @@ root_causes! {
     ObjectOwnership => "object_ownership",
     BlockPublicAccess => "block_public_access",
     RequesterPays => "requester_pays",
+    BlockedEncryptionType => "blocked_encryption_type",
+    ObjectLock => "object_lock",
     ObjectNotFound => "object_not_found",
     RequestError => "request_error",
     #[default]
@@ -205,6 +207,6 @@ mod root_cause_tests {
             assert_eq!(json, format!("\"{}\"", c.as_str()));
             assert_eq!(RootCause::parse(c.as_str()), Some(*c));
         }
-        assert_eq!(RootCause::ALL.len(), 15);
+        assert_eq!(RootCause::ALL.len(), 17);
     }
 }

@@ -1,4 +1,4 @@
-//! `organization/`: describe-organization, list-accounts, every SCP and RCP (describe-policy)
+//! `organization/`: describe-organization, list-accounts, every SCP, RCP and S3 policy (describe-policy)
 //! with its targets (list-targets-for-policy), and list-parents for every account and for
 //! every OU on the way up to the root, so the loader can walk root → OU → account.
 //! Read with the caller's own credentials; a member account is usually refused most of this,
@@ -113,6 +113,8 @@ pub async fn collect(conf: &SdkConfig, ctx: &Ctx) -> Result<Vec<String>, Collect
     for (ptype, label) in [
         (PolicyType::ServiceControlPolicy, "SCPs"),
         (PolicyType::ResourceControlPolicy, "RCPs"),
+        // Organizations S3 policies: the Block Public Access they enforce on accounts.
+        (PolicyType::S3Policy, "S3 policies"),
     ] {
         let mut ids = Vec::new();
         let mut pages = org

@@ -1,6 +1,7 @@
 //! `accounts/<id>/canonical-id.json` and `accounts/<id>/s3/<bucket>/*.json`: every bucket of
 //! the account (`aws s3api list-buckets`) and, per bucket, its location, policy, object
-//! ownership, Block Public Access, default encryption, Requester Pays and ACL, each call's
+//! ownership, Block Public Access, default encryption (with its blocked encryption types), Object
+//! Lock configuration, Requester Pays and ACL, each call's
 //! answer in the CLI's shape. Buckets are read concurrently (bounded), each in its own region.
 
 use super::json::Obj;
@@ -16,7 +17,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 /// Calls per bucket (the progress bar's unit).
-const PIECES_PER_BUCKET: u64 = 7;
+const PIECES_PER_BUCKET: u64 = 8;
 
 /// Collects the account's buckets; returns the regions they live in.
 pub async fn collect(
@@ -212,6 +213,17 @@ async fn one_bucket(
                             }),
                         )
                         .b("BucketKeyEnabled", r.bucket_key_enabled())
+                        .v(
+                            "BlockedEncryptionTypes",
+                            r.blocked_encryption_types().map(|t| {
+                                let types: Vec<String> = t
+                                    .encryption_type()
+                                    .iter()
+                                    .map(|e| e.as_str().to_owned())
+                                    .collect();
+                                Obj::new().strings("EncryptionType", &types).done()
+                            }),
+                        )
                         .done()
                 })
                 .collect();
@@ -231,6 +243,50 @@ async fn one_bucket(
             "s3:GetEncryptionConfiguration",
             &target,
             format!("the default encryption of {target}"),
+            &e,
+        ),
+    }
+    ctx.done_piece();
+
+    // Object Lock: the default retention new versions get (a bucket without Object Lock
+    // answers ObjectLockConfigurationNotFoundError, written as `{"ObjectLockConfiguration":
+    // null}`).
+    match client
+        .get_object_lock_configuration()
+        .bucket(bucket)
+        .send()
+        .await
+    {
+        Ok(o) => {
+            let c = o.object_lock_configuration();
+            let retention = c
+                .and_then(|c| c.rule())
+                .and_then(|r| r.default_retention())
+                .map(|d| {
+                    Obj::new()
+                        .s("Mode", d.mode().map(|m| m.as_str()))
+                        // A period is Days or Years; a 0 (moto answers `Years: 0` beside
+                        // `Days`) is no period.
+                        .n("Days", d.days().filter(|n| *n > 0).map(i64::from))
+                        .n("Years", d.years().filter(|n| *n > 0).map(i64::from))
+                        .done()
+                });
+            let v = match c {
+                None => json!({ "ObjectLockConfiguration": null }),
+                Some(c) => json!({ "ObjectLockConfiguration": Obj::new()
+                    .s("ObjectLockEnabled", c.object_lock_enabled().map(|e| e.as_str()))
+                    .v("Rule", retention.map(|r| json!({ "DefaultRetention": r })))
+                    .done() }),
+            };
+            ctx.write(&dir("object-lock.json"), &v)?
+        }
+        Err(e) if error_code(&e) == Some("ObjectLockConfigurationNotFoundError") => {
+            not_configured(ctx, &dir("object-lock.json"), "ObjectLockConfiguration")?
+        }
+        Err(e) => ctx.skip(
+            "s3:GetBucketObjectLockConfiguration",
+            &target,
+            format!("the Object Lock configuration of {target}"),
             &e,
         ),
     }

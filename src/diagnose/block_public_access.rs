@@ -100,6 +100,7 @@ pub fn check_policy(levels: &BpaLevels, policy: Option<&Value>, asker: Asker) ->
                 ),
             );
             hit.fix = super::rule::Fix::PublicPolicy;
+            hit.policy_id = levels.deciding_policy(Switch::RestrictPublicBuckets);
             RuleOutcome::Fires(hit)
         }
         Some(true) => RuleOutcome::Unknown(
@@ -141,6 +142,7 @@ pub fn check_acl(
                 ),
             );
             hit.fix = super::rule::Fix::PublicAcl;
+            hit.policy_id = levels.deciding_policy(Switch::IgnorePublicAcls);
             RuleOutcome::Fires(hit)
         }
         Some(false) => RuleOutcome::Clear,
@@ -215,10 +217,13 @@ impl Level {
 
 /// The settings of each level, kept apart so that a finding can say which level blocks.
 /// `BpaSettings::default()` (every switch `None`) for a level the snapshot lacks.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BpaLevels {
     pub bucket: BpaSettings,
     pub account: BpaSettings,
+    /// The organization S3 policy that sets the account level (it overrides the account's
+    /// own setting: [`crate::snapshot::OrgS3Bpa`]), when one does.
+    pub account_from_org_policy: Option<String>,
 }
 
 /// One of the four switches.
@@ -273,13 +278,30 @@ impl BpaLevels {
         .collect()
     }
 
-    /// "BlockPublicAcls (bucket level)", "... (bucket and account level)".
+    /// The organization S3 policy that turns the switch on at the account level, if one does:
+    /// the finding's `policy_id` (FINDINGS.md: "the deciding policy").
+    pub fn deciding_policy(&self, s: Switch) -> Option<String> {
+        self.account_from_org_policy
+            .clone()
+            .filter(|_| self.levels_on(s).contains(&Level::Account))
+    }
+
+    /// "BlockPublicAcls (bucket level)", "... (bucket and account level)"; an account level
+    /// set by an organization S3 policy names it ("... (account level, enforced by
+    /// organization S3 policy p-xxx, which sets all Block Public Access settings)").
     pub fn describe(&self, s: Switch) -> String {
-        let levels: Vec<&str> = self.levels_on(s).into_iter().map(Level::as_str).collect();
+        let on = self.levels_on(s);
+        let levels: Vec<&str> = on.iter().map(|l| l.as_str()).collect();
         if levels.is_empty() {
-            s.name().to_owned()
-        } else {
-            format!("{} ({} level)", s.name(), levels.join(" and "))
+            return s.name().to_owned();
+        }
+        match &self.account_from_org_policy {
+            Some(p) if on.contains(&Level::Account) => format!(
+                "{} ({} level, enforced by organization S3 policy {p}, which sets all Block Public Access settings)",
+                s.name(),
+                levels.join(" and ")
+            ),
+            _ => format!("{} ({} level)", s.name(), levels.join(" and ")),
         }
     }
 }
@@ -401,6 +423,7 @@ pub fn check_acl_write(levels: &BpaLevels, event_name: &str, acl: &AclInRequest)
                 ),
             );
             hit.fix = super::rule::Fix::BlockedAclWrite;
+            hit.policy_id = levels.deciding_policy(Switch::BlockPublicAcls);
             RuleOutcome::Fires(hit)
         }
         Some(false) => RuleOutcome::Clear,
@@ -456,6 +479,7 @@ pub fn check_policy_write(
                 ),
             );
             hit.fix = super::rule::Fix::BlockedPolicyWrite;
+            hit.policy_id = levels.deciding_policy(Switch::BlockPublicPolicy);
             RuleOutcome::Fires(hit)
         }
         Some(false) => RuleOutcome::Clear,
@@ -879,19 +903,42 @@ pub fn settings_of(
 }
 
 /// The bucket's and its owner account's settings from the snapshot (unknown levels stay
-/// unknown).
+/// unknown). An organization S3 policy on the account's path replaces the account's own
+/// setting ("Organization-level policies override account-level configurations",
+/// configuring-block-public-access-account.html; [`crate::snapshot::OrgS3Bpa`]).
 pub fn levels_of(s: &crate::snapshot::Snapshot, bucket: &str) -> BpaLevels {
     use crate::policy::Known;
     let Known::Known(b) = s.bucket(bucket) else {
         return BpaLevels::default();
     };
-    let account = match s.account(&b.account) {
+    let own = match s.account(&b.account) {
         Known::Known(a) => settings_of(&a.public_access_block),
         Known::Unknown(_) => BpaSettings::default(),
+    };
+    let org = match &s.organization {
+        Some(o) => o.s3_bpa(&b.account),
+        None => Known::Known(None),
+    };
+    let (account, account_from_org_policy) = match org {
+        Known::Known(None) => (own, None),
+        Known::Known(Some(p)) => {
+            let v = Some(p.all);
+            let all = BpaSettings {
+                block_public_acls: v,
+                ignore_public_acls: v,
+                block_public_policy: v,
+                restrict_public_buckets: v,
+            };
+            (all, Some(p.policy_id))
+        }
+        // Which value the organization enforces is unknown, and it overrides the account's
+        // own file: the account level is unknown.
+        Known::Unknown(_) => (BpaSettings::default(), None),
     };
     BpaLevels {
         bucket: settings_of(&b.public_access_block),
         account,
+        account_from_org_policy,
     }
 }
 
@@ -1018,6 +1065,33 @@ mod tests {
         assert_eq!(c.ignore_public_acls, None);
     }
 
+    /// "Organization-level policies override account-level configurations"
+    /// (configuring-block-public-access-account.html): RestrictPublicBuckets enforced by an
+    /// organization S3 policy (`@@assign: all`) is named as the deciding setting.
+    #[test]
+    fn an_organization_s3_policy_is_named_as_the_setting() {
+        let levels = BpaLevels {
+            bucket: BpaSettings {
+                restrict_public_buckets: Some(false),
+                ..BpaSettings::default()
+            },
+            account: BpaSettings {
+                restrict_public_buckets: Some(true),
+                ..BpaSettings::default()
+            },
+            account_from_org_policy: Some("p-s3bpa".into()),
+        };
+        let d = json!({"Statement": {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}});
+        match check_policy(&levels, Some(&d), Asker::Anonymous) {
+            RuleOutcome::Fires(h) => assert!(
+                h.detail.contains("organization S3 policy p-s3bpa"),
+                "{}",
+                h.detail
+            ),
+            o => panic!("{o:?}"),
+        }
+    }
+
     fn on() -> BpaLevels {
         BpaLevels {
             bucket: BpaSettings {
@@ -1026,6 +1100,7 @@ mod tests {
                 ..BpaSettings::default()
             },
             account: BpaSettings::default(),
+            account_from_org_policy: None,
         }
     }
 
@@ -1078,6 +1153,7 @@ mod tests {
                 ignore_public_acls: Some(false),
                 ..BpaSettings::default()
             },
+            account_from_org_policy: None,
         };
         assert_eq!(
             check_acl(&off, Some(&acl), "s3:ListBucket", Asker::Anonymous),
@@ -1334,7 +1410,11 @@ mod tests {
     }
 
     fn levels(bucket: BpaSettings, account: BpaSettings) -> BpaLevels {
-        BpaLevels { bucket, account }
+        BpaLevels {
+            bucket,
+            account,
+            account_from_org_policy: None,
+        }
     }
 
     fn all(v: bool) -> BpaSettings {

@@ -22,6 +22,13 @@ pub enum Fix {
     /// Access point: its VPC network origin refused a request from elsewhere (the cause's
     /// `detail` says why).
     AccessPointNetwork,
+    /// Object Lock: compliance retention (nobody can shorten it or delete the version).
+    LockCompliance,
+    /// Object Lock: governance retention (a caller with s3:BypassGovernanceRetention can send
+    /// the bypass header).
+    LockGovernance,
+    /// Object Lock: a legal hold on the version.
+    LegalHold,
 }
 
 /// One cause, in the contract's words.

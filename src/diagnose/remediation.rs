@@ -37,6 +37,10 @@ pub struct FixInput<'a> {
 /// The resource a grant should name: `bucket/*` for object actions, the bucket otherwise, in
 /// the partition of the request's resource ARN (`aws-cn`, `aws-us-gov`, else `aws`).
 pub fn grant_resource(resource_arn: &str, bucket: Option<&str>, key: Option<&str>) -> String {
+    // A directory bucket's CreateSession names the bucket's own s3express ARN.
+    if crate::snapshot::s3express_bucket(resource_arn).is_some() {
+        return resource_arn.to_owned();
+    }
     let partition = partition_of(resource_arn);
     match (bucket, key) {
         (Some(b), Some(_)) => format!("arn:{partition}:s3:::{b}/*"),
@@ -165,6 +169,12 @@ pub fn remediation(f: &FixInput) -> Option<String> {
             "set Object Ownership to BucketOwnerEnforced (aws s3api put-bucket-ownership-controls --bucket {} --ownership-controls 'Rules=[{{ObjectOwnership=BucketOwnerEnforced}}]') so the bucket owner owns every object and policies apply; or have the writing account grant access with an object ACL",
             f.bucket.unwrap_or("<bucket>")
         ),
+        RootCause::BlockPublicAccess if f.policy_id.is_some() => {
+            let p = f.policy_id.unwrap_or_default();
+            format!(
+                "the account-level setting is enforced by organization S3 policy {p} (\"Organization-level policies override account-level configurations\"): if the access is intended, change the policy's public_access_block_configuration @@assign or detach it from the account's path (aws organizations update-policy --policy-id {p} ..., from the management account); the account's own put-public-access-block cannot change it"
+            )
+        }
         RootCause::BlockPublicAccess => match f.fix {
             Fix::BlockedAclWrite => format!(
                 "BlockPublicAcls rejects writes that carry a public ACL: send the request without the public canned ACL or grant (with Object Ownership BucketOwnerEnforced, no ACL at all) and grant read access in the bucket policy instead: {}",
@@ -202,6 +212,8 @@ pub fn remediation(f: &FixInput) -> Option<String> {
             "the key does not exist: check the key name; to get 404 instead of 403 for missing keys, allow s3:ListBucket: {}",
             stmt_identity("s3:ListBucket", &format!("arn:{}:s3:::{}", partition_of(f.resource_arn), f.bucket.unwrap_or("<bucket>")))
         ),
+        RootCause::BlockedEncryptionType => super::blocked_encryption::remediation(f.bucket),
+        RootCause::ObjectLock => super::object_lock::remediation(f.fix, f.bucket, f.key, who),
         RootCause::RequestError | RootCause::Unknown => return None,
     };
     Some(text)

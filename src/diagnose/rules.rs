@@ -7,7 +7,8 @@
 
 use super::rule::{RuleCx, RuleExtras, RuleOutcome, S3Rule};
 use super::{
-    access_point_bpa, block_public_access, kms, object_not_found, object_ownership, requester_pays,
+    access_point_bpa, block_public_access, blocked_encryption, kms, object_lock, object_not_found,
+    object_ownership, requester_pays,
 };
 
 /// Every S3 rule, in the primary order.
@@ -17,6 +18,8 @@ pub static RULES: &[&dyn S3Rule] = &[
     &access_point_bpa::Rule,
     &object_ownership::Rule,
     &requester_pays::Rule,
+    &blocked_encryption::Rule,
+    &object_lock::Rule,
     &kms::Rule,
     &object_not_found::Rule,
 ];
@@ -57,6 +60,8 @@ mod tests {
                 "access_point_bpa",
                 "object_ownership",
                 "requester_pays",
+                "blocked_encryption_type",
+                "object_lock",
                 "kms",
                 "object_not_found"
             ]

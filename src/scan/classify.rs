@@ -191,13 +191,16 @@ impl Prefilter {
         self.record_keys.is_match(record)
     }
 
-    /// `"eventSource"` followed (whitespace and colon aside) by `"s3.amazonaws.com"`: tells a
-    /// dropped S3 record from a dropped record of another service without parsing it.
+    /// `"eventSource"` followed (whitespace and colon aside) by `"s3.amazonaws.com"` (or
+    /// `"s3express.amazonaws.com"`, directory buckets): tells a dropped S3 record from a
+    /// dropped record of another service without parsing it.
     pub fn is_s3_source(&self, record: &[u8]) -> bool {
-        self.event_source
-            .find(record)
-            .and_then(|at| string_value(&record[at + self.event_source.needle().len()..]))
-            == Some(b"s3.amazonaws.com")
+        matches!(
+            self.event_source
+                .find(record)
+                .and_then(|at| string_value(&record[at + self.event_source.needle().len()..])),
+            Some(b"s3.amazonaws.com" | b"s3express.amazonaws.com")
+        )
     }
 }
 
@@ -274,6 +277,15 @@ pub fn classify(v: TapeValue<'_, '_>, origin: &Origin) -> Class {
                     deletion(v).map_or(Class::OtherS3, |(k, d)| Class::Deletion(k, d))
                 }
                 _ => Class::OtherS3,
+            }
+        }
+        // Directory buckets (S3 Express One Zone): their 403s are kept like S3's (CreateSession
+        // is where they are authorized); their other records are S3 records with no evidence.
+        "s3express.amazonaws.com" => {
+            if code.is_some_and(|c| S3_403_CODES.contains(&c)) {
+                Class::Denial
+            } else {
+                Class::OtherS3
             }
         }
         "kms.amazonaws.com" if code == Some("AccessDenied") => {
@@ -452,6 +464,7 @@ mod tests {
         assert!(p.is_candidate(b"{\n  \"errorCode\" : \"AccessDenied\"}"));
         assert!(!p.is_candidate(br#"{"eventSource":"s3.amazonaws.com","eventName":"GetObject"}"#));
         assert!(p.is_s3_source(b"{\"eventSource\" :\n \"s3.amazonaws.com\"}"));
+        assert!(p.is_s3_source(br#"{"eventSource":"s3express.amazonaws.com"}"#));
         assert!(!p.is_s3_source(
             br#"{"eventSource":"kms.amazonaws.com","invokedBy":"s3.amazonaws.com"}"#
         ));
@@ -559,6 +572,14 @@ mod tests {
         assert!(matches!(
             class_of(r#"{"eventSource":"ec2.amazonaws.com","errorCode":"AccessDenied"}"#),
             Class::Other
+        ));
+        // Directory buckets: a CreateSession 403 is kept (s3-express-log-files.html logs it
+        // with eventSource s3express.amazonaws.com).
+        assert!(matches!(
+            class_of(
+                r#"{"eventSource":"s3express.amazonaws.com","eventName":"CreateSession","errorCode":"AccessDenied"}"#
+            ),
+            Class::Denial
         ));
         assert!(matches!(class_of("[1]"), Class::NotRecord));
     }

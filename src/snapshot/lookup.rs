@@ -69,6 +69,18 @@ pub fn s3_bucket_and_key(resource_arn: &str) -> Option<(&str, Option<&str>)> {
     }
 }
 
+/// The directory bucket an S3 Express ARN names
+/// (`arn:aws:s3express:us-west-2:111122223333:bucket/name--usw2-az1--x-s3`).
+pub fn s3express_bucket(resource_arn: &str) -> Option<&str> {
+    let arn = Arn::parse(resource_arn)?;
+    if arn.service != "s3express" {
+        return None;
+    }
+    arn.resource
+        .strip_prefix("bucket/")
+        .filter(|b| !b.is_empty() && !b.contains('/'))
+}
+
 /// The last path segment of an IAM ARN's resource (`user/path/name` → `name`).
 fn last_segment(resource: &str) -> &str {
     resource.rsplit('/').next().unwrap_or(resource)
@@ -488,7 +500,12 @@ impl Snapshot {
         if resource == "*" {
             return Known::Known(None);
         }
-        if let Some((bucket, _)) = s3_bucket_and_key(resource) {
+        // A directory bucket's policy governs `s3express:` actions on its ARN (SNAPSHOT.md:
+        // directory buckets live in the same `s3/` folder).
+        let bucket = s3_bucket_and_key(resource)
+            .map(|(b, _)| b)
+            .or_else(|| s3express_bucket(resource));
+        if let Some(bucket) = bucket {
             return match self.bucket(bucket) {
                 // The policy and the bucket ACL's grants (`acl_grants`): both grant.
                 Known::Known(b) => b

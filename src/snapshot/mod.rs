@@ -32,7 +32,9 @@ mod lookup;
 pub mod model;
 pub mod org;
 mod org_paths;
+mod org_s3;
 mod s3;
+mod s3_lock;
 mod vpce;
 
 pub use access_points::{AccessPoint, AccessPoints, ApRef};
@@ -42,6 +44,7 @@ pub use lookup::*;
 pub use model::*;
 pub use org::{OrgInfo, OrgPolicy, OrgPolicyKind, Organization};
 pub use org_paths::{OrgPaths, OrgStanding};
+pub use org_s3::{OrgS3Bpa, S3_POLICY};
 
 use crate::policy::Known;
 use chrono::{DateTime, Utc};

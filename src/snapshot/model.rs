@@ -131,6 +131,33 @@ pub struct Bucket {
     /// The bucket policy with the bucket ACL's grants appended ([`super::acl_grants`]), set
     /// when the snapshot is indexed; `None` when the ACL adds nothing to the policy.
     pub resource_grants: Option<Known<Option<PolicyRef>>>,
+    /// `object-lock.json` (get-object-lock-configuration); `Known(None)`: Object Lock is not
+    /// enabled on the bucket.
+    pub object_lock: Known<Option<ObjectLockConfig>>,
+}
+
+/// `get-object-lock-configuration`: Object Lock is on, and the default retention S3 gives to
+/// each new object version when the PUT names none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectLockConfig {
+    pub default_retention: Option<DefaultRetention>,
+}
+
+/// `Rule.DefaultRetention`: a mode and a period in days or years.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DefaultRetention {
+    pub mode: RetentionMode,
+    /// The period in days (`Years` converted at 365 days, the shortest year: a retention that
+    /// is still running by this count is running by any count).
+    pub days: u32,
+    /// The period as the file writes it (`3 days`, `1 years`).
+    pub as_written: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetentionMode {
+    Governance,
+    Compliance,
 }
 
 /// Block Public Access settings (bucket or account level). A setting absent from the file is
@@ -173,6 +200,9 @@ pub struct BucketEncryption {
     /// `KMSMasterKeyID` as written (key id, key ARN or alias).
     pub kms_key_id: Option<String>,
     pub bucket_key_enabled: bool,
+    /// `Rules[].BlockedEncryptionTypes.EncryptionType` (`SSE-C`; `NONE` is left out): the
+    /// encryption types S3 refuses on writes to the bucket.
+    pub blocked_types: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -218,6 +248,8 @@ pub struct ObjectListing {
 pub struct ObjectEntry {
     pub owner_id: Option<String>,
     pub size: Option<u64>,
+    /// `LastModified` (RFC 3339): when the listed version was written.
+    pub last_modified: Option<String>,
 }
 
 /// `kms/<key-id>.json`.

@@ -35,6 +35,9 @@ pub struct OrgPolicy {
     pub name: String,
     pub kind: OrgPolicyKind,
     pub policy: Known<PolicyRef>,
+    /// The content of a declarative policy (`S3_POLICY`, ...), parsed from `Policy.Content`;
+    /// `None` for SCPs and RCPs (their content is `policy`) or when it is not JSON.
+    pub content: Option<Value>,
 }
 
 #[derive(Debug, Clone)]
@@ -228,7 +231,16 @@ fn policy(file_id: &str, path: &Path, problems: &mut Problems) -> Option<OrgPoli
             }
         },
     };
+    let content = match &kind {
+        OrgPolicyKind::Other(_) => p.get("Content").and_then(|c| match c {
+            Value::String(text) => serde_json::from_str(text).ok(),
+            Value::Object(_) => Some(c.clone()),
+            _ => None,
+        }),
+        _ => None,
+    };
     Some(OrgPolicy {
+        content,
         name: summary
             .and_then(|s| str_field(s, "Name"))
             .unwrap_or("")
@@ -270,6 +282,20 @@ impl Organization {
     /// Whether `parents/<id>.json` was captured for `id` (a member account or an OU).
     pub fn has_parent_entry(&self, id: &str) -> bool {
         self.parents.contains_key(id)
+    }
+
+    /// The captured policies attached to `node` (root, OU or account).
+    pub fn attached_to(&self, node: &str) -> impl Iterator<Item = &OrgPolicy> {
+        self.attachments
+            .get(node)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.policies.get(id))
+    }
+
+    /// The policies whose `targets/<id>.json` is missing: attached who knows where.
+    pub fn unplaced(&self) -> &[String] {
+        &self.unplaced
     }
 
     pub fn management_account(&self) -> Option<&str> {

@@ -30,11 +30,12 @@ pub fn bucket(account: &str, name: &str, dir: &Path, problems: &mut Problems) ->
         acl: acl(&dir.join("acl.json"), problems),
         objects: objects(&dir.join("objects.json"), problems),
         resource_grants: None,
+        object_lock: super::s3_lock::object_lock(&dir.join("object-lock.json"), problems),
     }
 }
 
 /// Reads a one-object file and hands it to `f`; absent or broken files give `Unknown`.
-fn with_object<T>(
+pub(super) fn with_object<T>(
     path: &Path,
     problems: &mut Problems,
     f: impl FnOnce(&Value, &mut Problems) -> Result<T, String>,
@@ -52,7 +53,7 @@ fn with_object<T>(
 }
 
 /// The CLI wrapper key: `Ok(None)` when it is `null` (not configured), `Err` when missing.
-fn wrapped<'a>(v: &'a Value, key: &str) -> Result<Option<&'a Value>, String> {
+pub(super) fn wrapped<'a>(v: &'a Value, key: &str) -> Result<Option<&'a Value>, String> {
     match v.get(key) {
         None => Err(format!(
             "expected the CLI's `{key}` key (null when not configured)"
@@ -163,6 +164,21 @@ fn encryption(path: &Path, problems: &mut Problems) -> Known<Option<BucketEncryp
         let default = rule
             .get("ApplyServerSideEncryptionByDefault")
             .ok_or("`Rules[0]` has no `ApplyServerSideEncryptionByDefault`")?;
+        // Every rule may carry BlockedEncryptionTypes (API_BlockedEncryptionTypes.html).
+        let blocked_types = c
+            .get("Rules")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r.get("BlockedEncryptionTypes")?.get("EncryptionType"))
+            .flat_map(|t| match t {
+                Value::Array(a) => a.iter().filter_map(Value::as_str).collect::<Vec<_>>(),
+                Value::String(s) => vec![s.as_str()],
+                _ => vec![],
+            })
+            .filter(|t| !t.eq_ignore_ascii_case("NONE"))
+            .map(str::to_owned)
+            .collect();
         let algorithm = str_field(default, "SSEAlgorithm")
             .ok_or("no `SSEAlgorithm`")?
             .to_owned();
@@ -173,6 +189,7 @@ fn encryption(path: &Path, problems: &mut Problems) -> Known<Option<BucketEncryp
                 .get("BucketKeyEnabled")
                 .and_then(Value::as_bool)
                 .unwrap_or(false),
+            blocked_types,
         }))
     })
 }
@@ -257,6 +274,7 @@ fn objects(path: &Path, problems: &mut Problems) -> Known<ObjectListing> {
                         .and_then(|ow| str_field(ow, "ID"))
                         .map(str::to_owned),
                     size: o.get("Size").and_then(Value::as_u64),
+                    last_modified: str_field(o, "LastModified").map(str::to_owned),
                 },
             );
         }

@@ -349,7 +349,8 @@ fn loads_every_file_of_the_layout_without_problems() {
         Known::Known(Some(BucketEncryption {
             algorithm: "aws:kms".into(),
             kms_key_id: Some("alias/data".into()),
-            bucket_key_enabled: true
+            bucket_key_enabled: true,
+            blocked_types: vec![],
         }))
     );
     match &b.acl {

@@ -132,6 +132,33 @@ async fn populate(moto: &Moto) {
             .await
             .expect("create_bucket");
     }
+    // Object Lock (moto implements get/put-object-lock-configuration): a compliance default.
+    s3.create_bucket()
+        .bucket("snap-vault")
+        .object_lock_enabled_for_bucket(true)
+        .send()
+        .await
+        .expect("create_bucket with Object Lock");
+    s3.put_object_lock_configuration()
+        .bucket("snap-vault")
+        .object_lock_configuration(
+            aws_sdk_s3::types::ObjectLockConfiguration::builder()
+                .object_lock_enabled(aws_sdk_s3::types::ObjectLockEnabled::Enabled)
+                .rule(
+                    aws_sdk_s3::types::ObjectLockRule::builder()
+                        .default_retention(
+                            aws_sdk_s3::types::DefaultRetention::builder()
+                                .mode(aws_sdk_s3::types::ObjectLockRetentionMode::Compliance)
+                                .days(30)
+                                .build(),
+                        )
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .expect("object lock configuration");
     s3.put_bucket_policy()
         .bucket("snap-data")
         .policy(BUCKET_POLICY)
@@ -367,6 +394,16 @@ fn check_layout(out: &Path) {
         !data.join("request-payment.json").exists(),
         "an unanswered call writes nothing"
     );
+    assert_eq!(
+        read_json(&acct.join("s3/snap-vault/object-lock.json")),
+        serde_json::json!({"ObjectLockConfiguration": {"ObjectLockEnabled": "Enabled",
+            "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": 30}}}})
+    );
+    assert_eq!(
+        read_json(&acct.join("s3/snap-plain/object-lock.json")),
+        serde_json::json!({"ObjectLockConfiguration": null}),
+        "a bucket without Object Lock is written as not configured"
+    );
     assert!(read_json(&acct.join("canonical-id.json"))["ID"]
         .as_str()
         .is_some_and(|s| !s.is_empty()));
@@ -460,7 +497,11 @@ fn check_loads(out: &Path) {
     assert!(iam
         .role("reader")
         .is_some_and(|r| r.attached.len() == 1 && r.trust.is_some()));
-    assert_eq!(acct.buckets.len(), 2);
+    assert_eq!(acct.buckets.len(), 3);
+    assert!(
+        matches!(snap.bucket("snap-vault"), Known::Known(b) if matches!(&b.object_lock, Known::Known(Some(c)) if c.default_retention.as_ref().is_some_and(|d| d.days == 30))),
+        "object-lock.json loads with its default retention"
+    );
     let Known::Known(bucket) = snap.bucket("snap-data") else {
         panic!("bucket unknown")
     };
@@ -1033,4 +1074,92 @@ fn snapshot_assumes_the_role_in_each_account() {
     assert!(other.join("s3/other-bucket/policy.json").is_file());
     assert!(!other.join("s3/home-bucket").exists());
     assert!(other.join("iam.json").is_file());
+}
+
+/// Organizations S3 policies (orgs_manage_policies_s3_syntax.html): moto 5.2.5 refuses the
+/// `S3_POLICY` type (ListPolicies and CreatePolicy answer InvalidInputException), so the S3
+/// policy calls are answered by a loopback server in front of moto with responses shaped as
+/// the Organizations API reference documents them (ListPolicies `Policies[]` of
+/// PolicySummary, DescribePolicy `Policy.{PolicySummary, Content}`, ListTargetsForPolicy
+/// `Targets[]`). The collector writes them like SCPs, and the loader derives the account's
+/// Block Public Access from the policy's `@@assign`.
+#[test]
+fn snapshot_lists_organization_s3_policies_like_scps() {
+    use crate::loopback::{Loopback, Response};
+    use denytrail::policy::Known;
+    use denytrail::snapshot::{OrgS3Bpa, Snapshot};
+    let moto = crate::moto_or_skip!();
+    runtime().block_on(async {
+        let conf = moto.sdk_config().await;
+        aws_sdk_organizations::Client::new(&conf)
+            .create_organization()
+            .feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All)
+            .send()
+            .await
+            .expect("create_organization");
+    });
+    const ID: &str = "p-s3bpa1234";
+    let summary = serde_json::json!({"Id": ID, "Arn": format!("arn:aws:organizations::{MOTO_ACCOUNT}:policy/o-example/s3_policy/{ID}"),
+        "Name": "s3-bpa", "Description": "org-wide Block Public Access", "Type": "S3_POLICY", "AwsManaged": false});
+    let content = r#"{"s3_attributes":{"public_access_block_configuration":{"@@assign":"all"}}}"#;
+    let proxy = Loopback::start(
+        std::sync::Arc::new(move |r: &crate::loopback::Request| {
+            let target = r.header("x-amz-target")?;
+            let body = String::from_utf8_lossy(&r.body);
+            let json = |v: Value| {
+                Some(Response {
+                    status: 200,
+                    content_type: "application/x-amz-json-1.1",
+                    body: v.to_string(),
+                })
+            };
+            match target.rsplit('.').next()? {
+                "ListPolicies" if body.contains("S3_POLICY") => {
+                    json(serde_json::json!({"Policies": [summary.clone()]}))
+                }
+                "DescribePolicy" if body.contains(ID) => json(
+                    serde_json::json!({"Policy": {"PolicySummary": summary.clone(), "Content": content}}),
+                ),
+                "ListTargetsForPolicy" if body.contains(ID) => {
+                    json(serde_json::json!({"Targets": [
+                    {"TargetId": MOTO_ACCOUNT, "Arn": format!("arn:aws:organizations::{MOTO_ACCOUNT}:account/o-example/{MOTO_ACCOUNT}"), "Name": "moto", "Type": "ACCOUNT"}]}))
+                }
+                _ => None,
+            }
+        }),
+        Some(moto.port()),
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("snap");
+    let mut c = denytrail();
+    isolate(&mut c);
+    c.args([
+        "snapshot",
+        "--region",
+        "us-east-1",
+        "--endpoint-url",
+        &proxy.endpoint(),
+        "--out",
+    ])
+    .arg(&out);
+    let (status, stdout, stderr) = run(c);
+    assert!(
+        !stderr.contains("S3_POLICY"),
+        "the S3 policies were listed: {stderr}"
+    );
+    let written = read_json(&out.join(format!("organization/policies/{ID}.json")));
+    assert_eq!(written["Policy"]["PolicySummary"]["Type"], "S3_POLICY");
+    let targets = read_json(&out.join(format!("organization/targets/{ID}.json")));
+    assert_eq!(targets["Targets"][0]["TargetId"], MOTO_ACCOUNT);
+    let (snap, _) = Snapshot::load(&out).expect("loads");
+    let org = snap.organization.as_ref().expect("organization");
+    assert_eq!(
+        org.s3_bpa(MOTO_ACCOUNT),
+        Known::Known(Some(OrgS3Bpa {
+            all: true,
+            policy_id: ID.to_owned()
+        })),
+        "stdout: {stdout}\nstderr: {stderr}\nstatus: {:?}",
+        status.status
+    );
 }

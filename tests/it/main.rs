@@ -8,6 +8,7 @@ mod diagnose;
 mod loopback;
 mod moto;
 mod report;
+mod s3_settings;
 mod s3speed;
 mod scan;
 mod security_lake;

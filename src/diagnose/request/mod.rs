@@ -15,6 +15,7 @@
 //! verdict that hinges on one can say so.
 
 pub mod access_point;
+pub mod express;
 mod keys;
 mod principal;
 mod read;
@@ -74,6 +75,7 @@ pub fn requests_of(
 ) -> Result<Vec<BuiltRequest>, RequestError> {
     match event.event_source.as_deref() {
         Some("s3.amazonaws.com") => {}
+        Some(express::S3EXPRESS_SOURCE) => return express::requests(event, call, snapshot),
         other => return Err(RequestError::NotS3(other.unwrap_or("").to_owned())),
     }
     let name = event

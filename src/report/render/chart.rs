@@ -9,7 +9,7 @@ use plotters::prelude::*;
 use std::collections::BTreeMap;
 
 /// One colour per root cause, in `RootCause::ALL` order; the HTML legend uses the same.
-pub const PALETTE: [(u8, u8, u8); 15] = [
+pub const PALETTE: [(u8, u8, u8); 17] = [
     (214, 39, 40),   // explicit_deny
     (31, 119, 180),  // missing_allow
     (255, 127, 14),  // scp
@@ -22,6 +22,8 @@ pub const PALETTE: [(u8, u8, u8); 15] = [
     (23, 190, 207),  // object_ownership
     (255, 187, 120), // block_public_access
     (152, 223, 138), // requester_pays
+    (219, 219, 141), // blocked_encryption_type
+    (158, 218, 229), // object_lock
     (197, 176, 213), // object_not_found
     (196, 156, 148), // request_error
     (127, 127, 127), // unknown
