@@ -5,6 +5,7 @@
 use super::pipe::PipeWatch;
 use super::Outcome;
 use crate::diagnose::diagnoser::Diagnoser;
+use crate::diagnose::timed::Timed;
 use crate::findings::Finding;
 use crate::messages::{self, Progress};
 use crate::report::export::RowWriter;
@@ -135,7 +136,7 @@ struct Counts {
 fn diagnose_kept(
     output: &super::report::OutputArgs,
     format: Format,
-    diag: &Diagnoser<'_>,
+    diag: &Timed<'_>,
     (mut first, kept): (Option<Vec<Denial>>, &mut Spilled),
     filter: &Filter,
     counts: &mut Counts,
@@ -238,7 +239,7 @@ const DIAGNOSE_BATCH: usize = 2048;
 /// key, a KMS denial, a foreign write) may come later in the logs than the denial it explains.
 /// Findings keep the scan's order. Each event is dropped where it was diagnosed: freeing a
 /// batch's events (their JSON maps) one after the other took as long as diagnosing them.
-fn diagnose_all(diag: &Diagnoser<'_>, denials: Vec<Denial>, filter: &Filter) -> Vec<Finding> {
+fn diagnose_all(diag: &Timed<'_>, denials: Vec<Denial>, filter: &Filter) -> Vec<Finding> {
     use rayon::prelude::*;
     denials
         .into_par_iter()
@@ -269,9 +270,9 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     } else {
         roots(&args.input)?
     };
-    let (snapshot, snapshot_problems) = args
+    let (snapshots, snapshot_problems) = args
         .snapshot
-        .load(args.input.paths.is_empty() && !args.live.cloudtrail_api)?;
+        .load_all(args.input.paths.is_empty() && !args.live.cloudtrail_api)?;
     let progress = Progress::new();
     let sink = KeptSink {
         spill: SpillSink::new(spill::budget_from_env()),
@@ -287,19 +288,21 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         || out.take_evidence(&wanted),
         || kept.next_batch(DIAGNOSE_BATCH),
     );
-    let evidence = evidence.context("reading back the side evidence from the temporary file")?;
+    let mut evidence =
+        evidence.context("reading back the side evidence from the temporary file")?;
+    let timeline = super::snapshot_arg::timeline(snapshots, std::mem::take(&mut evidence.changes));
     let first = first.context(READ_BACK)?;
     drop(wanted);
     let mut counts = Counts::default();
     let diagnosed = diagnose_kept(
         &args.output,
         format,
-        &Diagnoser::new(snapshot.as_ref(), &evidence),
+        &Timed::new(timeline.as_ref(), &evidence),
         (first, &mut kept),
         &filter,
         &mut counts,
     )?;
-    drop((kept, evidence, snapshot));
+    drop((kept, evidence, timeline));
     let summary = SummaryOptions {
         since: asked.since,
         until: asked.until,

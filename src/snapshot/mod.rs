@@ -31,6 +31,7 @@ pub mod model;
 pub mod org;
 mod org_paths;
 mod s3;
+pub mod timeline;
 mod vpce;
 
 pub use err::{SnapshotError, SnapshotProblem};
