@@ -8,5 +8,6 @@ mod moto;
 mod report;
 mod scan;
 mod simulate;
+mod time_travel;
 mod trust;
 mod util;
