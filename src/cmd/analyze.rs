@@ -156,6 +156,9 @@ fn diagnose_kept(
     };
     if output.timeline || !format.is_rows() {
         let mut collected = Collected::new(output.timeline);
+        if let Some(tl) = diag.timeline().filter(|tl| tl.replays()) {
+            collected.set_replayed(change_infos(tl));
+        }
         while let Some(batch) = next_batch()? {
             collected.add(&batch)?;
         }
@@ -206,6 +209,22 @@ fn diagnose_kept(
             None => e.context("writing to standard output"),
         }),
     }
+}
+
+/// The replayed change events as the report names them.
+fn change_infos(
+    tl: &crate::snapshot::timeline::Timeline,
+) -> Vec<crate::report::changes::ChangeInfo> {
+    tl.changes()
+        .iter()
+        .map(|c| crate::report::changes::ChangeInfo {
+            event_id: c.event_id.clone(),
+            event_time: c.event_time.clone(),
+            event_name: c.event_name.clone(),
+            actor: c.actor.clone(),
+            changed: c.edits.iter().map(|e| e.piece.describe()).collect(),
+        })
+        .collect()
 }
 
 /// Writes the report (with the scan's table first on a terminal). `Ok(true)`: the reader of

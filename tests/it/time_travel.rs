@@ -447,4 +447,30 @@ fn every_denial_is_judged_in_the_policies_of_its_time_and_named_for_its_change()
         f["reason"].as_str().unwrap_or("").contains("omitted"),
         "{f:#}"
     );
+
+    // The report: each change that started denials, with who, when, what and how many; the
+    // drift outside every snapshot counted.
+    let mut c = denytrail();
+    c.args(["analyze", "--format", "json", "--snapshot"])
+        .arg(&before)
+        .arg("--snapshot")
+        .arg(&after)
+        .arg(&logs);
+    let (out, stdout, stderr) = run(c);
+    assert!(out.status.success(), "{stderr}");
+    let report: Value = serde_json::from_str(&stdout).expect("a report");
+    let tt = &report["time_travel"];
+    assert_eq!(tt["drift_outside_snapshots"], 1, "{tt:#}");
+    let rows = tt["changes_that_caused_denials"].as_array().expect("rows");
+    let ids: Vec<&str> = rows.iter().filter_map(|r| r["event_id"].as_str()).collect();
+    for id in [&put_deny, &detach, &put_inline, &update] {
+        assert!(ids.contains(&id.as_str()), "{id} in {tt:#}");
+    }
+    let deny_row = rows
+        .iter()
+        .find(|r| r["event_id"] == json!(put_deny))
+        .expect("row");
+    assert_eq!(deny_row["denials"], 1);
+    assert_eq!(deny_row["event_name"], "PutBucketPolicy");
+    assert_eq!(deny_row["changed"], json!(["bucket policy of `b-policy`"]));
 }
