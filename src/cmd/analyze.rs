@@ -211,6 +211,34 @@ fn diagnose_kept(
     }
 }
 
+/// Says which change events `--region` or `--account` pruning kept the scan from reading:
+/// IAM, Organizations and global-endpoint STS/S3 Control events are recorded in us-east-1
+/// ("You can view all CloudTrail information for AWS Organizations only in the US East (N.
+/// Virginia) Region", AWS Organizations User Guide, orgs_security_incident-response), and
+/// Organizations' in the management account's trail. Those objects are not read, so the
+/// policies at each event's time replay only the changes that were.
+fn pruned_changes_notice(cfg: &ScanConfig, tl: &crate::snapshot::timeline::Timeline) {
+    let Some(latest) = tl.snapshots().last().filter(|s| s.taken_at.is_some()) else {
+        return;
+    };
+    if !cfg.regions.is_empty() && !cfg.regions.iter().any(|r| r == "us-east-1") {
+        messages::notice(
+            "denytrail: --region leaves out us-east-1, where IAM, Organizations and global S3 Control change events are recorded: those changes were not read, so the policies at each event's time replay only the changes of the regions read (add --region us-east-1 to read them)",
+        );
+    }
+    let management = latest
+        .organization
+        .as_ref()
+        .and_then(|o| o.management_account());
+    if let Some(m) = management {
+        if !cfg.accounts.is_empty() && !cfg.accounts.iter().any(|a| a == m) {
+            messages::notice(&format!(
+                "denytrail: --account leaves out the management account {m}, whose trail records the Organizations changes (SCPs, RCPs, account moves): those were not read (add --account {m} to read them)"
+            ));
+        }
+    }
+}
+
 /// The replayed change events as the report names them.
 fn change_infos(
     tl: &crate::snapshot::timeline::Timeline,
@@ -310,6 +338,9 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let mut evidence =
         evidence.context("reading back the side evidence from the temporary file")?;
     let timeline = super::snapshot_arg::timeline(snapshots, std::mem::take(&mut evidence.changes));
+    if let Some(tl) = &timeline {
+        pruned_changes_notice(&cfg, tl);
+    }
     let first = first.context(READ_BACK)?;
     drop(wanted);
     let mut counts = Counts::default();
