@@ -205,19 +205,27 @@ impl Prefilter {
         string_value(&record[at + self.event_source.needle().len()..]).map(|v| (at, v))
     }
 
-    /// Is the record a change event ([`super::change::CHANGE_EVENTS`]) by its
-    /// `eventSource` and `eventName`, read from the bytes? Asked only of records the needles
-    /// passed over. CloudTrail writes `eventName` right after `eventSource`, so the second
-    /// search is short; a record written otherwise is searched before it too.
-    pub fn is_change(&self, record: &[u8]) -> Option<bool> {
-        let (at, source) = self.event_source(record)?;
-        let s3 = source == b"s3.amazonaws.com";
-        if !(s3
-            || super::change::CHANGE_EVENTS
-                .iter()
-                .any(|(s, _)| s.as_bytes() == source))
+    /// For a record the needles passed over: `Some(skip)`, how it is counted (another S3 call,
+    /// another service), or `None` when it is a change event
+    /// ([`super::change::CHANGE_EVENTS`]) by its `eventSource` and `eventName`, read from the
+    /// bytes: then it is parsed. One search for `eventSource` (which the count needed anyway);
+    /// CloudTrail writes `eventName` right after it, so the second search is short, and only
+    /// for the sources that have change events.
+    pub fn passed_over(&self, record: &[u8]) -> Option<crate::input::Skip> {
+        use crate::input::Skip;
+        let Some((at, source)) = self.event_source(record) else {
+            return Some(Skip::NotS3);
+        };
+        let skip = if source == b"s3.amazonaws.com" {
+            Skip::Not403
+        } else {
+            Skip::NotS3
+        };
+        if !super::change::CHANGE_EVENTS
+            .iter()
+            .any(|(s, _)| s.as_bytes() == source)
         {
-            return Some(false);
+            return Some(skip);
         }
         let after = &record[at..];
         let name = match self.event_name.find(after) {
@@ -227,7 +235,15 @@ impl Prefilter {
                 .find(&record[..at])
                 .and_then(|n| string_value(&record[n + self.event_name.needle().len()..])),
         };
-        Some(name.is_some_and(|n| super::change::is_change(source, n)))
+        match name {
+            Some(n) if super::change::is_change(source, n) => None,
+            _ => Some(skip),
+        }
+    }
+
+    /// [`Prefilter::passed_over`] as a question: would the scan parse this record as a change?
+    pub fn is_change(&self, record: &[u8]) -> bool {
+        self.passed_over(record).is_none()
     }
 }
 
@@ -569,7 +585,7 @@ mod tests {
             }
             kept += 1;
             assert!(
-                p.is_candidate(&bytes) || p.is_change(&bytes) == Some(true),
+                p.is_candidate(&bytes) || p.is_change(&bytes),
                 "{class:?}: {}",
                 String::from_utf8_lossy(&bytes)
             );

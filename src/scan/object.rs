@@ -130,14 +130,11 @@ impl Visit<'_> {
             );
             return Ok(());
         }
-        if !pre.is_candidate(bytes) && pre.is_change(bytes) != Some(true) {
-            let skip = if pre.is_s3_source(bytes) {
-                Skip::Not403
-            } else {
-                Skip::NotS3
-            };
-            stats.records_skipped.add(skip, 1);
-            return Ok(());
+        if !pre.is_candidate(bytes) {
+            if let Some(skip) = pre.passed_over(bytes) {
+                stats.records_skipped.add(skip, 1);
+                return Ok(());
+            }
         }
         let origin = self.origin(Some(index));
         let (class, decoded) = match bufs.classify(bytes, &origin) {
