@@ -913,3 +913,102 @@ fn ec2_edits(params: &Value) -> Vec<Edit> {
         None => Vec::new(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use std::sync::Arc;
+
+    fn decoded(v: Value) -> Option<Change> {
+        let origin = Origin {
+            object: Arc::from("t"),
+            record_index: Some(0),
+        };
+        decode(&v, &origin)
+    }
+
+    fn record(source: &str, name: &str, params: Value) -> Value {
+        json!({"eventID": "e1", "eventTime": "2026-11-20T10:00:00Z", "eventSource": source,
+            "eventName": name, "recipientAccountId": "222222222222",
+            "userIdentity": {"arn": "arn:aws:iam::222222222222:user/admin"},
+            "requestParameters": params})
+    }
+
+    /// CHANGE-EVENTS.md §1: 2018 records write `"policy":[""]`, 2023 ones `"policy": ""`; the
+    /// policy itself is a JSON object in `bucketPolicy`. A failed call changes nothing.
+    #[test]
+    fn bucket_policy_in_both_marker_shapes_and_failures_dropped() {
+        for marker in [json!([""]), json!("")] {
+            let c = decoded(record(
+                "s3.amazonaws.com",
+                "PutBucketPolicy",
+                json!({"bucketName": "b", "bucketPolicy": {"Statement": []}, "policy": marker}),
+            ))
+            .expect("a change");
+            assert_eq!(
+                c.edits,
+                vec![Edit {
+                    piece: Piece::BucketPolicy { bucket: "b".into() },
+                    state: State::Json(r#"{"Statement":[]}"#.into()),
+                }]
+            );
+        }
+        let mut failed = record(
+            "s3.amazonaws.com",
+            "DeleteBucketPolicy",
+            json!({"bucketName": "b"}),
+        );
+        failed["errorCode"] = json!("AccessDenied");
+        assert!(decoded(failed).is_none());
+    }
+
+    /// "If a field is truncated, omitted is present with a value of true" (CloudTrail record
+    /// contents): the IAM piece cannot be named, so the account's IAM becomes unknown.
+    #[test]
+    fn an_omitted_iam_request_makes_the_account_iam_unknown() {
+        let c = decoded(record(
+            "iam.amazonaws.com",
+            "PutRolePolicy",
+            json!({"reason": "requestParameters too large", "omitted": true}),
+        ))
+        .expect("a change");
+        assert!(matches!(
+            &c.edits[..],
+            [Edit { piece: Piece::AccountIam { account }, state: State::Unknown(_) }] if account == "222222222222"
+        ));
+    }
+
+    #[test]
+    fn attach_detach_and_set_as_default() {
+        let c = decoded(record(
+            "iam.amazonaws.com",
+            "DetachRolePolicy",
+            json!({"roleName": "r", "policyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess"}),
+        ))
+        .expect("a change");
+        assert_eq!(c.edits[0].state, State::Absent);
+        assert!(
+            matches!(&c.edits[0].piece, Piece::Attachment { entity: Entity::Role, name, .. } if name == "r")
+        );
+        let v = decoded(record(
+            "iam.amazonaws.com",
+            "CreatePolicyVersion",
+            json!({"policyArn": "arn:aws:iam::1:policy/p", "policyDocument": "{}", "setAsDefault": "true"}),
+        ))
+        .expect("a change");
+        assert!(v
+            .edits
+            .iter()
+            .any(|e| matches!(e.piece, Piece::ManagedPolicy { .. })));
+        assert!(
+            decoded(record(
+                "organizations.amazonaws.com",
+                "UpdatePolicy",
+                json!({"policyId": "p-1", "name": "renamed"}),
+            ))
+            .is_none(),
+            "a rename carries no content: nothing to replay"
+        );
+    }
+}
