@@ -26,12 +26,21 @@ use std::sync::OnceLock;
 /// Candidate changes tried for `started_by`, latest first.
 const STARTED_BY_CANDIDATES: usize = 6;
 
+/// States (each a copy of a snapshot) built before `started_by` stops building new ones: the
+/// states the denials are judged in are always built; the states "just before a change"
+/// only while this many exist, so that a trail with thousands of changes cannot hold
+/// thousands of snapshot copies. Past it, `started_by` stays null where its state is not
+/// built yet, and a notice says so once.
+const STARTED_BY_EPOCH_BUDGET: usize = 256;
+
 /// A diagnoser per epoch of a timeline, or one without a snapshot.
 pub struct Timed<'t> {
     timeline: Option<&'t Timeline>,
     evidence: &'t Evidence,
     diags: Vec<OnceLock<Diagnoser<'t>>>,
     none: OnceLock<Diagnoser<'t>>,
+    /// The epoch budget ran out once (said once).
+    over_budget: std::sync::atomic::AtomicBool,
 }
 
 impl<'t> Timed<'t> {
@@ -42,6 +51,7 @@ impl<'t> Timed<'t> {
             evidence,
             diags: (0..n).map(|_| OnceLock::new()).collect(),
             none: OnceLock::new(),
+            over_budget: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -112,6 +122,17 @@ impl<'t> Timed<'t> {
             .take(STARTED_BY_CANDIDATES);
         for i in candidates {
             let before = tl.key_before(i);
+            if !tl.has_epoch(before) && tl.epochs_built() >= STARTED_BY_EPOCH_BUDGET {
+                if !self
+                    .over_budget
+                    .swap(true, std::sync::atomic::Ordering::Relaxed)
+                {
+                    crate::messages::notice(&format!(
+                        "denytrail: started_by: over {STARTED_BY_EPOCH_BUDGET} policy states rebuilt; the change behind later denials is named only where its state was built already (scan fewer days at once)"
+                    ));
+                }
+                return None;
+            }
             let (fb, ab) = self.diagnoser(before).diagnose_with(event, origin);
             if allows(&fb, &ab) {
                 return Some(i);

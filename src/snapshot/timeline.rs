@@ -19,6 +19,7 @@ use crate::scan::change::{Change, Edit, Entity, Piece, State};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 /// Which state an event is judged in.
@@ -57,6 +58,8 @@ pub struct Timeline {
     epochs: Vec<OnceLock<Epoch>>,
     /// No replay: one snapshot without `taken_at` (judged as it is, as before).
     static_only: bool,
+    /// Epochs built so far (each a copy of a snapshot).
+    built: AtomicUsize,
 }
 
 /// An RFC 3339 `eventTime`.
@@ -94,6 +97,7 @@ impl Timeline {
             undated,
             epochs: (0..slots).map(|_| OnceLock::new()).collect(),
             static_only,
+            built: AtomicUsize::new(0),
         }
     }
 
@@ -170,7 +174,26 @@ impl Timeline {
                 .map(|b| b.min(self.snapshots.len().saturating_sub(1))),
             changes: key.changes.min(self.changes.len()),
         };
-        self.epochs[self.slot(key)].get_or_init(|| self.build(key))
+        self.epochs[self.slot(key)].get_or_init(|| {
+            self.built.fetch_add(1, Ordering::Relaxed);
+            self.build(key)
+        })
+    }
+
+    /// Whether the state of `key` is built already.
+    pub fn has_epoch(&self, key: EpochKey) -> bool {
+        let key = EpochKey {
+            base: key
+                .base
+                .map(|b| b.min(self.snapshots.len().saturating_sub(1))),
+            changes: key.changes.min(self.changes.len()),
+        };
+        self.epochs[self.slot(key)].get().is_some()
+    }
+
+    /// How many states are built (each holds a copy of a snapshot).
+    pub fn epochs_built(&self) -> usize {
+        self.built.load(Ordering::Relaxed)
     }
 
     fn build(&self, key: EpochKey) -> Epoch {

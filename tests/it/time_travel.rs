@@ -474,3 +474,32 @@ fn every_denial_is_judged_in_the_policies_of_its_time_and_named_for_its_change()
     assert_eq!(deny_row["event_name"], "PutBucketPolicy");
     assert_eq!(deny_row["changed"], json!(["bucket policy of `b-policy`"]));
 }
+
+/// The bundled sample (`cargo run -- analyze`) reads both of its snapshots: dave's denial of
+/// 2026-11-18 is judged in the older one (the `FreezeDuringAudit` statement, deleted as the fix
+/// at noon that day), and the three denials after the `PutBucketPolicy` of 2026-11-19 name it.
+#[test]
+fn the_default_run_shows_a_denial_before_a_fix_and_a_run_started_by_a_change() {
+    let mut c = denytrail();
+    c.args(["analyze", "--format", "jsonl"]);
+    let (out, stdout, stderr) = run(c);
+    assert!(out.status.success(), "{stderr}");
+    let dave: Vec<Value> = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|f| f["principal_arn"] == "arn:aws:iam::222222222222:user/dave")
+        .collect();
+    assert_eq!(dave.len(), 4, "{stdout}");
+    let fix = &dave[0];
+    assert_eq!(fix["statement_sid"], "FreezeDuringAudit", "{fix:#}");
+    assert_eq!(fix["snapshot_taken_at"], "2026-11-17T00:00:00Z");
+    assert_eq!(fix["started_by"], Value::Null);
+    for f in &dave[1..] {
+        assert_eq!(
+            (f["root_cause"].as_str(), f["statement_sid"].as_str()),
+            (Some("explicit_deny"), Some("FinalReportsOnly")),
+            "{f:#}"
+        );
+        assert_eq!(f["started_by"], "5a1d0c3e-0003-4d7e-9a51-7e2d00000003");
+    }
+}
