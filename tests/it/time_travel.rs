@@ -448,6 +448,29 @@ fn every_denial_is_judged_in_the_policies_of_its_time_and_named_for_its_change()
         "{f:#}"
     );
 
+    // explain: the state used and, for started_by, the before and after of the piece.
+    let mut c = denytrail();
+    c.args(["explain", &d_deny, "--snapshot"])
+        .arg(&before)
+        .arg("--snapshot")
+        .arg(&after)
+        .arg(&logs);
+    let (out, stdout, stderr) = run(c);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains("State used"), "{stdout}");
+    assert!(
+        stdout.contains("applied: 2026-11-12T10:00:00Z PutBucketPolicy"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("started_by: 2026-11-12T10:00:00Z PutBucketPolicy"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("before: absent") && stdout.contains("NoAlice"),
+        "{stdout}"
+    );
+
     // The report: each change that started denials, with who, when, what and how many; the
     // drift outside every snapshot counted.
     let mut c = denytrail();
