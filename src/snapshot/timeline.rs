@@ -951,3 +951,117 @@ fn identity_exists(
     // Indexes are rebuilt once the epoch is built (`reindex`); lookups by name during the
     // replay go through the lists.
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::Origin;
+    use std::path::Path;
+
+    fn change(id: &str, time: &str, name: &str, edits: Vec<Edit>) -> Change {
+        Change {
+            event_id: id.into(),
+            event_time: time.into(),
+            event_source: "test".into(),
+            event_name: name.into(),
+            actor: Some("arn:aws:iam::222222222222:user/admin".into()),
+            account: Some("222222222222".into()),
+            region: Some("us-east-1".into()),
+            edits,
+            origin: Origin {
+                object: std::sync::Arc::from("t"),
+                record_index: None,
+            },
+        }
+    }
+
+    fn sample() -> Snapshot {
+        Snapshot::load(Path::new("sample-logs/snapshot"))
+            .expect("the sample snapshot")
+            .0
+    }
+
+    const CI: &str = "arn:aws:iam::222222222222:policy/ci-s3-write";
+    const V2: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"V2","Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#;
+
+    fn changes() -> Vec<Change> {
+        vec![
+            change(
+                "pab",
+                "2026-11-22T10:00:00Z",
+                "PutBucketPublicAccessBlock",
+                vec![Edit {
+                    piece: Piece::BucketPublicAccessBlock {
+                        bucket: "dt-public-site".into(),
+                    },
+                    state: State::Json(r#"{"BlockPublicAcls":false,"IgnorePublicAcls":"false","BlockPublicPolicy":false,"RestrictPublicBuckets":false}"#.into()),
+                }],
+            ),
+            change(
+                "v2",
+                "2026-11-22T11:00:00Z",
+                "CreatePolicyVersion",
+                vec![Edit {
+                    piece: Piece::PolicyVersion {
+                        arn: CI.into(),
+                        version: "v2".into(),
+                    },
+                    state: State::Json(V2.into()),
+                }],
+            ),
+            change(
+                "default",
+                "2026-11-22T11:00:30Z",
+                "SetDefaultPolicyVersion",
+                vec![Edit {
+                    piece: Piece::ManagedPolicy { arn: CI.into() },
+                    state: State::Version("v2".into()),
+                }],
+            ),
+        ]
+    }
+
+    /// Forward from the snapshot: settings and the default version as the changes set them
+    /// (SetDefaultPolicyVersion finds its document in the CreatePolicyVersion before it).
+    #[test]
+    fn forward_applies_settings_and_default_versions() {
+        let tl = Timeline::new(vec![sample()], changes());
+        let t = parse_time("2026-11-22T12:00:00Z");
+        let e = tl.epoch(tl.key_at(t));
+        assert_eq!(e.applied, vec![0, 1, 2]);
+        let b = e.snapshot.bucket("dt-public-site");
+        let Known::Known(b) = b else { panic!("bucket") };
+        assert_eq!(
+            b.public_access_block,
+            Known::Known(Some(PublicAccessBlock::default()))
+        );
+        match e.snapshot.managed_policy("222222222222", CI) {
+            Known::Known(p) => assert!(format!("{p:?}").contains("V2")),
+            Known::Unknown(w) => panic!("{w}"),
+        }
+        // Between the two: the version exists but is not the default yet.
+        let mid = tl.epoch(tl.key_at(parse_time("2026-11-22T11:00:10Z")));
+        match mid.snapshot.managed_policy("222222222222", CI) {
+            Known::Known(p) => assert!(!format!("{p:?}").contains("V2")),
+            Known::Unknown(w) => panic!("{w}"),
+        }
+    }
+
+    /// Back from a later snapshot: a piece changed after the event and never before it in the
+    /// logs is unknown, and the reason names the change.
+    #[test]
+    fn going_back_hides_what_later_changes_set() {
+        let mut later = sample();
+        later.taken_at = parse_time("2026-11-23T00:00:00Z");
+        let tl = Timeline::new(vec![later], changes());
+        let e = tl.epoch(tl.key_at(parse_time("2026-11-22T09:00:00Z")));
+        let Known::Known(b) = e.snapshot.bucket("dt-public-site") else {
+            panic!("bucket")
+        };
+        match &b.public_access_block {
+            Known::Unknown(w) => assert!(w.contains("event pab"), "{w}"),
+            k => panic!("{k:?}"),
+        }
+        assert_eq!(e.hidden.len(), 3, "{:?}", e.hidden);
+    }
+}
