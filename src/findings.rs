@@ -180,9 +180,12 @@ pub struct Finding {
     pub remediation: Option<String>,
     pub also: Vec<AlsoFailing>,
     pub disagrees_with_aws: Option<bool>,
+    /// The `eventID` of the change event in the logs that introduced the deciding Deny,
+    /// removed the deciding Allow or changed the deciding setting, when the state just before
+    /// it would have allowed the request (`diagnose::timed`); else `null`.
+    pub started_by: Option<String>,
     /// The authorization id AWS's message gives for IAM's access troubleshooter
-    /// (`GetRequestAuthorizationDetails`), else `null`. FINDINGS.md places it after
-    /// `started_by`, which this version does not have yet: it follows `disagrees_with_aws`.
+    /// (`GetRequestAuthorizationDetails`), else `null`.
     pub aws_authorization_id: Option<String>,
     /// `taken_at` of the snapshot the verdict was made with (SNAPSHOT.md), so a reader can
     /// judge drift between the event and the snapshot.

@@ -5,6 +5,7 @@
 use super::pipe::PipeWatch;
 use super::Outcome;
 use crate::diagnose::diagnoser::Diagnoser;
+use crate::diagnose::timed::Timed;
 use crate::findings::Finding;
 use crate::messages::{self, Progress};
 use crate::report::export::RowWriter;
@@ -137,7 +138,7 @@ struct Counts {
 fn diagnose_kept(
     output: &super::report::OutputArgs,
     format: Format,
-    diag: &Diagnoser<'_>,
+    diag: &Timed<'_>,
     (mut first, kept): (Option<Vec<Denial>>, &mut Spilled),
     filter: &Filter,
     counts: &mut Counts,
@@ -157,6 +158,9 @@ fn diagnose_kept(
     };
     if output.timeline || !format.is_rows() {
         let mut collected = Collected::new(output.timeline);
+        if let Some(tl) = diag.timeline().filter(|tl| tl.replays()) {
+            collected.set_replayed(change_infos(tl));
+        }
         while let Some(batch) = next_batch()? {
             collected.add(&batch)?;
         }
@@ -209,6 +213,50 @@ fn diagnose_kept(
     }
 }
 
+/// Says which change events `--region` or `--account` pruning kept the scan from reading:
+/// IAM, Organizations and global-endpoint STS/S3 Control events are recorded in us-east-1
+/// ("You can view all CloudTrail information for AWS Organizations only in the US East (N.
+/// Virginia) Region", AWS Organizations User Guide, orgs_security_incident-response), and
+/// Organizations' in the management account's trail. Those objects are not read, so the
+/// policies at each event's time replay only the changes that were.
+fn pruned_changes_notice(cfg: &ScanConfig, tl: &crate::snapshot::timeline::Timeline) {
+    let Some(latest) = tl.snapshots().last().filter(|s| s.taken_at.is_some()) else {
+        return;
+    };
+    if !cfg.regions.is_empty() && !cfg.regions.iter().any(|r| r == "us-east-1") {
+        messages::notice(
+            "denytrail: --region leaves out us-east-1, where IAM, Organizations and global S3 Control change events are recorded: those changes were not read, so the policies at each event's time replay only the changes of the regions read (add --region us-east-1 to read them)",
+        );
+    }
+    let management = latest
+        .organization
+        .as_ref()
+        .and_then(|o| o.management_account());
+    if let Some(m) = management {
+        if !cfg.accounts.is_empty() && !cfg.accounts.iter().any(|a| a == m) {
+            messages::notice(&format!(
+                "denytrail: --account leaves out the management account {m}, whose trail records the Organizations changes (SCPs, RCPs, account moves): those were not read (add --account {m} to read them)"
+            ));
+        }
+    }
+}
+
+/// The replayed change events as the report names them.
+fn change_infos(
+    tl: &crate::snapshot::timeline::Timeline,
+) -> Vec<crate::report::changes::ChangeInfo> {
+    tl.changes()
+        .iter()
+        .map(|c| crate::report::changes::ChangeInfo {
+            event_id: c.event_id.clone(),
+            event_time: c.event_time.clone(),
+            event_name: c.event_name.clone(),
+            actor: c.actor.clone(),
+            changed: c.edits.iter().map(|e| e.piece.describe()).collect(),
+        })
+        .collect()
+}
+
 /// Writes the report (with the scan's table first on a terminal). `Ok(true)`: the reader of
 /// standard output went away.
 fn write_report(
@@ -240,7 +288,7 @@ const DIAGNOSE_BATCH: usize = 2048;
 /// key, a KMS denial, a foreign write) may come later in the logs than the denial it explains.
 /// Findings keep the scan's order. Each event is dropped where it was diagnosed: freeing a
 /// batch's events (their JSON maps) one after the other took as long as diagnosing them.
-fn diagnose_all(diag: &Diagnoser<'_>, denials: Vec<Denial>, filter: &Filter) -> Vec<Finding> {
+fn diagnose_all(diag: &Timed<'_>, denials: Vec<Denial>, filter: &Filter) -> Vec<Finding> {
     use rayon::prelude::*;
     denials
         .into_par_iter()
@@ -284,9 +332,9 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         let stats = super::shard::map(spec, &args.shards, &roots, &args.live, &cfg)?;
         return Ok(outcome(&stats, args.input.allow_skipped));
     }
-    let (snapshot, snapshot_problems) = args
-        .snapshot
-        .load(args.input.paths.is_empty() && !args.live.cloudtrail_api && from_shards.is_none())?;
+    let (snapshots, snapshot_problems) = args.snapshot.load_all(
+        args.input.paths.is_empty() && !args.live.cloudtrail_api && from_shards.is_none(),
+    )?;
     let progress = Progress::new();
     let sink = KeptSink {
         spill: SpillSink::new(spill::budget_from_env()),
@@ -309,19 +357,24 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         || out.take_evidence(&wanted),
         || kept.next_batch(DIAGNOSE_BATCH),
     );
-    let evidence = evidence.context("reading back the side evidence from the temporary file")?;
+    let mut evidence =
+        evidence.context("reading back the side evidence from the temporary file")?;
+    let timeline = super::snapshot_arg::timeline(snapshots, std::mem::take(&mut evidence.changes));
+    if let Some(tl) = &timeline {
+        pruned_changes_notice(&cfg, tl);
+    }
     let first = first.context(READ_BACK)?;
     drop(wanted);
     let mut counts = Counts::default();
     let diagnosed = diagnose_kept(
         &args.output,
         format,
-        &Diagnoser::new(snapshot.as_ref(), &evidence),
+        &Timed::new(timeline.as_ref(), &evidence),
         (first, &mut kept),
         &filter,
         &mut counts,
     )?;
-    drop((kept, evidence, snapshot));
+    drop((kept, evidence, timeline));
     let summary = SummaryOptions {
         since: asked.since,
         until: asked.until,

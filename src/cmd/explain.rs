@@ -6,6 +6,7 @@
 use super::snapshot_arg::SnapshotArgs;
 use super::Outcome;
 use crate::diagnose::diagnoser::Diagnoser;
+use crate::diagnose::timed::Timed;
 use crate::diagnose::trace;
 use crate::input::Origin;
 use crate::messages::Progress;
@@ -93,7 +94,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     } else {
         args.paths.clone()
     };
-    let (snapshot, snapshot_problems) = args.snapshot.load(use_sample)?;
+    let (snapshots, snapshot_problems) = args.snapshot.load_all(use_sample)?;
 
     // The scan keeps only the asked-for event and writes the side evidence to disk, loading
     // back what that one event names: memory stays flat however large the folder.
@@ -140,7 +141,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         };
         (d.event, d.origin)
     };
-    let (evidence, stats) = match scanned {
+    let (mut evidence, stats) = match scanned {
         Some(mut out) => {
             let mut wanted = Wanted::default();
             Diagnoser::note_wanted(&event, &mut wanted);
@@ -152,19 +153,30 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         None => (Evidence::default(), ScanStats::default()),
     };
 
-    let diag = Diagnoser::new(snapshot.as_ref(), &evidence);
-    let (finding, analyses) = diag.diagnose_with(&event, &origin);
+    let timeline = super::snapshot_arg::timeline(snapshots, std::mem::take(&mut evidence.changes));
+    let diag = Timed::new(timeline.as_ref(), &evidence);
+    let (finding, analyses, key, started) = diag.diagnose_with(&event, &origin);
+    let state = timeline
+        .as_ref()
+        .filter(|tl| tl.replays())
+        .map(|tl| super::explain_state::state(tl, key, started, &event));
     let text = match args.format {
         // Keys, user agents and ARNs come from whoever sent the request: no control character
         // reaches the terminal (JSON escapes them itself).
         ExplainFormat::Text => {
-            crate::inert::terminal_lines(&trace::render_text(&event, &analyses, &finding))
-                .into_owned()
+            let mut s = trace::render_text(&event, &analyses, &finding);
+            if let Some(st) = &state {
+                s.push_str(&super::explain_state::render_text(st));
+            }
+            crate::inert::terminal_lines(&s).into_owned()
         }
         ExplainFormat::Json => {
-            let mut s =
-                serde_json::to_string_pretty(&trace::explanation(&event, &analyses, &finding))
-                    .context("serializing the explanation")?;
+            let mut v = serde_json::to_value(trace::explanation(&event, &analyses, &finding))
+                .context("serializing the explanation")?;
+            if let (Some(st), Some(obj)) = (&state, v.as_object_mut()) {
+                obj.insert("state".into(), st.clone());
+            }
+            let mut s = serde_json::to_string_pretty(&v).context("serializing the explanation")?;
             s.push('\n');
             s
         }

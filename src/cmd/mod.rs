@@ -5,6 +5,7 @@
 pub mod analyze;
 pub mod aws_args;
 pub mod explain;
+mod explain_state;
 pub mod live;
 mod output_file;
 mod pipe;

@@ -221,6 +221,7 @@ fn overflow_json(o: &Overflow) -> Value {
         "session_policies": o.session_policies,
         "foreign_writes": o.foreign_writes,
         "deletions": o.deletions,
+        "changes": o.changes,
     })
 }
 
@@ -231,6 +232,7 @@ fn overflow_from(v: &Value) -> Overflow {
         session_policies: n("session_policies"),
         foreign_writes: n("foreign_writes"),
         deletions: n("deletions"),
+        changes: n("changes"),
     }
 }
 

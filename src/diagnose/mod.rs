@@ -26,6 +26,7 @@ pub mod rule;
 pub mod rules;
 pub mod session_facts;
 pub mod text;
+pub mod timed;
 pub mod trace;
 
 use crate::findings::Finding;

@@ -34,6 +34,7 @@ pub mod col_name {
     pub const REMEDIATION: &str = "remediation";
     pub const ALSO: &str = "also";
     pub const DISAGREES_WITH_AWS: &str = "disagrees_with_aws";
+    pub const STARTED_BY: &str = "started_by";
     pub const AWS_AUTHORIZATION_ID: &str = "aws_authorization_id";
     pub const SNAPSHOT_TAKEN_AT: &str = "snapshot_taken_at";
     pub const SOURCE_OBJECT: &str = "source_object";
@@ -55,7 +56,7 @@ use col_name as c;
 
 /// The columns of an exported findings file (parquet, csv), in FINDINGS.md order followed by
 /// the extras of [`Finding`]. `also` is a JSON string there (one list per row).
-pub const EXPORT_COLUMNS: [&str; 29] = [
+pub const EXPORT_COLUMNS: [&str; 30] = [
     c::EVENT_ID,
     c::EVENT_TIME,
     c::EVENT_NAME,
@@ -80,6 +81,7 @@ pub const EXPORT_COLUMNS: [&str; 29] = [
     c::REMEDIATION,
     c::ALSO,
     c::DISAGREES_WITH_AWS,
+    c::STARTED_BY,
     c::AWS_AUTHORIZATION_ID,
     c::SNAPSHOT_TAKEN_AT,
     c::SOURCE_OBJECT,
@@ -165,6 +167,7 @@ fn column(findings: &[Finding], name: &str) -> Result<Column> {
                 .map(|f| f.disagrees_with_aws)
                 .collect::<Vec<_>>(),
         ),
+        c::STARTED_BY => text(|f| f.started_by.as_deref()),
         c::AWS_AUTHORIZATION_ID => text(|f| f.aws_authorization_id.as_deref()),
         c::SNAPSHOT_TAKEN_AT => text(|f| f.snapshot_taken_at.as_deref()),
         c::SOURCE_OBJECT => text(|f| f.source_object.as_deref()),

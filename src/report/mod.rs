@@ -14,6 +14,7 @@
 
 pub mod aggregate;
 pub mod batches;
+pub mod changes;
 pub mod err;
 pub mod export;
 pub mod filter;
@@ -54,6 +55,8 @@ pub struct WriteOptions {
 pub struct Collected {
     timeline: bool,
     batches: FrameBatches,
+    changes: changes::ChangeTally,
+    replayed: Option<Vec<changes::ChangeInfo>>,
 }
 
 impl Collected {
@@ -74,12 +77,21 @@ impl Collected {
         Collected {
             timeline,
             batches: FrameBatches::new(chunk_rows),
+            changes: changes::ChangeTally::default(),
+            replayed: None,
         }
     }
 
     /// Appends one batch of findings.
     pub fn add(&mut self, batch: &[Finding]) -> Result<()> {
+        self.changes.add(batch);
         self.batches.push(frame::findings_frame(batch)?)
+    }
+
+    /// The change events the run replayed: the report then has its "changes that caused
+    /// denials" section.
+    pub fn set_replayed(&mut self, changes: Vec<changes::ChangeInfo>) {
+        self.replayed = Some(changes);
     }
 
     /// Writes the report over everything added.
@@ -95,7 +107,8 @@ impl Collected {
             // No finding: the report still has its sections, empty.
             self.batches.push(frame::findings_frame(&[])?)?;
         }
-        write_summary(&self.batches, opts, out)
+        let tt = self.changes.section(self.replayed.as_deref());
+        write_summary(&self.batches, opts, out, tt)
     }
 }
 
@@ -107,12 +120,18 @@ pub fn write_report(findings: &[Finding], opts: &WriteOptions, out: &mut dyn Wri
     }
     // The findings are in memory already: one frame, one chunk.
     let batches = FrameBatches::of(frame::findings_frame(findings)?)?;
-    write_summary(&batches, opts, out)
+    write_summary(&batches, opts, out, None)
 }
 
 /// The aggregated report (table, markdown, json, html) over analysis frames.
-fn write_summary(batches: &FrameBatches, opts: &WriteOptions, out: &mut dyn Write) -> Result<()> {
-    let summary = summary::summarize_batches(batches, &opts.summary)?;
+fn write_summary(
+    batches: &FrameBatches,
+    opts: &WriteOptions,
+    out: &mut dyn Write,
+    time_travel: Option<changes::TimeTravel>,
+) -> Result<()> {
+    let mut summary = summary::summarize_batches(batches, &opts.summary)?;
+    summary.time_travel = time_travel;
     match opts.format {
         Format::Table => out.write_all(render::table::render(&summary, opts.colour).as_bytes())?,
         Format::Markdown => out.write_all(render::markdown::render(&summary).as_bytes())?,

@@ -162,6 +162,10 @@ pub struct Summary {
     /// Own workloads per day and cause (the stacked chart), days ascending.
     pub daily: Vec<DayCount>,
     pub comparison: Option<Comparison>,
+    /// Changes that caused denials and drift outside the snapshots (runs that replayed the
+    /// trail's change events; absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_travel: Option<super::changes::TimeTravel>,
 }
 
 /// The report's sections, in order: every dimension but the last two of [`Dimension::ALL`]
@@ -725,6 +729,7 @@ pub fn summarize_batches(batches: &FrameBatches, opts: &SummaryOptions) -> Resul
         folded,
         daily,
         comparison,
+        time_travel: None,
     })
 }
 

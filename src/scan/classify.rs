@@ -126,6 +126,7 @@ enum Hit {
 pub struct Prefilter {
     needles: Needles,
     event_source: memmem::Finder<'static>,
+    event_name: memmem::Finder<'static>,
     record_keys: AhoCorasick,
     account_keys: [memmem::Finder<'static>; 2],
     aws_service: memmem::Finder<'static>,
@@ -137,6 +138,7 @@ impl Prefilter {
         P.get_or_init(|| Prefilter {
             needles: Needles::new(),
             event_source: memmem::Finder::new(b"\"eventSource\""),
+            event_name: memmem::Finder::new(b"\"eventName\""),
             // Built from constant, valid patterns: cannot fail.
             record_keys: AhoCorasick::new(["\"eventVersion\"", "\"eventSource\"", "\"eventTime\""])
                 .unwrap_or_else(|_| unreachable!()),
@@ -196,11 +198,56 @@ impl Prefilter {
     /// dropped record of another service without parsing it.
     pub fn is_s3_source(&self, record: &[u8]) -> bool {
         matches!(
-            self.event_source
-                .find(record)
-                .and_then(|at| string_value(&record[at + self.event_source.needle().len()..])),
+            self.event_source(record).map(|(_, s)| s),
             Some(b"s3.amazonaws.com" | b"s3express.amazonaws.com")
         )
+    }
+
+    /// Where `"eventSource"` is and its value.
+    fn event_source<'r>(&self, record: &'r [u8]) -> Option<(usize, &'r [u8])> {
+        let at = self.event_source.find(record)?;
+        string_value(&record[at + self.event_source.needle().len()..]).map(|v| (at, v))
+    }
+
+    /// For a record the needles passed over: `Some(skip)`, how it is counted (another S3 call,
+    /// another service), or `None` when it is a change event
+    /// ([`super::change::CHANGE_EVENTS`]) by its `eventSource` and `eventName`, read from the
+    /// bytes: then it is parsed. One search for `eventSource` (which the count needed anyway);
+    /// CloudTrail writes `eventName` right after it, so the second search is short, and only
+    /// for the sources that have change events.
+    pub fn passed_over(&self, record: &[u8]) -> Option<crate::input::Skip> {
+        use crate::input::Skip;
+        let Some((at, source)) = self.event_source(record) else {
+            return Some(Skip::NotS3);
+        };
+        let skip = if source == b"s3.amazonaws.com" || source == b"s3express.amazonaws.com" {
+            Skip::Not403
+        } else {
+            Skip::NotS3
+        };
+        if !super::change::CHANGE_EVENTS
+            .iter()
+            .any(|(s, _)| s.as_bytes() == source)
+        {
+            return Some(skip);
+        }
+        let after = &record[at..];
+        let name = match self.event_name.find(after) {
+            Some(n) => string_value(&after[n + self.event_name.needle().len()..]),
+            None => self
+                .event_name
+                .find(&record[..at])
+                .and_then(|n| string_value(&record[n + self.event_name.needle().len()..])),
+        };
+        match name {
+            Some(n) if super::change::is_change(source, n) => None,
+            _ => Some(skip),
+        }
+    }
+
+    /// [`Prefilter::passed_over`] as a question: would the scan parse this record as a change?
+    pub fn is_change(&self, record: &[u8]) -> bool {
+        self.passed_over(record).is_none()
     }
 }
 
@@ -222,6 +269,8 @@ pub enum Class {
     SessionPolicy(SessionPolicy),
     ForeignWrite(ObjectKey, ForeignWrite),
     Deletion(ObjectKey, Deletion),
+    /// A successful change event ([`super::change`]): decoded from the record's text.
+    Change,
     InsightsEvent,
     /// An S3 record that is none of the above.
     OtherS3,
@@ -262,6 +311,9 @@ pub fn classify(v: TapeValue<'_, '_>, origin: &Origin) -> Class {
     let source = str_at(v, &["eventSource"]).unwrap_or("");
     let code = str_at(v, &["errorCode"]);
     let name = str_at(v, &["eventName"]).unwrap_or("");
+    if super::change::is_change(source.as_bytes(), name.as_bytes()) && succeeded(v) {
+        return Class::Change;
+    }
     match source {
         "s3.amazonaws.com" => {
             if code.is_some_and(|c| S3_403_CODES.contains(&c)) {
@@ -547,7 +599,7 @@ mod tests {
             }
             kept += 1;
             assert!(
-                p.is_candidate(&bytes),
+                p.is_candidate(&bytes) || p.is_change(&bytes),
                 "{class:?}: {}",
                 String::from_utf8_lossy(&bytes)
             );

@@ -29,6 +29,9 @@ pub struct EvidenceCaps {
     pub session_policies: usize,
     pub foreign_writes: usize,
     pub deletions: usize,
+    /// Change events ([`super::change`]): few in a trail (people change policies, programs
+    /// read objects), all kept for the timeline, a few hundred bytes each.
+    pub changes: usize,
 }
 
 impl Default for EvidenceCaps {
@@ -38,6 +41,7 @@ impl Default for EvidenceCaps {
             session_policies: 50_000,
             foreign_writes: 200_000,
             deletions: 200_000,
+            changes: 200_000,
         }
     }
 }
@@ -164,10 +168,12 @@ pub struct Overflow {
     pub session_policies: u64,
     pub foreign_writes: u64,
     pub deletions: u64,
+    pub changes: u64,
 }
 
 impl Overflow {
     pub fn add(&mut self, o: &Overflow) {
+        self.changes += o.changes;
         self.kms_denials += o.kms_denials;
         self.session_policies += o.session_policies;
         self.foreign_writes += o.foreign_writes;
@@ -175,7 +181,11 @@ impl Overflow {
     }
 
     pub fn total(&self) -> u64 {
-        self.kms_denials + self.session_policies + self.foreign_writes + self.deletions
+        self.kms_denials
+            + self.session_policies
+            + self.foreign_writes
+            + self.deletions
+            + self.changes
     }
 }
 
@@ -190,6 +200,8 @@ pub struct Evidence {
     pub foreign_writes: HashMap<ObjectKey, ForeignWrite>,
     /// By object: the latest deletion.
     pub deletions: HashMap<ObjectKey, Deletion>,
+    /// Successful change events, in no order (the timeline sorts and dedupes them).
+    pub changes: Vec<super::change::Change>,
     pub overflow: Overflow,
 }
 
@@ -232,6 +244,7 @@ impl Evidence {
             && self.session_policies.is_empty()
             && self.foreign_writes.is_empty()
             && self.deletions.is_empty()
+            && self.changes.is_empty()
             && self.overflow.total() == 0
     }
 
@@ -240,6 +253,14 @@ impl Evidence {
             self.kms_denials.push(d);
         } else {
             self.overflow.kms_denials += 1;
+        }
+    }
+
+    pub fn add_change(&mut self, c: super::change::Change) {
+        if self.changes.len() < self.caps.changes {
+            self.changes.push(c);
+        } else {
+            self.overflow.changes += 1;
         }
     }
 
@@ -288,9 +309,16 @@ impl Evidence {
             session_policies,
             foreign_writes,
             deletions,
+            mut changes,
             overflow,
         } = other;
         self.overflow.add(&overflow);
+        let room = self.caps.changes.saturating_sub(self.changes.len());
+        if changes.len() > room {
+            self.overflow.changes += (changes.len() - room) as u64;
+            changes.truncate(room);
+        }
+        self.changes.append(&mut changes);
         let room = self.caps.kms_denials.saturating_sub(self.kms_denials.len());
         if kms_denials.len() > room {
             self.overflow.kms_denials += (kms_denials.len() - room) as u64;

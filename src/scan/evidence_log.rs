@@ -25,6 +25,8 @@ const KMS: u8 = b'K';
 const SESSION: u8 = b'S';
 const WRITE: u8 = b'W';
 const DELETE: u8 = b'D';
+/// Change events: every one is loaded (any may change the state a denial is judged in).
+const CHANGE: u8 = b'C';
 
 /// What the kept events may look up: the join keys of [`Evidence`] (objects for deletions and
 /// foreign writes, S3 ARNs for KMS denials, access keys for session policies), each kept as a
@@ -73,6 +75,9 @@ impl Wanted {
 
     /// Whether an item of `kind` filed under `key` is wanted.
     fn wants(&self, kind: u8, key: &str) -> bool {
+        if kind == CHANGE {
+            return true;
+        }
         let join = match kind {
             KMS => Join::S3Arn,
             SESSION => Join::AccessKey,
@@ -264,6 +269,9 @@ fn append_lines(buf: &mut Vec<u8>, e: &Evidence) {
     for (k, d) in &e.deletions {
         line(buf, DELETE, k.as_str(), d);
     }
+    for c in &e.changes {
+        line(buf, CHANGE, &c.event_id, c);
+    }
 }
 
 /// Writes one item: `kind TAB key TAB value`, key and value as JSON (JSON text never holds a
@@ -316,6 +324,7 @@ fn read_line(line: &[u8], wanted: &Wanted, out: &mut Evidence) -> Result<(), Str
             ObjectKey::from_joined(key.into_owned()),
             serde_json::from_slice(value).map_err(err)?,
         ),
+        CHANGE => out.add_change(serde_json::from_slice(value).map_err(err)?),
         k => return Err(format!("unknown evidence kind {k}")),
     }
     Ok(())

@@ -11,6 +11,7 @@
 //! Nothing is lost silently: every problem becomes an [`Issue`], printed once through
 //! [`crate::messages`] with its object (and record index) and counted by [`Skip`](crate::input::Skip) kind.
 
+pub mod change;
 pub mod classify;
 pub mod config;
 pub mod decode;
@@ -196,6 +197,7 @@ fn report_overflow(e: &Evidence) {
             e.caps.foreign_writes,
         ),
         (o.deletions, "object deletions", e.caps.deletions),
+        (o.changes, "change events", e.caps.changes),
     ] {
         if n > 0 {
             messages::notice(&format!(

@@ -131,13 +131,10 @@ impl Visit<'_> {
             return Ok(());
         }
         if !pre.is_candidate(bytes) {
-            let skip = if pre.is_s3_source(bytes) {
-                Skip::Not403
-            } else {
-                Skip::NotS3
-            };
-            stats.records_skipped.add(skip, 1);
-            return Ok(());
+            if let Some(skip) = pre.passed_over(bytes) {
+                stats.records_skipped.add(skip, 1);
+                return Ok(());
+            }
         }
         let origin = self.origin(Some(index));
         let (class, decoded) = match bufs.classify(bytes, &origin) {
@@ -187,6 +184,18 @@ impl Visit<'_> {
             Class::Deletion(k, d) => {
                 stats.records_skipped.add(Skip::Not403, 1);
                 self.out.evidence.add_deletion(k, d);
+            }
+            Class::Change => {
+                let s3 = pre.is_s3_source(bytes);
+                stats
+                    .records_skipped
+                    .add(if s3 { Skip::Not403 } else { Skip::NotS3 }, 1);
+                let change = serde_json::from_slice::<serde_json::Value>(bytes)
+                    .ok()
+                    .and_then(|v| super::change::decode(&v, &origin));
+                if let Some(c) = change {
+                    self.out.evidence.add_change(c);
+                }
             }
             Class::InsightsEvent => stats.records_skipped.add(Skip::InsightsEvent, 1),
             Class::OtherS3 => stats.records_skipped.add(Skip::Not403, 1),

@@ -35,6 +35,7 @@ mod org_paths;
 mod org_s3;
 mod s3;
 mod s3_lock;
+pub mod timeline;
 mod vpce;
 
 pub use access_points::{AccessPoint, AccessPoints, ApRef};

@@ -436,3 +436,43 @@ impl Organization {
         Known::Known(Some(levels))
     }
 }
+
+/// Changes replayed from the trail (`snapshot::timeline`): the private indexes stay
+/// consistent whoever edits them.
+impl Organization {
+    /// `policy` attached to `target` (`Some(true)`), detached (`Some(false)`), or unknown
+    /// (`None`: the policy is then "attached who knows where", as a missing targets file).
+    pub(crate) fn set_attached(&mut self, policy: &str, target: &str, attached: Option<bool>) {
+        let list = self.attachments.entry(target.to_owned()).or_default();
+        list.retain(|p| p != policy);
+        match attached {
+            Some(true) => list.push(policy.to_owned()),
+            Some(false) => {}
+            None => {
+                if !self.unplaced.iter().any(|p| p == policy) {
+                    self.unplaced.push(policy.to_owned());
+                }
+            }
+        }
+    }
+
+    /// The parent of an account or OU (MoveAccount), or unknown with why.
+    pub(crate) fn set_parent(&mut self, child: &str, parent: Known<String>) {
+        let entry = match parent {
+            Known::Known(p) => {
+                let is_root = p.starts_with("r-");
+                Known::Known((p, is_root))
+            }
+            Known::Unknown(why) => Known::Unknown(why),
+        };
+        self.parents.insert(child.to_owned(), entry);
+    }
+
+    /// Forgets a deleted policy (AWS refuses DeletePolicy while it is attached).
+    pub(crate) fn remove_policy(&mut self, id: &str) {
+        self.policies.remove(id);
+        for list in self.attachments.values_mut() {
+            list.retain(|p| p != id);
+        }
+    }
+}

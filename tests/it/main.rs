@@ -14,5 +14,6 @@ mod scan;
 mod security_lake;
 mod shard;
 mod simulate;
+mod time_travel;
 mod trust;
 mod util;

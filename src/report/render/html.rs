@@ -200,6 +200,42 @@ pub fn render(s: &Summary, events_cap: usize) -> Result<String> {
             h.without_time
         );
     }
+    if let Some(tt) = &s.time_travel {
+        out.push_str(r#"<h2>Changes that caused denials</h2><div class="panel">"#);
+        if tt.changes_that_caused_denials.is_empty() {
+            let _ = write!(
+                out,
+                r#"<p class="muted">None of the {} change events replayed started a denial.</p>"#,
+                tt.changes_replayed
+            );
+        } else {
+            out.push_str("<table><tr><th>change</th><th>when</th><th>who</th><th>what it changed</th><th>denials</th><th>principals</th><th>first</th><th>last</th></tr>");
+            for r in &tt.changes_that_caused_denials {
+                let _ = write!(
+                    out,
+                    "<tr><td>{} <code>{}</code></td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                    esc(&r.change.event_name),
+                    esc(&r.change.event_id),
+                    esc(&r.change.event_time),
+                    esc(r.change.actor.as_deref().unwrap_or("?")),
+                    esc(&r.change.changed.join(", ")),
+                    r.denials,
+                    r.principals,
+                    esc(r.first_denial.as_deref().unwrap_or("-")),
+                    esc(r.last_denial.as_deref().unwrap_or("-"))
+                );
+            }
+            out.push_str("</table>");
+        }
+        if tt.drift_outside_snapshots > 0 {
+            let _ = write!(
+                out,
+                r#"<p class="muted">{} denials lie outside every snapshot and no change event explains them (snapshot drift).</p>"#,
+                tt.drift_outside_snapshots
+            );
+        }
+        out.push_str("</div>");
+    }
 
     if let Some(c) = &s.comparison {
         let _ = write!(

@@ -61,6 +61,50 @@ fn section(out: &mut String, s: &Section, explain_hint: bool) {
     }
 }
 
+/// "Changes that caused denials", first in the report (after the period).
+fn time_travel(out: &mut String, s: &Summary) {
+    let Some(tt) = &s.time_travel else {
+        return;
+    };
+    let _ = writeln!(out, "## Changes that caused denials\n");
+    if tt.changes_that_caused_denials.is_empty() {
+        let _ = writeln!(
+            out,
+            "None of the {} change events replayed started a denial.\n",
+            tt.changes_replayed
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "| change | when | who | what it changed | denials | principals | first | last |"
+        );
+        let _ = writeln!(out, "| --- | --- | --- | --- | ---: | ---: | --- | --- |");
+        for r in &tt.changes_that_caused_denials {
+            let _ = writeln!(
+                out,
+                "| {} {} | {} | {} | {} | {} | {} | {} | {} |",
+                cell(&r.change.event_name),
+                code(&r.change.event_id),
+                cell(&r.change.event_time),
+                code(r.change.actor.as_deref().unwrap_or("?")),
+                cell(&r.change.changed.join(", ")),
+                r.denials,
+                r.principals,
+                r.first_denial.as_deref().unwrap_or("-"),
+                r.last_denial.as_deref().unwrap_or("-")
+            );
+        }
+        out.push('\n');
+    }
+    if tt.drift_outside_snapshots > 0 {
+        let _ = writeln!(
+            out,
+            "{} denials lie outside every snapshot and no change event explains them (snapshot drift).\n",
+            tt.drift_outside_snapshots
+        );
+    }
+}
+
 pub fn render(s: &Summary) -> String {
     let mut out = String::new();
     let h = &s.headline;
@@ -71,6 +115,7 @@ pub fn render(s: &Summary) -> String {
         s.period.from.as_deref().unwrap_or("-"),
         s.period.to.as_deref().unwrap_or("-")
     );
+    time_travel(&mut out, s);
     let _ = writeln!(out, "| | |\n| --- | ---: |");
     let _ = writeln!(out, "| denials | {} |", h.total);
     let _ = writeln!(out, "| from own workloads | {} |", h.own);

@@ -155,6 +155,28 @@ pub fn render(s: &Summary, colour: bool) -> String {
         );
     }
     out.push('\n');
+    if let Some(tt) = &s.time_travel {
+        let _ = writeln!(out, "{}", st.bold("Changes that caused denials"));
+        let lines = tt.lines();
+        if lines.is_empty() {
+            let _ = writeln!(
+                out,
+                "  none of the {} change events replayed",
+                tt.changes_replayed
+            );
+        }
+        for l in lines {
+            let _ = writeln!(out, "  {}", crate::inert::terminal_lines(&l));
+        }
+        if tt.drift_outside_snapshots > 0 {
+            let _ = writeln!(
+                out,
+                "  {} denials outside every snapshot, unexplained by any change (drift)",
+                tt.drift_outside_snapshots
+            );
+        }
+        out.push('\n');
+    }
     if let Some(c) = &s.comparison {
         let growth = match (c.growth_pct, &c.note) {
             (Some(p), _) => format!("{p:+.0}%"),
