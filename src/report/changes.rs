@@ -121,6 +121,14 @@ pub struct TimeTravel {
     pub drift_outside_snapshots: u64,
 }
 
+fn plural(n: impl Into<u64>, one: &'static str, many: &'static str) -> &'static str {
+    if n.into() == 1 {
+        one
+    } else {
+        many
+    }
+}
+
 impl TimeTravel {
     /// Lines shared by the text renderers: one per change.
     pub fn lines(&self) -> Vec<String> {
@@ -128,7 +136,7 @@ impl TimeTravel {
             .iter()
             .map(|r| {
                 format!(
-                    "{} {} by {} (event {}): {}; {} denial(s) of {} principal(s) followed, {} → {}",
+                    "{} {} by {} (event {}): {}; {} {} of {} {} followed, {} → {}",
                     r.change.event_time,
                     r.change.event_name,
                     r.change.actor.as_deref().unwrap_or("?"),
@@ -139,7 +147,9 @@ impl TimeTravel {
                         r.change.changed.join(", ")
                     },
                     r.denials,
+                    plural(r.denials, "denial", "denials"),
                     r.principals,
+                    plural(r.principals, "principal", "principals"),
                     r.first_denial.as_deref().unwrap_or("-"),
                     r.last_denial.as_deref().unwrap_or("-")
                 )
