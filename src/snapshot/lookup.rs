@@ -176,6 +176,18 @@ impl Snapshot {
         }
     }
 
+    /// The account that owns a VPC endpoint: its `OwnerId`, else the account folder whose
+    /// `ec2/vpc-endpoints.json` lists it.
+    pub fn vpc_endpoint_owner(&self, id: &str) -> Option<&str> {
+        match self.vpc_endpoint(id) {
+            Known::Known(e) => e
+                .owner
+                .as_deref()
+                .or_else(|| self.endpoint_account.get(id).map(String::as_str)),
+            Known::Unknown(_) => None,
+        }
+    }
+
     /// The organization id of an account (`aws:PrincipalOrgID`, `aws:ResourceOrgID`);
     /// `Known(None)` when the snapshot says it is in no organization.
     pub fn org_id(&self, account: &str) -> Known<Option<String>> {

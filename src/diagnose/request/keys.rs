@@ -8,7 +8,8 @@ use crate::snapshot::Snapshot;
 use serde_json::Value;
 use std::net::IpAddr;
 
-/// `aws:SourceIp`, `aws:VpcSourceIp`, `aws:SourceVpce`, `aws:VpceAccount`, `aws:SourceVpc`.
+/// `aws:SourceIp`, `aws:VpcSourceIp`, `aws:SourceVpce`, `aws:VpceAccount`, `aws:VpceOrgID`,
+/// `aws:VpceOrgPaths`, `aws:SourceVpc` (and `aws:SourceVpcArn` absent without an endpoint).
 pub(super) fn network_keys(
     event: &Event,
     snapshot: Option<&Snapshot>,
@@ -31,19 +32,40 @@ pub(super) fn network_keys(
                 "aws:VpceAccount",
                 event.vpc_endpoint_account_id.as_deref(),
             );
-            match snapshot.map(|s| s.vpc_endpoint(vpce)) {
+            let endpoint = snapshot.map(|s| s.vpc_endpoint(vpce));
+            match &endpoint {
                 Some(Known::Known(e)) => set_opt(ctx, "aws:SourceVpc", e.vpc_id.as_deref()),
                 Some(Known::Unknown(why)) => notes.gap(format!("aws:SourceVpc unknown: {why}")),
                 None => notes.gap(format!(
                     "aws:SourceVpc unknown: no snapshot to find the VPC of {vpce}"
                 )),
             }
+            // aws:VpceOrgID / aws:VpceOrgPaths: the organization of the account that owns
+            // the endpoint, as for aws:PrincipalOrgID of a principal (absent when that account
+            // is in no organization).
+            let owner = event
+                .vpc_endpoint_account_id
+                .as_deref()
+                .or_else(|| snapshot.and_then(|s| s.vpc_endpoint_owner(vpce)));
+            if let (Some(s), Some(owner)) = (snapshot, owner) {
+                crate::diagnose::principal_facts::org_keys(
+                    s.org_standing(owner),
+                    "aws:VpceOrgID",
+                    "aws:VpceOrgPaths",
+                    ctx,
+                    notes,
+                );
+            }
         }
         None => {
+            // Keys that exist only for a request through a VPC endpoint.
             for k in [
                 "aws:SourceVpce",
                 "aws:VpceAccount",
+                "aws:VpceOrgID",
+                "aws:VpceOrgPaths",
                 "aws:SourceVpc",
+                "aws:SourceVpcArn",
                 "aws:VpcSourceIp",
             ] {
                 ctx.mark_absent(k);

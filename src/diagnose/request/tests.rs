@@ -4,15 +4,13 @@
 use super::*;
 use crate::policy::{KeyState, PrincipalKind};
 use serde_json::{json, Value};
-use std::path::Path;
 
-const CORPUS: &str = "/work/shared/corpus/real";
-
-/// The `index`-th record of a corpus file (`{"Records": [...]}` or JSON Lines); `None` when the
-/// shared corpus is not on this machine (it lives outside the repository).
+/// The `index`-th record of a corpus file (`{"Records": [...]}` or JSON Lines), from the real
+/// corpus beside the clone ([`crate::test_corpus`]: a missing corpus fails the test).
 fn corpus_record(file: &str, index: usize) -> Option<Event> {
-    let path = Path::new(CORPUS).join(file);
-    let text = std::fs::read_to_string(&path).ok()?;
+    let path = crate::test_corpus::real().join(file);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("corpus file {}: {e}", path.display()));
     let v: Value = match serde_json::from_str::<Value>(&text) {
         Ok(Value::Object(o)) => o.get("Records")?.get(index)?.clone(),
         Ok(Value::Array(a)) => a.get(index)?.clone(),
@@ -260,6 +258,27 @@ fn cross_account_caller_resolved_through_the_snapshot_unique_id() {
         Some("arn:aws:iam::111111111111:role/app/reader")
     );
     assert_eq!(val(&r, "aws:PrincipalTag/team"), Some("red"));
+    // The endpoint's owner (the account folder listing it) is in no organization: "This key
+    // is included in the request context only if the account that owns the VPC endpoint is a
+    // member of an organization" reads as for aws:PrincipalOrgID: absent, so `...IfExists`
+    // conditions on it are decided.
+    assert_eq!(state(&r, "aws:VpceOrgID"), "absent");
+    assert_eq!(state(&r, "aws:VpceOrgPaths"), "absent");
+    // Without an endpoint, every endpoint key is absent.
+    let direct = event(s3_record(
+        json!({"type": "AWSAccount", "principalId": "AROAEXAMPLE:sess", "accountId": "111111111111"}),
+        "GetObject",
+        json!({"bucketName": "example-bucket", "key": "k"}),
+    ));
+    let direct = requests(&direct, Some(&snap)).unwrap().remove(0);
+    for k in [
+        "aws:VpceOrgID",
+        "aws:VpceOrgPaths",
+        "aws:SourceVpcArn",
+        "aws:VpceAccount",
+    ] {
+        assert_eq!(state(&direct, k), "absent", "{k}");
+    }
     assert!(
         r.inferred
             .iter()
