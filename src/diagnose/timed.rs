@@ -221,5 +221,14 @@ fn on_path(c: &Change, f: &Finding) -> bool {
         | Piece::OrgAttachment { .. }
         | Piece::OrgParent { .. } => true,
         Piece::EndpointPolicy { endpoint } => f.vpc_endpoint_id.as_deref() == Some(endpoint),
+        // A request through that access point: the finding's resource is in its ARN form, or
+        // the access point is the deciding policy.
+        Piece::AccessPointPolicy { account, name, .. } => {
+            let ap = format!(":{account}:accesspoint/{name}");
+            let through = |x: Option<&str>| {
+                x.is_some_and(|x| x.ends_with(&ap) || x.contains(&format!("{ap}/")))
+            };
+            through(f.resource_arn.as_deref()) || through(f.policy_id.as_deref())
+        }
     })
 }

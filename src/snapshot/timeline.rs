@@ -863,6 +863,31 @@ fn apply_edit(
                 _ => {}
             }
         }
+        Piece::AccessPointPolicy {
+            account,
+            region,
+            name,
+        } => {
+            let Some(a) = snap.accounts.get_mut(account) else {
+                return;
+            };
+            if let Some(ap) = a.access_points.list.iter_mut().find(|ap| {
+                !ap.multi_region
+                    && &ap.name == name
+                    && ap.region.as_deref() == Some(region.as_str())
+            }) {
+                let id = ap.arn.clone();
+                ap.policy = match st {
+                    State::Absent => Known::Known(None),
+                    State::Json(t) => match compile(&id, t) {
+                        Known::Known(p) => Known::Known(Some(p)),
+                        Known::Unknown(w) => Known::Unknown(why(&w)),
+                    },
+                    State::Unknown(w) => Known::Unknown(why(w)),
+                    _ => Known::Unknown(why("unreadable access point policy change")),
+                };
+            }
+        }
         Piece::EndpointPolicy { endpoint } => {
             let Some(acct) = snap.endpoint_account.get(endpoint).cloned() else {
                 return;
