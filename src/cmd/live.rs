@@ -84,6 +84,15 @@ impl Inputs {
     /// Local-only runs start no async runtime. `cfg` says which accounts' and regions'
     /// folders the S3 listing may skip.
     pub fn choose(paths: &[PathBuf], live: &LiveArgs, cfg: &ScanConfig) -> anyhow::Result<Inputs> {
+        // `-`: records on standard input, alone (a pipe has no second half to mix with).
+        if paths.len() == 1 && paths[0].as_os_str() == "-" && !live.cloudtrail_api {
+            return Ok(Inputs {
+                sources: vec![Box::new(crate::source::stdin::StdinSource::new(
+                    cfg.max_object_bytes as u64,
+                ))],
+                _runtime: None,
+            });
+        }
         if !live.is_live(paths) {
             return Ok(Inputs {
                 sources: vec![Box::new(LocalSource::new(paths.to_vec()))],

@@ -364,8 +364,13 @@ fn is_json_lines(doc: &[u8], start: usize) -> bool {
         return false;
     };
     let first = trim_end(&rest[..nl]);
+    // A line that is a whole `{"Records":[…]}` (or lookup-events) document is not a record:
+    // such lines are documents written one after another ([`concatenated`]).
+    let body = &first[skip_ws(first, 1.min(first.len()))..];
+    let document = body.starts_with(b"\"Records\"") || body.starts_with(b"\"Events\"");
     first.starts_with(b"{")
         && first.ends_with(b"}")
+        && !document
         && rest[nl..].iter().any(|c| !c.is_ascii_whitespace())
 }
 
@@ -388,8 +393,61 @@ pub fn split_general(
             json_lines(doc, start, truncated, visit);
             Shape::JsonLines
         }
-        Some(b'{') => top_object(&mut c, truncated, visit),
+        Some(b'{') => concatenated(&mut c, truncated, visit),
         Some(_) => Shape::NotCloudTrail,
+    }
+}
+
+/// One top-level object, or several written one after another (`zcat *.json.gz`, or
+/// `cat`ed delivery files, give `{"Records":[…]}{"Records":[…]}`): every document's records
+/// are read, numbered on from the previous ones, and anything after the last document that
+/// is not one is reported rather than dropped.
+fn concatenated(
+    c: &mut Cur<'_>,
+    truncated: bool,
+    visit: &mut dyn FnMut(Item<'_>) -> Result<(), Fallback>,
+) -> Shape {
+    let mut offset = 0u64;
+    // The shape reported for the whole: a records document wins over a digest or other JSON
+    // beside it (the object was read for its records).
+    let mut whole: Option<Shape> = None;
+    loop {
+        let mut count = 0u64;
+        let shape = {
+            let mut numbered = |item: Item<'_>| match item {
+                Item::Record(i, r) => {
+                    count = count.max(i + 1);
+                    visit(Item::Record(i + offset, r))
+                }
+                Item::Problem(Some(i), p) => {
+                    count = count.max(i + 1);
+                    visit(Item::Problem(Some(i + offset), p))
+                }
+                other => visit(other),
+            };
+            top_object(c, truncated, &mut numbered)
+        };
+        offset += count;
+        let records = |s: &Shape| matches!(s, Shape::Records | Shape::LookupEvents);
+        let shape = match whole.take() {
+            Some(w) if records(&w) && !records(&shape) => w,
+            _ => shape,
+        };
+        c.ws();
+        match c.peek() {
+            Some(b'{') => whole = Some(shape),
+            Some(_) if !truncated => {
+                let _ = visit(Item::Problem(
+                    Some(offset),
+                    Problem::Malformed(format!(
+                        "data after the end of the JSON document at byte {}",
+                        c.i
+                    )),
+                ));
+                return shape;
+            }
+            _ => return shape,
+        }
     }
 }
 
@@ -605,5 +663,18 @@ mod tests {
         // Cut short by a damaged gzip: no problem reported here (the caller reports the gzip).
         let (_, recs) = collect(b"[{\"a\":1},{\"b\":", true);
         assert_eq!(recs, ["0:{\"a\":1}"]);
+    }
+
+    /// `cat`ed or `zcat`ed delivery files are several documents in one: every record of each
+    /// is read, numbered on; trailing data that is no document is a problem, not silence.
+    #[test]
+    fn concatenated_documents_are_all_read() {
+        let doc = b"{\"Records\":[{\"a\":1},{\"b\":2}]}{\"Records\":[{\"c\":3}]}\n{\"Records\":[]}";
+        let (shape, recs) = collect(doc, false);
+        assert_eq!(shape, Shape::Records);
+        assert_eq!(recs, ["0:{\"a\":1}", "1:{\"b\":2}", "2:{\"c\":3}"]);
+        let (_, recs) = collect(b"{\"Records\":[{\"a\":1}]} trailing", false);
+        assert_eq!(recs.len(), 2, "{recs:?}");
+        assert!(recs[1].contains("data after the end"), "{recs:?}");
     }
 }

@@ -23,6 +23,7 @@ pub mod object;
 pub mod s3;
 pub mod security_lake;
 pub mod shard;
+pub mod stdin;
 
 pub use contract::{Source, Stream};
 pub use keypath::{key_account, key_date, key_region};

@@ -126,3 +126,57 @@ fn summaries_name_an_event_to_explain_per_group() {
     assert!(md.contains("| sample event |"), "{md}");
     assert_eq!(md.matches("The whole evaluation of an event").count(), 1);
 }
+
+/// `analyze -` reads records from standard input (issue 20), and several delivery documents
+/// written one after another (what `zcat *.json.gz` gives) are all read: the same findings as
+/// the folder they came from.
+#[test]
+fn analyze_reads_concatenated_documents_from_standard_input() {
+    use std::io::{Read, Write};
+    let root = crate::util::repo_root().join("sample-logs/AWSLogs");
+    let mut files = Vec::new();
+    let mut stack = vec![root.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.to_string_lossy().ends_with(".json.gz") {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    let mut all = Vec::new();
+    for f in &files {
+        let mut gz = flate2::read::GzDecoder::new(std::fs::File::open(f).unwrap());
+        gz.read_to_end(&mut all).unwrap();
+    }
+    let ids = |out: &str| {
+        let mut v: Vec<String> = out
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["event_id"].to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    let mut c = crate::util::denytrail();
+    c.args(["analyze", "-", "--format", "jsonl"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    child.stdin.take().unwrap().write_all(&all).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut c = crate::util::denytrail();
+    c.args(["analyze", "--format", "jsonl"]).arg(&root);
+    let (_, folder, _) = crate::util::run(c);
+    let piped = ids(&String::from_utf8_lossy(&out.stdout));
+    assert!(piped.len() > 30);
+    assert_eq!(piped, ids(&folder));
+}
