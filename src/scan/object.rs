@@ -137,6 +137,9 @@ impl Visit<'_> {
             }
         }
         let origin = self.origin(Some(index));
+        // A record with bytes that are not UTF-8 (CloudTrail can carry them in keys and user
+        // agents) is kept with each such byte replaced by U+FFFD, and said once per record.
+        let mut repaired: Option<Vec<u8>> = None;
         let (class, decoded) = match bufs.classify(bytes, &origin) {
             Ok(c) => c,
             Err(e) if self.fast => {
@@ -144,10 +147,30 @@ impl Visit<'_> {
                 return Err(Fallback);
             }
             Err(e) => {
-                self.record_problem(index, Skip::MalformedJson, format!("malformed JSON: {e}"));
-                return Ok(());
+                let lossy = std::str::from_utf8(bytes)
+                    .is_err()
+                    .then(|| String::from_utf8_lossy(bytes).into_owned().into_bytes());
+                match lossy.map(|l| (bufs.classify(&l, &origin), l)) {
+                    Some((Ok(c), l)) => {
+                        crate::messages::notice(&format!(
+                            "denytrail: {} record {index}: bytes that are not UTF-8 replaced by U+FFFD; the record was read",
+                            self.name.name
+                        ));
+                        repaired = Some(l);
+                        c
+                    }
+                    _ => {
+                        self.record_problem(
+                            index,
+                            Skip::MalformedJson,
+                            format!("malformed JSON: {e}"),
+                        );
+                        return Ok(());
+                    }
+                }
             }
         };
+        let bytes: &[u8] = repaired.as_deref().unwrap_or(bytes);
         let stats = &mut self.out.stats;
         match class {
             Class::Denial => match decoded

@@ -625,3 +625,26 @@ fn an_unwritable_tmpdir_keeps_everything_in_memory_and_says_so() {
         "{notice}"
     );
 }
+
+/// Issue 20: a byte that is not UTF-8 in one field (CloudTrail can carry them in object keys
+/// and user agents) no longer drops the whole denial: the record is read with the byte
+/// replaced by U+FFFD, said once on stderr, and the run is complete (exit 0).
+#[test]
+fn a_record_with_bytes_that_are_not_utf8_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rec = denied("bad-utf8").into_bytes();
+    let at = rec
+        .windows(4)
+        .position(|w| w == b"\"k\"}")
+        .expect("the key in the record");
+    // The key "k" becomes "k\xff".
+    rec.insert(at + 2, 0xff);
+    let mut doc = b"{\"Records\":[".to_vec();
+    doc.extend_from_slice(&rec);
+    doc.extend_from_slice(b"]}");
+    std::fs::write(dir.path().join("log.json"), &doc).unwrap();
+    let (code, ids, stderr) = jsonl(&[dir.path()], &[]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(ids, ["bad-utf8"]);
+    assert!(stderr.contains("not UTF-8 replaced by U+FFFD"), "{stderr}");
+}
