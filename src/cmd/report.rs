@@ -49,6 +49,11 @@ pub struct FilterArgs {
     /// Leave out this bucket (a glob; as `--bucket '!GLOB'`).
     #[arg(long, value_name = "BUCKET_GLOB")]
     pub exclude_bucket: Vec<String>,
+    /// Only findings whose verdict disagrees with AWS's own message (`disagrees_with_aws`:
+    /// AWS's errorMessage names a layer the engine did not find failing): the ones to check
+    /// first.
+    #[arg(long)]
+    pub disagrees: bool,
 }
 
 impl FilterArgs {
@@ -65,6 +70,7 @@ impl FilterArgs {
             vpc_endpoints: self.vpc_endpoint.clone(),
             exclude_principals: self.exclude_principal.clone(),
             exclude_buckets: self.exclude_bucket.clone(),
+            disagrees: self.disagrees,
         })
         .map_err(super::usage)
     }

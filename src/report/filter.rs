@@ -53,6 +53,8 @@ pub struct FilterSpec {
     pub exclude_principals: Vec<String>,
     /// `--exclude-bucket`: as `--bucket '!GLOB'`.
     pub exclude_buckets: Vec<String>,
+    /// `--disagrees`: only findings whose verdict disagrees with AWS's own message.
+    pub disagrees: bool,
 }
 
 /// The values of one flag split into those that select (`GLOB`) and those that leave out
@@ -202,6 +204,7 @@ pub struct Filter {
     source_ips: Vec<IpNet>,
     vpc_endpoints: Vec<String>,
     excluded_vpc_endpoints: Vec<String>,
+    disagrees: bool,
 }
 
 /// A root cause as typed: any case, `-` for `_` (`Missing-Allow` is `missing_allow`).
@@ -253,6 +256,7 @@ impl Filter {
             source_ips,
             vpc_endpoints,
             excluded_vpc_endpoints,
+            disagrees: spec.disagrees,
         })
     }
 
@@ -267,6 +271,7 @@ impl Filter {
             && self.source_ips.is_empty()
             && self.vpc_endpoints.is_empty()
             && self.excluded_vpc_endpoints.is_empty()
+            && !self.disagrees
     }
 
     /// The accounts asked for, if any: a log file under `AWSLogs/<other account>/` can be
@@ -297,7 +302,15 @@ impl Filter {
         let principal_ok = self.principals.matches(f.principal_arn.as_deref());
         let bucket_ok = self.buckets.matches(f.bucket.as_deref());
         let action_ok = self.actions.matches(f.action.as_deref());
-        account_ok && ip_ok && vpce_ok && cause_ok && principal_ok && bucket_ok && action_ok
+        let disagrees_ok = !self.disagrees || f.disagrees_with_aws == Some(true);
+        account_ok
+            && ip_ok
+            && vpce_ok
+            && cause_ok
+            && principal_ok
+            && bucket_ok
+            && action_ok
+            && disagrees_ok
     }
 
     /// After the findings went through [`Filter::matches`]: each glob that matched none of
@@ -334,6 +347,20 @@ mod tests {
         let mut spec = FilterSpec::default();
         f(&mut spec);
         Filter::new(&spec).unwrap()
+    }
+
+    /// `--disagrees` lists the findings whose verdict AWS's message contradicts (issue 20).
+    #[test]
+    fn disagrees_selects_the_findings_aws_contradicts() {
+        let only = filter(|s| s.disagrees = true);
+        let mut f = finding();
+        f.disagrees_with_aws = Some(true);
+        assert!(only.matches(&f));
+        f.disagrees_with_aws = Some(false);
+        assert!(!only.matches(&f));
+        f.disagrees_with_aws = None;
+        assert!(!only.matches(&f));
+        assert!(filter(|_| {}).matches(&f));
     }
 
     #[test]
