@@ -6,16 +6,74 @@ use super::super::summary::{Folded, Group, Section, Summary};
 use crate::inert;
 use std::fmt::Write;
 
-/// The widest line this renderer writes.
+/// The widest line this renderer writes when the output is not a terminal (a pipe, a file):
+/// the same bytes whatever terminal the run was started from.
 pub const WIDTH: usize = 100;
 
-const KEY_W: usize = 55;
 const COUNT_W: usize = 8;
 const PRINC_W: usize = 6;
-const TIME_W: usize = 13;
 
 struct Style {
     colour: bool,
+    /// The line width: the terminal's (80 to 240 columns), else [`WIDTH`].
+    width: usize,
+    /// The period spans more than one calendar year: times show the year.
+    year: bool,
+}
+
+impl Style {
+    fn time_w(&self) -> usize {
+        if self.year {
+            16
+        } else {
+            13
+        }
+    }
+
+    /// What the key column gets of the line: the rest after the numbers and times.
+    fn key_w(&self) -> usize {
+        self.width
+            .saturating_sub(COUNT_W + PRINC_W + 2 * self.time_w() + 5)
+            .max(30)
+    }
+
+    fn time(&self, t: &Option<String>) -> String {
+        match (self.year, t) {
+            (true, Some(t)) => match (t.get(0..10), t.get(11..16)) {
+                (Some(day), Some(hm)) => format!("{day} {hm}"),
+                _ => t.clone(),
+            },
+            _ => short_time(t),
+        }
+    }
+}
+
+/// The width of the terminal stdout is, when it is one.
+fn terminal_width() -> Option<usize> {
+    let term = console::Term::stdout();
+    if !term.is_term() {
+        return None;
+    }
+    term.size_checked()
+        .map(|(_, cols)| usize::from(cols).clamp(80, 240))
+}
+
+/// `3337` → `3,337`: counts read at a glance.
+pub fn count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `1 principal`, `2 principals`.
+pub fn counted(n: u64, one: &str, many: &str) -> String {
+    format!("{} {}", count(n), if n == 1 { one } else { many })
 }
 
 impl Style {
@@ -93,8 +151,9 @@ fn section(out: &mut String, st: &Style, s: &Section, with_fix: bool) {
     if s.groups.is_empty() {
         return;
     }
+    let (key_w, time_w) = (st.key_w(), st.time_w());
     let head = format!(
-        "{:<KEY_W$} {:>COUNT_W$} {:>PRINC_W$} {:>TIME_W$} {:>TIME_W$}",
+        "{:<key_w$} {:>COUNT_W$} {:>PRINC_W$} {:>time_w$} {:>time_w$}",
         s.dimension.to_uppercase(),
         "DENIALS",
         "WHO",
@@ -105,22 +164,22 @@ fn section(out: &mut String, st: &Style, s: &Section, with_fix: bool) {
     for g in &s.groups {
         let _ = writeln!(
             out,
-            "{:<KEY_W$} {:>COUNT_W$} {:>PRINC_W$} {:>TIME_W$} {:>TIME_W$}",
-            cut_left(&super::short_key(&inert::terminal(&key_text(g))), KEY_W),
-            g.count,
-            g.distinct_principals,
-            short_time(&g.first_seen),
-            short_time(&g.last_seen)
+            "{:<key_w$} {:>COUNT_W$} {:>PRINC_W$} {:>time_w$} {:>time_w$}",
+            cut_left(&super::short_key(&inert::terminal(&key_text(g))), key_w),
+            count(g.count),
+            count(g.distinct_principals),
+            st.time(&g.first_seen),
+            st.time(&g.last_seen)
         );
         if with_fix {
             if let Some(fix) = &g.top_fix {
                 let line = format!("  fix: {}", inert::terminal(fix_line(fix)));
-                let _ = writeln!(out, "{}", st.dim(&cut_right(&line, WIDTH)));
+                let _ = writeln!(out, "{}", st.dim(&cut_right(&line, st.width)));
             }
             // One event of the group, ready for `explain` (the whole evaluation).
             if let Some(id) = g.sample_ids.first() {
                 let line = format!("  e.g.: denytrail explain {}", inert::terminal(id));
-                let _ = writeln!(out, "{}", st.dim(&cut_right(&line, WIDTH)));
+                let _ = writeln!(out, "{}", st.dim(&cut_right(&line, st.width)));
             }
         }
     }
@@ -129,7 +188,12 @@ fn section(out: &mut String, st: &Style, s: &Section, with_fix: bool) {
 
 /// Renders the report for a terminal.
 pub fn render(s: &Summary, colour: bool) -> String {
-    let st = Style { colour };
+    let year_of = |t: &Option<String>| t.as_deref().and_then(|t| t.get(0..4)).map(str::to_owned);
+    let st = Style {
+        colour,
+        width: terminal_width().unwrap_or(WIDTH),
+        year: year_of(&s.period.from) != year_of(&s.period.to),
+    };
     let mut out = String::new();
     let period = match (&s.period.from, &s.period.to) {
         (Some(a), Some(b)) => format!("{a} → {b}"),
@@ -139,13 +203,18 @@ pub fn render(s: &Summary, colour: bool) -> String {
     let h = &s.headline;
     let _ = writeln!(
         out,
-        "{} denials: {} from own workloads, {} folded as noise",
-        h.total, h.own, h.folded
+        "{}: {} from own workloads, {} folded as noise",
+        counted(h.total, "denial", "denials"),
+        count(h.own),
+        count(h.folded)
     );
     let _ = writeln!(
         out,
-        "own workloads: {} principals, {} buckets · {} disagree with AWS · {} unknown cause",
-        h.own_distinct_principals, h.own_buckets, h.disagrees_with_aws, h.unknown_cause
+        "own workloads: {}, {} · {} with AWS · {}",
+        counted(h.own_distinct_principals, "principal", "principals"),
+        counted(h.own_buckets, "bucket", "buckets"),
+        counted(h.disagrees_with_aws, "disagrees", "disagree"),
+        counted(h.unknown_cause, "unknown cause", "unknown causes")
     );
     if h.without_time > 0 {
         let _ = writeln!(
@@ -235,13 +304,13 @@ pub fn render(s: &Summary, colour: bool) -> String {
         let _ = writeln!(out, "{}", st.bold("FOLDED (NOISE)"));
         for f in &s.folded {
             let line = format!(
-                "{:<14} {:>8} denials, {:>5} principals: {}",
+                "{:<14} {:>16}, {:>16}: {}",
                 f.caller_class,
-                f.count,
-                f.distinct_principals,
+                counted(f.count, "denial", "denials"),
+                counted(f.distinct_principals, "principal", "principals"),
                 folded_causes(f)
             );
-            let _ = writeln!(out, "{}", cut_right(&inert::terminal(&line), WIDTH));
+            let _ = writeln!(out, "{}", cut_right(&inert::terminal(&line), st.width));
         }
     }
     out
@@ -256,5 +325,34 @@ mod tests {
         assert_eq!(cut_left("abcdef", 4), "…def");
         assert_eq!(cut_right("abcdef", 4), "abc…");
         assert_eq!(cut_left("abc", 4), "abc");
+    }
+
+    /// Dates show the year only when the period spans more than one (issue 20), and the key
+    /// column takes what the line width leaves.
+    #[test]
+    fn times_show_the_year_when_the_period_spans_years() {
+        let t = Some("2025-12-31T23:59:00Z".to_owned());
+        let mut st = Style {
+            colour: false,
+            width: WIDTH,
+            year: false,
+        };
+        assert_eq!(st.time(&t), "12-31 23:59");
+        assert_eq!(st.key_w(), 55);
+        st.year = true;
+        assert_eq!(st.time(&t), "2025-12-31 23:59");
+        assert_eq!(st.key_w(), 49);
+        st.width = 160;
+        assert_eq!(st.key_w(), 109);
+    }
+
+    #[test]
+    fn counts_have_thousands_separators_and_the_right_noun() {
+        assert_eq!(count(0), "0");
+        assert_eq!(count(999), "999");
+        assert_eq!(count(3337), "3,337");
+        assert_eq!(count(1_234_567), "1,234,567");
+        assert_eq!(counted(1, "principal", "principals"), "1 principal");
+        assert_eq!(counted(1000, "denial", "denials"), "1,000 denials");
     }
 }
