@@ -375,9 +375,11 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         &mut counts,
     )?;
     drop((kept, evidence, timeline));
+    super::report::say_suppressed(&filter);
     let summary = SummaryOptions {
         since: asked.since,
         until: asked.until,
+        suppressed: filter.suppressed(),
         ..SummaryOptions::default()
     };
     let piped_away = match diagnosed {

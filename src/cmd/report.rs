@@ -8,6 +8,7 @@ use crate::findings::Finding;
 use crate::input::window::{parse_time, End};
 use crate::input::TimeWindow;
 use crate::report::export::{read_findings, FileFormat, Loaded};
+use crate::report::suppress::Suppressions;
 use crate::report::{self, Filter, FilterSpec, Format, SummaryOptions, WriteOptions};
 use anyhow::Context;
 use std::io::{IsTerminal, Write};
@@ -54,13 +55,19 @@ pub struct FilterArgs {
     /// first.
     #[arg(long)]
     pub disagrees: bool,
+    /// Suppression rules for known noise (a JSON file: {"rules": [{"id", "reason", and any
+    /// of "principal", "bucket", "action", "cause", "source_ip", "account", "vpc_endpoint",
+    /// "expires"}]}): what they select is left out of the findings and counted in the report.
+    /// Default: ./denytrail-suppressions.json when there is one.
+    #[arg(long, value_name = "FILE")]
+    pub suppress: Option<PathBuf>,
 }
 
 impl FilterArgs {
     /// The compiled filter; a value that is not one (a cause, a CIDR, a glob) is a usage
     /// error.
     pub fn filter(&self) -> anyhow::Result<Filter> {
-        Filter::new(&FilterSpec {
+        let filter = Filter::new(&FilterSpec {
             accounts: self.account.clone(),
             principals: self.principal.clone(),
             buckets: self.bucket.clone(),
@@ -72,7 +79,15 @@ impl FilterArgs {
             exclude_buckets: self.exclude_bucket.clone(),
             disagrees: self.disagrees,
         })
-        .map_err(super::usage)
+        .map_err(super::usage)?;
+        let rules = Suppressions::load(self.suppress.as_deref(), chrono::Utc::now().date_naive())
+            .map_err(super::usage)?;
+        for (id, date) in &rules.expired {
+            crate::messages::notice(&format!(
+                "denytrail: suppression rule `{id}` expired on {date}: not applied (renew or remove it)"
+            ));
+        }
+        Ok(filter.with_suppressions(rules))
     }
 }
 
@@ -344,9 +359,11 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     for hint in filter.hints() {
         crate::messages::notice(&format!("denytrail: {hint}"));
     }
+    say_suppressed(&filter);
     let summary = SummaryOptions {
         since: window.since,
         until: window.until,
+        suppressed: filter.suppressed(),
         ..SummaryOptions::default()
     };
     args.output.write(&findings, summary)?;
@@ -369,6 +386,19 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     } else {
         Outcome::InputSkipped
     })
+}
+
+/// One line on stderr per suppression rule: how many findings it kept out (whatever the
+/// format: row formats carry no summary).
+pub fn say_suppressed(filter: &Filter) {
+    for s in filter.suppressed() {
+        crate::messages::notice(&format!(
+            "denytrail: suppressed: {} by rule `{}` ({})",
+            plural(s.count, "denial"),
+            s.rule,
+            s.reason
+        ));
+    }
 }
 
 /// The findings with each `event_id` once (the first row read wins), and how many rows were

@@ -205,6 +205,8 @@ pub struct Filter {
     vpc_endpoints: Vec<String>,
     excluded_vpc_endpoints: Vec<String>,
     disagrees: bool,
+    /// Rules that keep known noise out, counted ([`super::suppress`]).
+    suppressions: Option<std::sync::Arc<super::suppress::Suppressions>>,
 }
 
 /// A root cause as typed: any case, `-` for `_` (`Missing-Allow` is `missing_allow`).
@@ -257,7 +259,22 @@ impl Filter {
             vpc_endpoints,
             excluded_vpc_endpoints,
             disagrees: spec.disagrees,
+            suppressions: None,
         })
+    }
+
+    /// The filter with suppression rules: what they select is left out and counted.
+    pub fn with_suppressions(mut self, s: super::suppress::Suppressions) -> Filter {
+        self.suppressions = (!s.is_empty()).then(|| std::sync::Arc::new(s));
+        self
+    }
+
+    /// What each suppression rule kept out so far.
+    pub fn suppressed(&self) -> Vec<super::suppress::Suppressed> {
+        self.suppressions
+            .as_ref()
+            .map(|s| s.counts())
+            .unwrap_or_default()
     }
 
     /// No filter at all: everything matches.
@@ -311,6 +328,8 @@ impl Filter {
             && bucket_ok
             && action_ok
             && disagrees_ok
+            // Last, so that a rule counts only what the other filters let through.
+            && !self.suppressions.as_ref().is_some_and(|s| s.suppresses(f))
     }
 
     /// After the findings went through [`Filter::matches`]: each glob that matched none of

@@ -22,6 +22,7 @@ pub mod format;
 pub mod frame;
 pub mod render;
 pub mod summary;
+pub mod suppress;
 pub mod timeline;
 
 pub use aggregate::{Aggregates, Dimension};
@@ -242,6 +243,7 @@ mod tests {
                 compare_previous: true,
                 top: 3,
                 events_per_group: 4,
+                ..Default::default()
             },
             SummaryOptions {
                 until: at(20, 0),

@@ -30,6 +30,8 @@ pub struct SummaryOptions {
     pub until: Option<DateTime<Utc>>,
     /// Compare with the period of the same length just before.
     pub compare_previous: bool,
+    /// What the suppression rules kept out ([`super::suppress`]), shown with the headline.
+    pub suppressed: Vec<super::suppress::Suppressed>,
 }
 
 impl Default for SummaryOptions {
@@ -40,6 +42,7 @@ impl Default for SummaryOptions {
             since: None,
             until: None,
             compare_previous: false,
+            suppressed: Vec::new(),
         }
     }
 }
@@ -166,6 +169,9 @@ pub struct Summary {
     /// trail's change events; absent otherwise).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub time_travel: Option<super::changes::TimeTravel>,
+    /// Findings kept out by suppression rules, per rule (never dropped silently).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub suppressed: Vec<super::suppress::Suppressed>,
 }
 
 /// The report's sections, in order: every dimension but the last two of [`Dimension::ALL`]
@@ -730,6 +736,7 @@ pub fn summarize_batches(batches: &FrameBatches, opts: &SummaryOptions) -> Resul
         daily,
         comparison,
         time_travel: None,
+        suppressed: opts.suppressed.clone(),
     })
 }
 

@@ -180,3 +180,65 @@ fn analyze_reads_concatenated_documents_from_standard_input() {
     assert!(piped.len() > 30);
     assert_eq!(piped, ids(&folder));
 }
+
+/// Suppressions (issue 20): a rule's denials leave the findings and are counted ("suppressed:
+/// N by rule R" on stderr and in the report), an expired rule is named and not applied, and
+/// a rule file that cannot be used is a usage error (64).
+#[test]
+fn suppression_rules_hide_known_noise_and_count_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules.json");
+    std::fs::write(
+        &rules,
+        r#"{"rules": [
+          {"id": "stale-keys", "reason": "tracked elsewhere", "cause": "request_error"},
+          {"id": "old", "reason": "retired", "bucket": "*", "expires": "2020-01-01"}]}"#,
+    )
+    .unwrap();
+    let run_jsonl = |extra: &[&std::ffi::OsStr]| {
+        let mut c = crate::util::denytrail();
+        c.args(["analyze", "--format", "jsonl"]).args(extra);
+        crate::util::run(c)
+    };
+    let (_, all, _) = run_jsonl(&[]);
+    let all: Vec<serde_json::Value> = all
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let errors = all
+        .iter()
+        .filter(|f| f["root_cause"] == "request_error")
+        .count();
+    assert!(errors > 0);
+    let (out, kept, stderr) = run_jsonl(&["--suppress".as_ref(), rules.as_os_str()]);
+    assert!(out.status.success(), "{stderr}");
+    let kept: Vec<serde_json::Value> = kept
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(kept.len(), all.len() - errors);
+    assert!(kept.iter().all(|f| f["root_cause"] != "request_error"));
+    assert!(
+        stderr.contains(&format!(
+            "suppressed: {errors} denials by rule `stale-keys`"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("rule `old` expired on 2020-01-01"),
+        "{stderr}"
+    );
+    let mut c = crate::util::denytrail();
+    c.args(["analyze", "--format", "markdown", "--suppress"])
+        .arg(&rules);
+    let (_, md, _) = crate::util::run(c);
+    assert!(
+        md.contains(&format!(
+            "| suppressed by `stale-keys` (tracked elsewhere) | {errors} |"
+        )),
+        "{md}"
+    );
+    std::fs::write(&rules, r#"{"rules": [{"id": "all", "reason": "x"}]}"#).unwrap();
+    let (out, _, stderr) = run_jsonl(&["--suppress".as_ref(), rules.as_os_str()]);
+    assert_eq!(out.status.code(), Some(64), "{stderr}");
+}

@@ -200,6 +200,15 @@ pub fn render(s: &Summary, events_cap: usize) -> Result<String> {
             h.without_time
         );
     }
+    for x in &s.suppressed {
+        let _ = write!(
+            out,
+            r#"<p class="muted">Suppressed: {} by rule {} ({}).</p>"#,
+            x.count,
+            esc(&x.rule),
+            esc(&x.reason)
+        );
+    }
     if let Some(tt) = &s.time_travel {
         out.push_str(r#"<h2>Changes that caused denials</h2><div class="panel">"#);
         if tt.changes_that_caused_denials.is_empty() {

@@ -135,6 +135,15 @@ pub fn render(s: &Summary) -> String {
     if h.without_time > 0 {
         let _ = writeln!(out, "| without event time | {} |", h.without_time);
     }
+    for x in &s.suppressed {
+        let _ = writeln!(
+            out,
+            "| suppressed by {} ({}) | {} |",
+            code(&x.rule),
+            cell(&x.reason),
+            x.count
+        );
+    }
     out.push('\n');
     if let Some(c) = &s.comparison {
         let _ = writeln!(

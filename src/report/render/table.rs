@@ -223,6 +223,15 @@ pub fn render(s: &Summary, colour: bool) -> String {
             h.without_time
         );
     }
+    for x in &s.suppressed {
+        let line = format!(
+            "suppressed: {} by rule {} ({})",
+            counted(x.count, "denial", "denials"),
+            x.rule,
+            x.reason
+        );
+        let _ = writeln!(out, "{}", cut_right(&inert::terminal(&line), st.width));
+    }
     out.push('\n');
     if let Some(tt) = &s.time_travel {
         let _ = writeln!(out, "{}", st.bold("Changes that caused denials"));
