@@ -119,7 +119,7 @@ pub fn check_policy(levels: &BpaLevels, policy: Option<&Value>, asker: Asker) ->
 /// Allow (the engine does not evaluate ACLs), so that the public ACL was the only grant.
 pub fn check_acl(
     levels: &BpaLevels,
-    acl: Option<&Value>,
+    acl: Option<&crate::snapshot::Acl>,
     action: &str,
     asker: Asker,
 ) -> RuleOutcome {
@@ -786,21 +786,16 @@ pub fn bucket_acl_permission(action: &str) -> Option<&'static str> {
     }
 }
 
-/// Whether a `get-bucket-acl` document grants `permission` to the public groups (`AllUsers`,
-/// or `AuthenticatedUsers` when the caller is authenticated).
-pub fn acl_public_grant(acl: &Value, permission: &str, authenticated: bool) -> bool {
-    let Some(Value::Array(grants)) = acl.get("Grants") else {
-        return false;
-    };
-    grants.iter().any(|g| {
-        let perm = g.get("Permission").and_then(Value::as_str).unwrap_or("");
-        let uri = g
-            .get("Grantee")
-            .and_then(|x| x.get("URI"))
-            .and_then(Value::as_str)
-            .unwrap_or("");
-        (perm == permission || perm == "FULL_CONTROL")
-            && (uri == ALL_USERS || (authenticated && uri == AUTH_USERS))
+/// Whether the bucket's ACL grants `permission` (or FULL_CONTROL) to the public groups
+/// (`AllUsers`, or `AuthenticatedUsers` when the caller is authenticated).
+pub fn acl_public_grant(acl: &crate::snapshot::Acl, permission: &str, authenticated: bool) -> bool {
+    use crate::snapshot::Grantee;
+    acl.grants.iter().any(|g| {
+        let public = match &g.grantee {
+            Grantee::Group(uri) => uri == ALL_USERS || (authenticated && uri == AUTH_USERS),
+            _ => false,
+        };
+        public && (g.permission == permission || g.permission == "FULL_CONTROL")
     })
 }
 
@@ -847,36 +842,12 @@ impl super::rule::S3Rule for Rule {
         if outcome == RuleOutcome::Clear {
             if let Known::Known(b) = cx.snapshot.bucket(cx.bucket) {
                 if let Known::Known(acl) = &b.acl {
-                    let acl_json = acl_to_json(acl);
-                    outcome = check_acl(&levels, Some(&acl_json), &cx.request.action, asker);
+                    outcome = check_acl(&levels, Some(acl), &cx.request.action, asker);
                 }
             }
         }
         Some(outcome)
     }
-}
-
-/// The snapshot's ACL as the `get-bucket-acl` JSON the BPA check reads.
-fn acl_to_json(acl: &crate::snapshot::Acl) -> serde_json::Value {
-    use crate::snapshot::Grantee;
-    let grants: Vec<serde_json::Value> = acl
-        .grants
-        .iter()
-        .map(|g| {
-            let grantee = match &g.grantee {
-                Grantee::Group(uri) => serde_json::json!({"Type": "Group", "URI": uri}),
-                Grantee::CanonicalUser(id) => {
-                    serde_json::json!({"Type": "CanonicalUser", "ID": id})
-                }
-                Grantee::Email(e) => {
-                    serde_json::json!({"Type": "AmazonCustomerByEmail", "EmailAddress": e})
-                }
-                Grantee::Other(t) => serde_json::json!({"Type": t}),
-            };
-            serde_json::json!({"Grantee": grantee, "Permission": g.permission})
-        })
-        .collect();
-    serde_json::json!({"Grants": grants})
 }
 
 /// The settings of one level as the snapshot holds them: `Known(None)` (nothing configured)
@@ -1141,7 +1112,7 @@ mod tests {
     /// IgnorePublicAcls ignores a public ACL grant.
     #[test]
     fn ignore_public_acls_neutralizes_public_acl() {
-        let acl = json!({"Grants": [{"Grantee": {"Type": "Group", "URI": ALL_USERS}, "Permission": "READ"}]});
+        let acl = public_read();
         let o = check_acl(&on(), Some(&acl), "s3:ListBucket", Asker::Anonymous);
         assert!(matches!(o, RuleOutcome::Fires(_)));
         let off = BpaLevels {
@@ -1161,9 +1132,20 @@ mod tests {
         );
     }
 
+    /// A bucket ACL granting READ to AllUsers (what `public-read` sets).
+    fn public_read() -> crate::snapshot::Acl {
+        crate::snapshot::Acl {
+            owner_id: None,
+            grants: vec![crate::snapshot::AclGrant {
+                grantee: crate::snapshot::Grantee::Group(ALL_USERS.to_owned()),
+                permission: "READ".to_owned(),
+            }],
+        }
+    }
+
     #[test]
     fn acl_grants_to_all_users() {
-        let acl = json!({"Grants": [{"Grantee": {"Type": "Group", "URI": ALL_USERS}, "Permission": "READ"}]});
+        let acl = public_read();
         assert!(acl_public_grant(&acl, "READ", false));
         assert!(!acl_public_grant(&acl, "WRITE", true));
     }
