@@ -8,7 +8,7 @@
 
 use super::err::{ReportError, Result};
 use super::format::Format;
-use super::frame::{col_name as c, export_frame, EXPORT_COLUMNS};
+use super::frame::{col_name as c, export_frame, parquet_frame, EXPORT_COLUMNS};
 use crate::findings::Finding;
 use crate::inert;
 use polars::io::parquet::write::BatchedWriter as ParquetBatches;
@@ -145,15 +145,34 @@ fn csv_safe(mut df: DataFrame) -> Result<DataFrame> {
 /// cells were neutralized by [`csv_safe`].
 fn frame_to_findings(path: &Path, df: &DataFrame, into: &mut Loaded, csv: bool) -> Result<()> {
     let mut cols = Vec::with_capacity(EXPORT_COLUMNS.len());
+    let mut missing = Vec::new();
     for name in EXPORT_COLUMNS {
-        let column = df
-            .column(name)
-            .map_err(|_| ReportError::MissingColumn {
-                path: path.to_path_buf(),
-                column: name.to_string(),
-            })?
-            .cast(&DataType::String)?;
+        let column = match df.column(name) {
+            // A timestamp (this version's Parquet) reads back as the RFC 3339 text of the
+            // contract.
+            Ok(col) if matches!(col.dtype(), DataType::Datetime(..)) => rfc3339_column(col)?,
+            Ok(col) => col.cast(&DataType::String)?,
+            // Only the event id is needed to read a row; a column an older version (or
+            // another tool) did not write reads as null, said once per file.
+            Err(_) if name != c::EVENT_ID => {
+                missing.push(name);
+                Column::full_null((*name).into(), df.height(), &DataType::String)
+            }
+            Err(_) => {
+                return Err(ReportError::MissingColumn {
+                    path: path.to_path_buf(),
+                    column: name.to_string(),
+                })
+            }
+        };
         cols.push(column);
+    }
+    if !missing.is_empty() {
+        crate::messages::notice(&format!(
+            "denytrail: {}: no column {}: read as empty (a file from another version or tool)",
+            path.display(),
+            missing.join(", ")
+        ));
     }
     let strs: Vec<&StringChunked> = cols.iter().map(|c| c.str()).collect::<PolarsResult<_>>()?;
     let at = |name: &str, row: usize| -> Option<String> {
@@ -176,6 +195,27 @@ fn frame_to_findings(path: &Path, df: &DataFrame, into: &mut Loaded, csv: bool) 
         }
     }
     Ok(())
+}
+
+/// A timestamp column as RFC 3339 UTC text (`2026-11-20T10:00:00Z`; milliseconds only when
+/// there are some).
+fn rfc3339_column(col: &Column) -> Result<Column> {
+    let ms = col.cast(&DataType::Int64)?;
+    let text: StringChunked = ms
+        .i64()?
+        .iter()
+        .map(|v| {
+            v.and_then(chrono::DateTime::from_timestamp_millis)
+                .map(|t| {
+                    if t.timestamp_subsec_millis() == 0 {
+                        t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+                    } else {
+                        t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+                    }
+                })
+        })
+        .collect();
+    Ok(text.with_name(col.name().clone()).into_column())
 }
 
 fn word<T: serde::de::DeserializeOwned>(
@@ -325,7 +365,7 @@ impl<W: Write> RowWriter<W> {
                 if batch.is_empty() {
                     return Ok(());
                 }
-                let frame = export_frame(batch)?;
+                let frame = parquet_frame(batch)?;
                 parquet_writer(out, writer, &frame)?.write_batch(&frame)?;
             }
         }
@@ -340,7 +380,7 @@ impl<W: Write> RowWriter<W> {
             Rows::Csv { header: true, .. } => self.write(&[])?,
             Rows::Csv { .. } => {}
             Rows::Parquet { out, writer } => {
-                let empty = export_frame(&[])?;
+                let empty = parquet_frame(&[])?;
                 parquet_writer(out, writer, &empty)?.finish()?;
             }
         }
@@ -444,6 +484,54 @@ mod tests {
     #[test]
     fn parquet_round_trip_is_lossless() {
         round_trip(FileFormat::Parquet, "parquet");
+    }
+
+    /// Issue 20: Parquet's `event_time` is a timestamp column (UTC), for Athena and Spark;
+    /// it still reads back as the contract's RFC 3339 text (the round trip above).
+    #[test]
+    fn parquet_event_time_is_a_timestamp() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.parquet");
+        let mut file = File::create(&path).unwrap();
+        assert!(write_rows(Format::Parquet, &sample(), &mut file).unwrap());
+        drop(file);
+        let df = ParquetReader::new(File::open(&path).unwrap())
+            .finish()
+            .unwrap();
+        assert!(
+            matches!(
+                df.column(c::EVENT_TIME).unwrap().dtype(),
+                DataType::Datetime(TimeUnit::Milliseconds, Some(_))
+            ),
+            "{:?}",
+            df.column(c::EVENT_TIME).unwrap().dtype()
+        );
+    }
+
+    /// Issue 20: a findings file without some columns (an older version wrote no
+    /// `started_by`; another tool may leave out what it cannot fill) is read, the missing
+    /// columns empty; only `event_id` is required.
+    #[test]
+    fn files_lacking_columns_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.csv");
+        std::fs::write(
+            &path,
+            "event_id,event_time,root_cause\ne-1,2026-11-20T10:00:00Z,scp\n",
+        )
+        .unwrap();
+        let mut loaded = Loaded::default();
+        read_findings(&path, None, &mut loaded).unwrap();
+        assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+        assert_eq!(loaded.findings.len(), 1);
+        assert_eq!(
+            loaded.findings[0].root_cause,
+            crate::findings::RootCause::Scp
+        );
+        assert_eq!(loaded.findings[0].started_by, None);
+        let path = dir.path().join("no-id.csv");
+        std::fs::write(&path, "event_time\n2026-11-20T10:00:00Z\n").unwrap();
+        assert!(read_findings(&path, None, &mut Loaded::default()).is_err());
     }
 
     #[test]

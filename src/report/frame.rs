@@ -193,6 +193,26 @@ pub fn export_frame(findings: &[Finding]) -> Result<DataFrame> {
     frame_of(findings, &EXPORT_COLUMNS)
 }
 
+/// The export frame for Parquet: `event_time` as a timestamp (`Datetime(ms, UTC)`), so that
+/// Athena, Spark and DuckDB compare and partition it as time without a cast; the other
+/// columns as in [`export_frame`].
+pub fn parquet_frame(findings: &[Finding]) -> Result<DataFrame> {
+    let mut df = export_frame(findings)?;
+    let ts = Int64Chunked::from_iter_options(
+        c::EVENT_TIME.into(),
+        findings.iter().map(|f| {
+            f.event_time
+                .as_deref()
+                .and_then(parse_time)
+                .map(|t| t.timestamp_millis())
+        }),
+    )
+    .into_datetime(TimeUnit::Milliseconds, Some(polars::prelude::TimeZone::UTC))
+    .into_column();
+    df.with_column(ts)?;
+    Ok(df)
+}
+
 /// The [`Finding`] fields that reports (summary, groups, drill-down, timeline) read: the
 /// analysis frame carries only these, since building the other dozen columns (the `also`
 /// lists as JSON above all) was a sixth of the weekly report's time.

@@ -314,7 +314,7 @@ mod tests {
                 .expect("a parquet file")
         };
         let batches: Vec<&[Finding]> = all.chunks(13).collect();
-        let whole = frame::export_frame(&all).expect("a frame");
+        let whole = frame::parquet_frame(&all).expect("a frame");
         assert!(read(&batches).equals_missing(&whole));
         let none = read(&[]);
         assert_eq!(none.height(), 0);
