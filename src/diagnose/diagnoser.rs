@@ -126,11 +126,8 @@ impl<'a> Diagnoser<'a> {
         }
         let Some(snapshot) = self.snapshot else {
             // The record alone still tells the action, the caller and the resource.
-            if let Some(r) = request::requests_of(event, &call, None)
-                .ok()
-                .and_then(|r| r.into_iter().next())
-            {
-                finding::fill_request(&mut f, &r.request, None);
+            if let Some(r) = request::bare_request(event, &call) {
+                finding::fill_request(&mut f, &r, None);
             }
             let why = "insufficient_snapshot: no policy snapshot was given (--snapshot DIR)";
             finding::undecided(&mut f, why.to_owned(), aws.as_ref());

@@ -66,6 +66,40 @@ pub fn requests(
     requests_of(event, &S3Call::from_event(event), snapshot)
 }
 
+/// The main request of an S3 record without its condition keys: what a finding says of the
+/// call (action, caller, resource) when there is no snapshot to judge it against, at a
+/// fraction of [`requests_of`]'s cost (no context is built). `None` when the record names no
+/// request this tool can rebuild.
+pub fn bare_request(event: &Event, call: &S3Call<'_>) -> Option<Request> {
+    if event.event_source.as_deref() != Some("s3.amazonaws.com") {
+        return requests_of(event, call, None)
+            .ok()?
+            .into_iter()
+            .next()
+            .map(|r| r.request);
+    }
+    let name = event.event_name.as_deref()?;
+    let mapping = s3_action(name)?;
+    let mut notes = Notes::default();
+    let principal = principal(event, None, &mut notes).ok()?;
+    let via_ap = access_point::find(event, None);
+    let ap_bucket = via_ap
+        .as_ref()
+        .and_then(|f| f.bucket(None, event.aws_region.as_deref()));
+    let target = locate(event, mapping, call.partition, None, ap_bucket).ok()?;
+    let action = match (call.headers.version_id, mapping.versioned) {
+        (Some(_), Some(v)) => v,
+        _ => mapping.action,
+    };
+    Some(Request {
+        principal,
+        action: action.to_owned(),
+        resource: target.arn,
+        resource_account: target.account,
+        context: Context::default(),
+    })
+}
+
 /// [`requests`] for a record whose [`S3Call`] is already built: the headers that add an
 /// action or a source come from the call.
 pub fn requests_of(
