@@ -3,7 +3,7 @@
 use super::decode::is_gzip;
 use serde_json::Value;
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Every record of `sample-logs/` and of the real corpus, whatever its service or outcome,
 /// each re-serialized alone.
@@ -13,28 +13,8 @@ pub fn every_record() -> Vec<Vec<u8>> {
     files(&root.join("sample-logs"), &mut records);
     let sample = records.len();
     assert!(sample > 400, "sample-logs has its records: {sample}");
-    files(&corpus(root), &mut records);
+    files(&crate::test_corpus::real(), &mut records);
     records
-}
-
-/// `../shared/corpus/real` beside the clone (worktrees sit one level deeper), as the
-/// integration tests find it: the tests that read it say so when it is missing rather than
-/// failing later on a count.
-fn corpus(root: &Path) -> PathBuf {
-    let candidates = [
-        root.join("../shared/corpus/real"),
-        root.join("../../shared/corpus/real"),
-    ];
-    for c in &candidates {
-        if c.is_dir() {
-            return c.clone();
-        }
-    }
-    panic!(
-        "the real CloudTrail corpus is missing: expected it at {} (it is checked out beside \
-         every clone of denytrail)",
-        candidates[0].display()
-    );
 }
 
 /// Every record of a file in any of the shapes the corpus holds, re-serialized alone.

@@ -160,14 +160,7 @@ impl Snapshot {
     /// (`{"CanonicalUser": ...}`): those principals become the account whose
     /// `canonical-id.json` holds the id (ISSUE 17 section 5).
     fn resolve_canonical_users(&mut self) {
-        let by_canonical: HashMap<String, String> = self
-            .accounts
-            .values()
-            .filter_map(|a| match &a.canonical_id {
-                Known::Known(c) => Some((c.clone(), a.id.clone())),
-                Known::Unknown(_) => None,
-            })
-            .collect();
+        let by_canonical = self.accounts_by_canonical_id();
         if by_canonical.is_empty() {
             return;
         }
@@ -184,16 +177,20 @@ impl Snapshot {
         }
     }
 
-    /// Each bucket's ACL grants beside its policy ([`acl_grants`]), once, at load.
-    fn add_acl_grants(&mut self) {
-        let by_canonical: HashMap<String, String> = self
-            .accounts
+    /// Canonical user id → account id, for the accounts whose `canonical-id.json` is known.
+    fn accounts_by_canonical_id(&self) -> HashMap<String, String> {
+        self.accounts
             .values()
             .filter_map(|a| match &a.canonical_id {
                 Known::Known(c) => Some((c.clone(), a.id.clone())),
                 Known::Unknown(_) => None,
             })
-            .collect();
+            .collect()
+    }
+
+    /// Each bucket's ACL grants beside its policy ([`acl_grants`]), once, at load.
+    fn add_acl_grants(&mut self) {
+        let by_canonical = self.accounts_by_canonical_id();
         let account_of = |id: &str| by_canonical.get(id).cloned();
         let mut found = Vec::new();
         for acct in self.accounts.values() {
