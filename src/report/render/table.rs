@@ -71,6 +71,27 @@ pub fn count(n: u64) -> String {
     out
 }
 
+/// `text` in lines of at most `width` characters, broken at spaces (a word longer than the
+/// width stands on its own line).
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        let fits = line.chars().count() + 1 + word.chars().count() <= width;
+        if !line.is_empty() && !fits {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
 /// `1 principal`, `2 principals`.
 pub fn counted(n: u64, one: &str, many: &str) -> String {
     format!("{} {}", count(n), if n == 1 { one } else { many })
@@ -244,7 +265,15 @@ pub fn render(s: &Summary, colour: bool) -> String {
             );
         }
         for l in lines {
-            let _ = writeln!(out, "  {}", crate::inert::terminal_lines(&l));
+            // One change can be a long line (its actor, event id and what it changed):
+            // wrapped at the width, never cut, since every part of it is needed.
+            for (i, part) in wrap(&crate::inert::terminal_lines(&l), st.width - 4)
+                .iter()
+                .enumerate()
+            {
+                let indent = if i == 0 { "  " } else { "    " };
+                let _ = writeln!(out, "{indent}{part}");
+            }
         }
         if tt.drift_outside_snapshots > 0 {
             let _ = writeln!(
@@ -353,6 +382,20 @@ mod tests {
         assert_eq!(st.key_w(), 49);
         st.width = 160;
         assert_eq!(st.key_w(), 109);
+    }
+
+    #[test]
+    fn long_lines_wrap_at_spaces_without_losing_a_word() {
+        let text = "2026-11-19T10:00:00Z PutBucketPolicy by arn:aws:iam::222222222222:user/admin (event 5a1d0c3e)";
+        let lines = wrap(text, 40);
+        assert!(
+            lines
+                .iter()
+                .all(|l| l.chars().count() <= 40 || !l.contains(' ')),
+            "{lines:?}"
+        );
+        assert_eq!(lines.join(" "), text);
+        assert_eq!(wrap("short", 40), ["short"]);
     }
 
     #[test]
