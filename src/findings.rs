@@ -154,7 +154,10 @@ pub struct AlsoFailing {
 
 /// One row of FINDINGS.md. Field order is the contract's; `null` for what does not apply,
 /// never absent. The fields after `aws_authorization_id` are extras the contract allows.
+/// Read back (`report`), a field a line lacks (a file from an earlier version, or another
+/// tool's) is empty; only `event_id` is required (checked by the reader).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Finding {
     pub event_id: String,
     pub event_time: Option<String>,

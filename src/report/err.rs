@@ -20,7 +20,7 @@ pub enum ReportError {
     #[error("{path}: column `{column}` is missing; is this a file written by `denytrail analyze --format parquet|csv`?")]
     MissingColumn { path: PathBuf, column: String },
     #[error(
-        "{path}: cannot tell the format from the extension; pass --format (jsonl, csv or parquet)"
+        "{path}: cannot tell the format of these findings from the extension; pass --input-format (jsonl, csv or parquet); --format is the report's"
     )]
     UnknownInputFormat { path: PathBuf },
     #[error("drawing the chart: {0}")]

@@ -86,6 +86,11 @@ pub fn read_findings(path: &Path, format: Option<FileFormat>, into: &mut Loaded)
                     continue;
                 }
                 match serde_json::from_str::<Finding>(&line) {
+                    Ok(f) if f.event_id.is_empty() => into.problems.push(RowProblem {
+                        path: path.to_path_buf(),
+                        row: i + 1,
+                        what: "not a finding (no event_id)".into(),
+                    }),
                     Ok(f) => into.findings.push(f),
                     Err(e) => into.problems.push(RowProblem {
                         path: path.to_path_buf(),

@@ -242,3 +242,24 @@ fn suppression_rules_hide_known_noise_and_count_it() {
     let (out, _, stderr) = run_jsonl(&["--suppress".as_ref(), rules.as_os_str()]);
     assert_eq!(out.status.code(), Some(64), "{stderr}");
 }
+
+/// Issue 20: `report`'s advice names the right flag: a findings file whose extension says
+/// nothing needs `--input-format` (`--format` is the report's own format).
+#[test]
+fn report_advice_names_the_input_format_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("findings.txt");
+    std::fs::write(&f, "{\"event_id\":\"e\"}\n").unwrap();
+    let mut c = crate::util::denytrail();
+    c.arg("report").arg(&f);
+    let (out, _, stderr) = crate::util::run(c);
+    assert!(!out.status.success());
+    assert!(stderr.contains("pass --input-format"), "{stderr}");
+    let mut c = crate::util::denytrail();
+    c.arg("report")
+        .arg(&f)
+        .args(["--input-format", "jsonl", "--format", "json"]);
+    let (out, stdout, stderr) = crate::util::run(c);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains("\"total\": 1"), "{stdout}");
+}
