@@ -120,6 +120,15 @@ fn summaries_name_an_event_to_explain_per_group() {
         }
     }
     assert!(checked >= 10, "{table}");
+    // The `unknown` row says what is missing instead of a fix.
+    let unknown_at = lines
+        .iter()
+        .position(|l| l.starts_with("unknown "))
+        .expect("an unknown row");
+    assert!(
+        lines[unknown_at + 1].trim_start().starts_with("why: "),
+        "{table}"
+    );
     let mut c = crate::util::denytrail();
     c.args(["analyze", "--format", "markdown"]);
     let (_, md, _) = crate::util::run(c);

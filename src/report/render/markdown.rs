@@ -28,11 +28,17 @@ fn section(out: &mut String, s: &Section, explain_hint: bool) {
     );
     let _ = writeln!(out, "| --- | ---: | ---: | --- | --- | --- | --- |");
     for g in &s.groups {
-        let fix = g
-            .top_fix
-            .as_deref()
-            .map(|f| cell(fix_line(f)))
-            .unwrap_or_default();
+        // An `unknown` row has no fix: its first event's reason says what is missing.
+        let fix = match g.top_fix.as_deref() {
+            Some(f) => cell(fix_line(f)),
+            None if g.keys.first().and_then(|k| k.as_deref()) == Some("unknown") => g
+                .events
+                .first()
+                .and_then(|e| e.reason.as_deref())
+                .map(|r| format!("why: {}", cell(super::table::unknown_why(r))))
+                .unwrap_or_default(),
+            None => String::new(),
+        };
         let sample = g.sample_ids.first().map(|id| code(id)).unwrap_or_default();
         let _ = writeln!(
             out,

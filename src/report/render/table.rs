@@ -92,6 +92,15 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
+/// The part of an `unknown` finding's reason that says what is missing: after the
+/// `principal may not action on resource: ` lead, whatever it is.
+pub fn unknown_why(reason: &str) -> &str {
+    reason
+        .split_once(": ")
+        .map(|(_, why)| why)
+        .unwrap_or(reason)
+}
+
 /// `1 principal`, `2 principals`.
 pub fn counted(n: u64, one: &str, many: &str) -> String {
     format!("{} {}", count(n), if n == 1 { one } else { many })
@@ -196,6 +205,13 @@ fn section(out: &mut String, st: &Style, s: &Section, with_fix: bool) {
             if let Some(fix) = &g.top_fix {
                 let line = format!("  fix: {}", inert::terminal(fix_line(fix)));
                 let _ = writeln!(out, "{}", st.dim(&cut_right(&line, st.width)));
+            }
+            // An `unknown` row has no fix: its reason says what is missing (what to capture).
+            if g.top_fix.is_none() && g.keys.first().and_then(|k| k.as_deref()) == Some("unknown") {
+                if let Some(why) = g.events.first().and_then(|e| e.reason.as_deref()) {
+                    let line = format!("  why: {}", inert::terminal(unknown_why(why)));
+                    let _ = writeln!(out, "{}", st.dim(&cut_right(&line, st.width)));
+                }
             }
             // One event of the group, ready for `explain` (the whole evaluation).
             if let Some(id) = g.sample_ids.first() {
