@@ -380,6 +380,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         since: asked.since,
         until: asked.until,
         suppressed: filter.suppressed(),
+        scan: Some(out.stats.to_json()),
         ..SummaryOptions::default()
     };
     let piped_away = match diagnosed {

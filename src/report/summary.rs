@@ -32,6 +32,8 @@ pub struct SummaryOptions {
     pub compare_previous: bool,
     /// What the suppression rules kept out ([`super::suppress`]), shown with the headline.
     pub suppressed: Vec<super::suppress::Suppressed>,
+    /// The scan's account (`analyze`), carried by the json report.
+    pub scan: Option<serde_json::Value>,
 }
 
 impl Default for SummaryOptions {
@@ -43,6 +45,7 @@ impl Default for SummaryOptions {
             until: None,
             compare_previous: false,
             suppressed: Vec::new(),
+            scan: None,
         }
     }
 }
@@ -172,6 +175,10 @@ pub struct Summary {
     /// Findings kept out by suppression rules, per rule (never dropped silently).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub suppressed: Vec<super::suppress::Suppressed>,
+    /// What the scan read, kept and skipped (`analyze`; absent from `report`, which reads
+    /// saved findings).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scan: Option<serde_json::Value>,
 }
 
 /// The report's sections, in order: every dimension but the last two of [`Dimension::ALL`]
@@ -737,6 +744,7 @@ pub fn summarize_batches(batches: &FrameBatches, opts: &SummaryOptions) -> Resul
         comparison,
         time_travel: None,
         suppressed: opts.suppressed.clone(),
+        scan: opts.scan.clone(),
     })
 }
 

@@ -25,6 +25,25 @@ pub struct ScanStats {
 }
 
 impl ScanStats {
+    /// The scan's account as JSON (the json report carries it, as the table prints it): what
+    /// was read, what was kept, and every kind of skip with its count.
+    pub fn to_json(&self) -> serde_json::Value {
+        let counts = |c: &crate::input::SkipCounts| {
+            c.iter()
+                .map(|(k, n)| (k.as_str().to_owned(), serde_json::Value::from(n)))
+                .collect::<serde_json::Map<_, _>>()
+        };
+        serde_json::json!({
+            "objects": self.objects,
+            "bytes_stored": self.bytes_in,
+            "bytes_json": self.bytes_out,
+            "records": self.records,
+            "kept": self.kept,
+            "objects_skipped": counts(&self.objects_skipped),
+            "records_skipped": counts(&self.records_skipped),
+        })
+    }
+
     pub fn merge(&mut self, other: &ScanStats) {
         self.objects += other.objects;
         self.bytes_in += other.bytes_in;

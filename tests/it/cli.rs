@@ -272,3 +272,20 @@ fn report_advice_names_the_input_format_flag() {
     assert!(out.status.success(), "{stderr}");
     assert!(stdout.contains("\"total\": 1"), "{stdout}");
 }
+
+/// Issue 20: the json report carries the scan's account, as the table prints it.
+#[test]
+fn the_json_report_carries_the_scan_summary() {
+    let mut c = crate::util::denytrail();
+    c.args(["analyze", "--format", "json"]);
+    let (out, stdout, stderr) = crate::util::run(c);
+    assert!(out.status.success(), "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let scan = &v["scan"];
+    assert!(scan["records"].as_u64().unwrap() > 400, "{scan}");
+    assert_eq!(scan["kept"], v["headline"]["total"], "{scan}");
+    assert!(
+        scan["records_skipped"]["not_403"].as_u64().unwrap() > 0,
+        "{scan}"
+    );
+}
