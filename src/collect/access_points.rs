@@ -79,6 +79,31 @@ fn pct(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
+/// Every item of a paged S3 Control listing: `base` is asked again with each `NextToken`
+/// the answer carries, and the items under `list_key` of every page are gathered.
+async fn list_all(
+    conf: &SdkConfig,
+    account: &str,
+    region: &str,
+    base: &str,
+    list_key: &str,
+) -> Result<Vec<serde_json::Value>, (String, bool)> {
+    let mut items = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let path = match &token {
+            Some(t) => format!("{base}&nextToken={}", pct(t)),
+            None => base.to_owned(),
+        };
+        let v = xml_to_json(&get(conf, account, region, &path, &[]).await?.body);
+        items.extend(v[list_key].as_array().cloned().unwrap_or_default());
+        match v["NextToken"].as_str().filter(|t| !t.is_empty()) {
+            Some(t) => token = Some(t.to_owned()),
+            None => return Ok(items),
+        }
+    }
+}
+
 async fn regional(
     conf: &SdkConfig,
     account: &str,
@@ -86,39 +111,31 @@ async fn regional(
     region: &str,
 ) -> Result<(), CollectError> {
     ctx.found(1);
-    let mut names = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let path = match &token {
-            Some(t) => format!("accesspoint?maxResults=1000&nextToken={}", pct(t)),
-            None => "accesspoint?maxResults=1000".to_owned(),
-        };
-        match get(conf, account, region, &path, &[]).await {
-            Ok(a) => {
-                let v = xml_to_json(&a.body);
-                for ap in v["AccessPointList"].as_array().into_iter().flatten() {
-                    if let Some(n) = ap["Name"].as_str() {
-                        names.push(n.to_owned());
-                    }
-                }
-                match v["NextToken"].as_str().filter(|t| !t.is_empty()) {
-                    Some(t) => token = Some(t.to_owned()),
-                    None => break,
-                }
-            }
-            Err(e) => {
-                skipped(
-                    ctx,
-                    "s3:ListAccessPoints",
-                    format!("region {region}"),
-                    e,
-                    "the account's access points in this region",
-                );
-                ctx.done_piece();
-                return Ok(());
-            }
+    let names: Vec<String> = match list_all(
+        conf,
+        account,
+        region,
+        "accesspoint?maxResults=1000",
+        "AccessPointList",
+    )
+    .await
+    {
+        Ok(items) => items
+            .iter()
+            .filter_map(|ap| ap["Name"].as_str().map(str::to_owned))
+            .collect(),
+        Err(e) => {
+            skipped(
+                ctx,
+                "s3:ListAccessPoints",
+                format!("region {region}"),
+                e,
+                "the account's access points in this region",
+            );
+            ctx.done_piece();
+            return Ok(());
         }
-    }
+    };
     ctx.done_piece();
     ctx.found(2 * names.len() as u64);
     for name in names {
@@ -186,35 +203,28 @@ async fn regional(
 
 async fn multi_region(conf: &SdkConfig, account: &str, ctx: &Ctx) -> Result<(), CollectError> {
     ctx.found(1);
-    let mut items = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let path = match &token {
-            Some(t) => format!("mrap/instances?maxResults=100&nextToken={}", pct(t)),
-            None => "mrap/instances?maxResults=100".to_owned(),
-        };
-        match get(conf, account, MRAP_REGION, &path, &[]).await {
-            Ok(a) => {
-                let v = xml_to_json(&a.body);
-                items.extend(v["AccessPoints"].as_array().cloned().unwrap_or_default());
-                match v["NextToken"].as_str().filter(|t| !t.is_empty()) {
-                    Some(t) => token = Some(t.to_owned()),
-                    None => break,
-                }
-            }
-            Err(e) => {
-                skipped(
-                    ctx,
-                    "s3:ListMultiRegionAccessPoints",
-                    String::new(),
-                    e,
-                    "the account's Multi-Region Access Points",
-                );
-                ctx.done_piece();
-                return Ok(());
-            }
+    let items = match list_all(
+        conf,
+        account,
+        MRAP_REGION,
+        "mrap/instances?maxResults=100",
+        "AccessPoints",
+    )
+    .await
+    {
+        Ok(items) => items,
+        Err(e) => {
+            skipped(
+                ctx,
+                "s3:ListMultiRegionAccessPoints",
+                String::new(),
+                e,
+                "the account's Multi-Region Access Points",
+            );
+            ctx.done_piece();
+            return Ok(());
         }
-    }
+    };
     ctx.done_piece();
     ctx.found(items.len() as u64);
     for item in items {
