@@ -279,23 +279,13 @@ impl Lister {
             if key.ends_with('/') {
                 continue;
             }
-            let name: Arc<str> = format!("s3://{}/{}", self.url.bucket, key).into();
-            if key_date(&key).is_some_and(|d| !self.window.may_hold_day(d)) {
-                out.push(Listed::Skipped(Skipped {
-                    name,
-                    skip: Skip::OutsideWindow,
-                    detail: "the date in the key is outside --since/--until".into(),
-                }));
-                continue;
-            }
-            out.push(Listed::Object(LogObject {
-                name,
+            out.push(listed_key(
+                &self.url.bucket,
+                key,
                 size,
-                locator: Locator::S3 {
-                    bucket: self.url.bucket.clone(),
-                    key,
-                },
-            }));
+                &self.window,
+                "the date in the key is outside --since/--until",
+            ));
         }
     }
 }
@@ -306,4 +296,32 @@ pub fn listed_name(l: &Listed) -> &str {
         Listed::Object(o) => &o.name,
         Listed::Skipped(s) => &s.name,
     }
+}
+
+/// One listed key as the scan sees it: an object to read, or an intentional skip when the
+/// date in its path (`YYYY/MM/DD` or a lake's `eventDay=`) lies outside `window`
+/// (`outside` says which). The S3 log bucket and the Security Lake listing share it.
+pub(crate) fn listed_key(
+    bucket: &str,
+    key: String,
+    size: Option<u64>,
+    window: &TimeWindow,
+    outside: &str,
+) -> Listed {
+    let name: Arc<str> = format!("s3://{bucket}/{key}").into();
+    if key_date(&key).is_some_and(|d| !window.may_hold_day(d)) {
+        return Listed::Skipped(Skipped {
+            name,
+            skip: Skip::OutsideWindow,
+            detail: outside.into(),
+        });
+    }
+    Listed::Object(LogObject {
+        name,
+        size,
+        locator: Locator::S3 {
+            bucket: bucket.to_owned(),
+            key,
+        },
+    })
 }

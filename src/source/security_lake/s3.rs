@@ -9,7 +9,6 @@ use super::layout::{event_day, is_data_file, CLOUDTRAIL_SOURCES};
 use crate::aws::SdkErrorLine;
 use crate::input::{Skip, TimeWindow};
 use crate::source::contract::{Source, Stream};
-use crate::source::keypath::key_date;
 use crate::source::object::{FetchError, ListError, Listed, Locator, LogObject, Skipped};
 use crate::source::s3::{S3Options, S3Source, S3Url};
 use aws_config::SdkConfig;
@@ -147,23 +146,13 @@ impl SecurityLakeS3 {
             if !is_data_file(&key) {
                 continue;
             }
-            let name: Arc<str> = format!("s3://{}/{}", url.bucket, key).into();
-            if key_date(&key).is_some_and(|d| !window.may_hold_day(d)) {
-                out.push(Listed::Skipped(Skipped {
-                    name,
-                    skip: Skip::OutsideWindow,
-                    detail: "the eventDay partition is outside --since/--until".into(),
-                }));
-                continue;
-            }
-            out.push(Listed::Object(LogObject {
-                name,
+            out.push(crate::source::s3::listed_key(
+                &url.bucket,
+                key,
                 size,
-                locator: Locator::S3 {
-                    bucket: url.bucket.clone(),
-                    key,
-                },
-            }));
+                window,
+                "the eventDay partition is outside --since/--until",
+            ));
         }
     }
 
