@@ -43,7 +43,14 @@ fn escape_char(out: &mut String, c: char) {
 /// `s` for a terminal: every control character (newline included: one value, one line) and
 /// every bidirectional override escaped. Borrowed when there is nothing to escape.
 pub fn terminal(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(is_active) {
+    escaped(s, &[])
+}
+
+/// `s` with every control character and bidirectional override escaped ([`escape_char`]) and
+/// each character of `backslashed` preceded by a backslash; borrowed when there is nothing
+/// to escape. The terminal and Markdown escapers differ only in `backslashed`.
+fn escaped<'s>(s: &'s str, backslashed: &[char]) -> Cow<'s, str> {
+    if !s.chars().any(|c| is_active(c) || backslashed.contains(&c)) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
@@ -51,6 +58,9 @@ pub fn terminal(s: &str) -> Cow<'_, str> {
         if is_active(c) {
             escape_char(&mut out, c);
         } else {
+            if backslashed.contains(&c) {
+                out.push('\\');
+            }
             out.push(c);
         }
     }
@@ -81,24 +91,7 @@ const MARKDOWN_ACTIVE: &[char] = &[
 /// `s` as plain text in a Markdown table cell: the characters Markdown acts on are
 /// backslash-escaped and control characters escaped as for the terminal.
 pub fn markdown(s: &str) -> Cow<'_, str> {
-    if !s
-        .chars()
-        .any(|c| is_active(c) || MARKDOWN_ACTIVE.contains(&c))
-    {
-        return Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        if is_active(c) {
-            escape_char(&mut out, c);
-        } else {
-            if MARKDOWN_ACTIVE.contains(&c) {
-                out.push('\\');
-            }
-            out.push(c);
-        }
-    }
-    Cow::Owned(out)
+    escaped(s, MARKDOWN_ACTIVE)
 }
 
 /// `s` as a Markdown code span in a table cell: shown literally (no emphasis, link or HTML
