@@ -26,7 +26,7 @@
 
 use super::live::{Inputs, LiveArgs};
 use super::shard_store::{shard_dir, Store};
-use crate::input::{Origin, Skip, SkipCounts};
+use crate::input::Origin;
 use crate::messages::{self, Progress};
 use crate::record::Event;
 use crate::scan::evidence::Overflow;
@@ -167,54 +167,6 @@ impl Sink for KeptLines {
     }
 }
 
-fn skips_json(c: &SkipCounts) -> Value {
-    Value::Object(
-        c.iter()
-            .map(|(k, n)| (k.as_str().to_owned(), json!(n)))
-            .collect(),
-    )
-}
-
-fn skips_from(v: &Value) -> anyhow::Result<SkipCounts> {
-    let mut c = SkipCounts::default();
-    for (k, n) in v.as_object().into_iter().flatten() {
-        let skip = Skip::ALL
-            .into_iter()
-            .find(|s| s.as_str() == k)
-            .with_context(|| format!("unknown skip kind `{k}`"))?;
-        c.add(skip, n.as_u64().context("a count is not a number")?);
-    }
-    Ok(c)
-}
-
-fn stats_json(s: &ScanStats) -> Value {
-    json!({
-        "objects": s.objects,
-        "bytes_in": s.bytes_in,
-        "bytes_out": s.bytes_out,
-        "records": s.records,
-        "kept": s.kept,
-        "objects_skipped": skips_json(&s.objects_skipped),
-        "records_skipped": skips_json(&s.records_skipped),
-    })
-}
-
-fn stats_from(v: &Value) -> anyhow::Result<ScanStats> {
-    let n = |k: &str| {
-        v[k].as_u64()
-            .with_context(|| format!("stats.{k} is not a number"))
-    };
-    Ok(ScanStats {
-        objects: n("objects")?,
-        bytes_in: n("bytes_in")?,
-        bytes_out: n("bytes_out")?,
-        records: n("records")?,
-        kept: n("kept")?,
-        objects_skipped: skips_from(&v["objects_skipped"])?,
-        records_skipped: skips_from(&v["records_skipped"])?,
-    })
-}
-
 fn overflow_json(o: &Overflow) -> Value {
     json!({
         "kms_denials": o.kms_denials,
@@ -287,7 +239,7 @@ pub fn map(
         "until": cfg.window.until.map(|t| t.to_rfc3339()),
         "accounts": cfg.accounts,
         "regions": cfg.regions,
-        "stats": stats_json(&scanned.stats),
+        "stats": scanned.stats.to_json(),
         "evidence_overflow": overflow_json(&overflow),
         "kept_events": kept_events,
     });
@@ -441,12 +393,16 @@ pub fn reduce(
     let mut stats = ScanStats::default();
     let mut log = EvidenceLog::from_lines(cfg.evidence_caps);
     for m in &good {
-        stats.merge(&stats_from(&m.value["stats"]).with_context(|| {
-            format!(
-                "{}: stats",
-                store.display(&format!("{}/manifest.json", m.dir))
-            )
-        })?);
+        stats.merge(
+            &ScanStats::from_json(&m.value["stats"])
+                .map_err(anyhow::Error::msg)
+                .with_context(|| {
+                    format!(
+                        "{}: stats",
+                        store.display(&format!("{}/manifest.json", m.dir))
+                    )
+                })?,
+        );
         let rel = format!("{}/evidence.tsv", m.dir);
         let lines = store
             .get(&rel)?

@@ -25,8 +25,9 @@ pub struct ScanStats {
 }
 
 impl ScanStats {
-    /// The scan's account as JSON (the json report carries it, as the table prints it): what
-    /// was read, what was kept, and every kind of skip with its count.
+    /// The scan's account as JSON: what was read, what was kept, and every kind of skip with
+    /// its count. The json report carries it (as the table prints it), and a shard's manifest
+    /// (read back by [`ScanStats::from_json`] when the shards merge).
     pub fn to_json(&self) -> serde_json::Value {
         let counts = |c: &crate::input::SkipCounts| {
             c.iter()
@@ -35,12 +36,40 @@ impl ScanStats {
         };
         serde_json::json!({
             "objects": self.objects,
-            "bytes_stored": self.bytes_in,
-            "bytes_json": self.bytes_out,
+            "bytes_in": self.bytes_in,
+            "bytes_out": self.bytes_out,
             "records": self.records,
             "kept": self.kept,
             "objects_skipped": counts(&self.objects_skipped),
             "records_skipped": counts(&self.records_skipped),
+        })
+    }
+
+    /// [`ScanStats::to_json`] read back; `Err` names the field that is not what it wrote.
+    pub fn from_json(v: &serde_json::Value) -> Result<ScanStats, String> {
+        let n = |k: &str| {
+            v[k].as_u64()
+                .ok_or_else(|| format!("stats.{k} is not a number"))
+        };
+        let skips = |v: &serde_json::Value| -> Result<crate::input::SkipCounts, String> {
+            let mut c = crate::input::SkipCounts::default();
+            for (k, n) in v.as_object().into_iter().flatten() {
+                let skip = crate::input::Skip::ALL
+                    .into_iter()
+                    .find(|s| s.as_str() == k)
+                    .ok_or_else(|| format!("unknown skip kind `{k}`"))?;
+                c.add(skip, n.as_u64().ok_or("a count is not a number")?);
+            }
+            Ok(c)
+        };
+        Ok(ScanStats {
+            objects: n("objects")?,
+            bytes_in: n("bytes_in")?,
+            bytes_out: n("bytes_out")?,
+            records: n("records")?,
+            kept: n("kept")?,
+            objects_skipped: skips(&v["objects_skipped"])?,
+            records_skipped: skips(&v["records_skipped"])?,
         })
     }
 
