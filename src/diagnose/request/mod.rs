@@ -78,25 +78,55 @@ pub fn bare_request(event: &Event, call: &S3Call<'_>) -> Option<Request> {
             .next()
             .map(|r| r.request);
     }
-    let name = event.event_name.as_deref()?;
-    let mapping = s3_action(name)?;
     let mut notes = Notes::default();
-    let principal = principal(event, None, &mut notes).ok()?;
-    let via_ap = access_point::find(event, None);
+    let head = head(event, call, None, &mut notes).ok()?;
+    Some(Request {
+        principal: head.principal,
+        action: head.action.to_owned(),
+        resource: head.target.arn,
+        resource_account: head.target.account,
+        context: Context::default(),
+    })
+}
+
+/// What every request of an S3 record starts from: the operation, its IAM action, the caller
+/// and the resource (through an access point when the record went through one).
+struct Head<'s> {
+    name: &'s str,
+    action: &'static str,
+    principal: crate::policy::Principal,
+    via_ap: Option<access_point::Found<'s>>,
+    target: Located,
+}
+
+/// [`Head`] of an `s3.amazonaws.com` record; the condition keys are left to the caller.
+fn head<'s>(
+    event: &'s Event,
+    call: &S3Call<'_>,
+    snapshot: Option<&'s Snapshot>,
+    notes: &mut Notes,
+) -> Result<Head<'s>, RequestError> {
+    let name = event
+        .event_name
+        .as_deref()
+        .ok_or(RequestError::NoEventName)?;
+    let mapping = s3_action(name).ok_or_else(|| RequestError::Unmapped(name.to_owned()))?;
+    let principal = principal(event, snapshot, notes)?;
+    let via_ap = access_point::find(event, snapshot);
     let ap_bucket = via_ap
         .as_ref()
-        .and_then(|f| f.bucket(None, event.aws_region.as_deref()));
-    let target = locate(event, mapping, call.partition, None, ap_bucket).ok()?;
+        .and_then(|f| f.bucket(snapshot, event.aws_region.as_deref()));
+    let target = locate(event, mapping, call.partition, snapshot, ap_bucket)?;
     let action = match (call.headers.version_id, mapping.versioned) {
         (Some(_), Some(v)) => v,
         _ => mapping.action,
     };
-    Some(Request {
+    Ok(Head {
+        name,
+        action,
         principal,
-        action: action.to_owned(),
-        resource: target.arn,
-        resource_account: target.account,
-        context: Context::default(),
+        via_ap,
+        target,
     })
 }
 
@@ -112,19 +142,15 @@ pub fn requests_of(
         Some(express::S3EXPRESS_SOURCE) => return express::requests(event, call, snapshot),
         other => return Err(RequestError::NotS3(other.unwrap_or("").to_owned())),
     }
-    let name = event
-        .event_name
-        .as_deref()
-        .ok_or(RequestError::NoEventName)?;
-    let mapping = s3_action(name).ok_or_else(|| RequestError::Unmapped(name.to_owned()))?;
     let mut notes = Notes::default();
-    let principal = principal(event, snapshot, &mut notes)?;
+    let Head {
+        name,
+        action,
+        principal,
+        via_ap,
+        target,
+    } = head(event, call, snapshot, &mut notes)?;
     let partition = call.partition;
-    let via_ap = access_point::find(event, snapshot);
-    let ap_bucket = via_ap
-        .as_ref()
-        .and_then(|f| f.bucket(snapshot, event.aws_region.as_deref()));
-    let target = locate(event, mapping, partition, snapshot, ap_bucket)?;
     if name == "DeleteObjects" {
         notes.gap("DeleteObjects does not log the deleted keys: the object ARN is `bucket/*`, and a policy scoped to some keys cannot be judged".to_owned());
     }
@@ -148,10 +174,6 @@ pub fn requests_of(
     );
 
     let version = call.headers.version_id;
-    let action = match (version, mapping.versioned) {
-        (Some(_), Some(v)) => v,
-        _ => mapping.action,
-    };
     let mut main_ctx = base.clone();
     resource_keys(&target, snapshot, &mut main_ctx, &mut notes);
     s3_request_keys(event, name, version, &mut main_ctx, &mut notes);
