@@ -360,9 +360,15 @@ pub const CHANGE_EVENTS: &[(&str, &[&str])] = &[
 
 /// Is `(source, name)` a change event?
 pub fn is_change(source: &[u8], name: &[u8]) -> bool {
+    change_names(source).is_some_and(|names| names.iter().any(|n| n.as_bytes() == name))
+}
+
+/// The change events' names of one `eventSource`; `None` for a source that has none.
+pub fn change_names(source: &[u8]) -> Option<&'static [&'static str]> {
     CHANGE_EVENTS
         .iter()
-        .any(|(s, names)| s.as_bytes() == source && names.iter().any(|n| n.as_bytes() == name))
+        .find(|(s, _)| s.as_bytes() == source)
+        .map(|(_, names)| *names)
 }
 
 fn s<'v>(v: &'v Value, key: &str) -> Option<&'v str> {
@@ -1032,6 +1038,17 @@ mod tests {
 
     /// CHANGE-EVENTS.md §1: 2018 records write `"policy":[""]`, 2023 ones `"policy": ""`; the
     /// policy itself is a JSON object in `bucketPolicy`. A failed call changes nothing.
+    /// [`change_names`] reads the first entry of a source: each source has one.
+    #[test]
+    fn each_source_is_listed_once() {
+        for (i, (source, _)) in CHANGE_EVENTS.iter().enumerate() {
+            assert!(
+                CHANGE_EVENTS[i + 1..].iter().all(|(s, _)| s != source),
+                "{source} listed twice"
+            );
+        }
+    }
+
     #[test]
     fn bucket_policy_in_both_marker_shapes_and_failures_dropped() {
         for marker in [json!([""]), json!("")] {

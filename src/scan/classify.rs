@@ -213,8 +213,10 @@ impl Prefilter {
     /// another service), or `None` when it is a change event
     /// ([`super::change::CHANGE_EVENTS`]) by its `eventSource` and `eventName`, read from the
     /// bytes: then it is parsed. One search for `eventSource` (which the count needed anyway);
-    /// CloudTrail writes `eventName` right after it, so the second search is short, and only
-    /// for the sources that have change events.
+    /// CloudTrail writes `eventName` right after it, where it is read without a second search
+    /// (measured: the search cost 1.8 % of the 500 MB benchmark's instructions); only a record
+    /// written in another key order is searched, and only for the sources that have change
+    /// events.
     pub fn passed_over(&self, record: &[u8]) -> Option<crate::input::Skip> {
         use crate::input::Skip;
         let Some((at, source)) = self.event_source(record) else {
@@ -225,23 +227,30 @@ impl Prefilter {
         } else {
             Skip::NotS3
         };
-        if !super::change::CHANGE_EVENTS
-            .iter()
-            .any(|(s, _)| s.as_bytes() == source)
-        {
+        let Some(changes) = super::change::change_names(source) else {
             return Some(skip);
+        };
+        let name = match next_event_name(record, source) {
+            Some(name) => Some(name),
+            None => self.event_name_anywhere(record, at),
+        };
+        match name {
+            Some(n) if changes.iter().any(|c| c.as_bytes() == n) => None,
+            _ => Some(skip),
         }
+    }
+
+    /// `eventName`'s value searched for in the whole record: after `eventSource` (at `at`)
+    /// first, then before it.
+    fn event_name_anywhere<'r>(&self, record: &'r [u8], at: usize) -> Option<&'r [u8]> {
+        let len = self.event_name.needle().len();
         let after = &record[at..];
-        let name = match self.event_name.find(after) {
-            Some(n) => string_value(&after[n + self.event_name.needle().len()..]),
+        match self.event_name.find(after) {
+            Some(n) => string_value(&after[n + len..]),
             None => self
                 .event_name
                 .find(&record[..at])
-                .and_then(|n| string_value(&record[n + self.event_name.needle().len()..])),
-        };
-        match name {
-            Some(n) if super::change::is_change(source, n) => None,
-            _ => Some(skip),
+                .and_then(|n| string_value(&record[n + len..])),
         }
     }
 
@@ -249,6 +258,20 @@ impl Prefilter {
     pub fn is_change(&self, record: &[u8]) -> bool {
         self.passed_over(record).is_none()
     }
+}
+
+/// `eventName`'s value when it is the very next key after the `eventSource` value `source` (a
+/// slice of `record`), as CloudTrail writes it: then no search is needed. `None` when the next
+/// key is another one (the caller then searches).
+fn next_event_name<'r>(record: &'r [u8], source: &[u8]) -> Option<&'r [u8]> {
+    const KEY: &[u8] = b"\"eventName\"";
+    // `source` lies inside `record`: its end, past the closing quote, is where the next key starts.
+    let end = (source.as_ptr() as usize)
+        .checked_sub(record.as_ptr() as usize)?
+        .checked_add(source.len() + 1)?;
+    let rest = record.get(end..)?.trim_ascii_start().strip_prefix(b",")?;
+    let rest = rest.trim_ascii_start().strip_prefix(KEY)?;
+    string_value(rest)
 }
 
 /// The string after a key (`: "value"`, whitespace allowed), if it is one without escapes.
@@ -608,6 +631,35 @@ mod tests {
         assert!(
             same_account_writes > 10,
             "{same_account_writes} same-account writes passed over"
+        );
+    }
+
+    /// A change event is found whether `eventName` follows `eventSource` (CloudTrail's order,
+    /// read without a search), comes before it, or comes later after other keys; a data event
+    /// in any of those orders is passed over.
+    #[test]
+    fn change_events_are_found_in_any_key_order() {
+        let p = Prefilter::get();
+        let orders = [
+            r#"{"eventSource":"s3.amazonaws.com","eventName":"NAME","awsRegion":"r"}"#,
+            "{\n  \"eventSource\" : \"s3.amazonaws.com\" ,\n  \"eventName\" : \"NAME\"\n}",
+            r#"{"eventName":"NAME","awsRegion":"r","eventSource":"s3.amazonaws.com"}"#,
+            r#"{"eventSource":"s3.amazonaws.com","awsRegion":"r","eventName":"NAME"}"#,
+        ];
+        for order in orders {
+            let change = order.replace("NAME", "PutBucketPolicy");
+            assert!(p.is_change(change.as_bytes()), "{change}");
+            let data = order.replace("NAME", "GetObject");
+            assert_eq!(
+                p.passed_over(data.as_bytes()),
+                Some(crate::input::Skip::Not403),
+                "{data}"
+            );
+        }
+        let iam = r#"{"eventSource":"iam.amazonaws.com","eventName":"PutBucketPolicy"}"#;
+        assert!(
+            !p.is_change(iam.as_bytes()),
+            "S3's name under another source"
         );
     }
 
