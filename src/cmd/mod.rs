@@ -11,6 +11,7 @@ mod output_file;
 mod pipe;
 pub mod report;
 pub mod shard;
+mod shard_parquet;
 mod shard_store;
 pub mod simulate;
 pub mod snapshot;

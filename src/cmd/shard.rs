@@ -3,44 +3,40 @@
 //! A shard cannot diagnose alone: the record that explains a denial (an AssumeRole, a KMS
 //! denial, a deletion, a policy change) may be in another shard's objects. So each shard
 //! (`analyze --shard I/N --out DIR|s3://...`) lists the whole plan, scans its part
-//! ([`crate::source::shard`]) and writes what the scan keeps, under `shard-IIIII-of-NNNNN/`:
-//! - `kept.jsonl`: the kept S3 403 events, one line per object, `[object, [[record index,
-//!   event], ...]]` (the event as the spill file writes it, `scan::spill`);
-//! - `evidence.tsv`: the side evidence as the evidence log's own lines
-//!   (`kind TAB key TAB value`, `scan::evidence_log`);
-//! - `manifest.json` (last): the shard's index and count, the plan digest, the window and
-//!   filters, the scan counts and the evidence overflow.
-//!
-//! Not Parquet: the kept events carry CloudTrail's free-form JSON (`requestParameters`,
-//! `additionalEventData`, the session context) that has no fixed columns, so Parquet would
-//! hold them as JSON text anyway, and these two formats are the ones the single run already
-//! writes and reads back through the same serde code, which is what makes the merge's output
-//! equal a single run's byte for byte.
+//! ([`crate::source::shard`]) and writes what the scan keeps, as Parquet that Athena, Spark
+//! or DuckDB can also query ([`super::shard_parquet`]):
+//! - `kept/shard-IIIII-of-NNNNN.parquet`: the kept S3 403 events, one row each (typed columns
+//!   for queries, and the event's JSON as the spill file writes it, which the merge reads);
+//! - `evidence/shard-IIIII-of-NNNNN.parquet`: the side evidence, one row per item of the
+//!   evidence log (`scan::evidence_log`);
+//! - `shard-IIIII-of-NNNNN/manifest.json` (last): the shard's index and count, the plan
+//!   digest, the window and filters, the scan counts, the evidence overflow and the number of
+//!   rows of each file.
 //!
 //! `analyze --from-shards DIR|s3://...` reads every shard, feeds the kept events to the same
 //! sink a single run's scan feeds (findings come back in listing order whatever the shard),
 //! makes one evidence log of all shards' lines and adds up their counts: from there on it is
 //! the single run. It names the shards that are missing (no manifest) or came from a
 //! different listing (another plan digest or shard count), merges the rest, and exits 2
-//! (input lost) unless `--allow-skipped`.
+//! (input lost) unless `--allow-skipped`. Shards written by an earlier denytrail (format 1:
+//! `kept.jsonl` and `evidence.tsv`, never released) are refused with a message: run them
+//! again.
 
 use super::live::{Inputs, LiveArgs};
-use super::shard_store::{shard_dir, Store};
-use crate::input::Origin;
+use super::shard_parquet::{read_evidence, read_kept, EvidenceWriter, KeptWriter};
+use super::shard_store::{shard_dir, shard_file, Store};
 use crate::messages::{self, Progress};
-use crate::record::Event;
 use crate::scan::evidence::Overflow;
-use crate::scan::{self, Denial, EvidenceLog, ScanConfig, ScanOutput, ScanStats, Sink};
+use crate::scan::{self, EvidenceLog, ScanConfig, ScanOutput, ScanStats, Sink};
 use crate::source::shard::{Plan, ShardSpec, Sharded};
 use crate::source::Source;
 use anyhow::{bail, Context};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 
-/// The manifest's format version.
-const FORMAT: u64 = 1;
+/// The manifest's format version: 2 since the kept events and the evidence are Parquet.
+const FORMAT: u64 = 2;
 
 /// Sharded runs.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -136,37 +132,6 @@ fn fold_config(plan: &mut Plan, cfg: &ScanConfig) {
     plan.fold(&format!("regions={:?}", cfg.regions));
 }
 
-/// The kept events of a shard, serialized as they arrive (one line per object).
-#[derive(Default)]
-struct KeptLines {
-    buf: Mutex<Vec<u8>>,
-    count: Mutex<u64>,
-}
-
-impl Sink for KeptLines {
-    fn accept(&self, denials: Vec<Denial>) -> bool {
-        let Some(object) = denials.first().map(|d| d.origin.object.clone()) else {
-            return true;
-        };
-        let pairs: Vec<(Option<u64>, &Event)> = denials
-            .iter()
-            .map(|d| (d.origin.record_index, &d.event))
-            .collect();
-        // Plain data: serializing into a Vec cannot fail.
-        let Ok(mut line) = serde_json::to_vec(&(&*object, pairs)) else {
-            return true;
-        };
-        line.push(b'\n');
-        if let Ok(mut b) = self.buf.lock() {
-            b.extend_from_slice(&line);
-        }
-        if let Ok(mut c) = self.count.lock() {
-            *c += denials.len() as u64;
-        }
-        true
-    }
-}
-
 fn overflow_json(o: &Overflow) -> Value {
     json!({
         "kms_denials": o.kms_denials,
@@ -206,10 +171,20 @@ pub fn map(
         .map(|s| Sharded::new(s.as_ref(), spec))
         .collect();
     let sources: Vec<&dyn Source> = sharded.iter().map(|s| s as &dyn Source).collect();
-    let kept = KeptLines::default();
+    let kept_rel = shard_file("kept", spec.index, spec.count);
+    let kept_file = store.create(&kept_rel)?;
+    let kept = KeptWriter::new(
+        kept_file
+            .as_file()
+            .try_clone()
+            .context("cannot open the kept events' file")?,
+    )?;
     let progress = Progress::new();
     let mut scanned = scan::scan_sources(&sources, cfg, &kept, &progress)?;
     progress.finish();
+    let kept_events = kept
+        .finish()
+        .with_context(|| format!("cannot write {}", store.display(&kept_rel)))?;
     let mut plan = Plan::default();
     let (mut items, mut mine) = (0, 0);
     for s in &sharded {
@@ -219,15 +194,24 @@ pub fn map(
         mine += p.mine;
     }
     fold_config(&mut plan, cfg);
-    let mut evidence = Vec::new();
+    let evidence_rel = shard_file("evidence", spec.index, spec.count);
+    let evidence_file = store.create(&evidence_rel)?;
+    let mut evidence = EvidenceWriter::new(
+        evidence_file
+            .as_file()
+            .try_clone()
+            .context("cannot open the side evidence's file")?,
+    )?;
     let overflow = match scanned.evidence_log.take() {
         Some(log) => log
             .write_lines(&mut evidence)
-            .context("reading back the side evidence from the temporary file")?,
+            .context("writing the side evidence")?,
         None => Overflow::default(),
     };
+    let evidence_items = evidence
+        .finish()
+        .with_context(|| format!("cannot write {}", store.display(&evidence_rel)))?;
     let dir = shard_dir(spec.index, spec.count);
-    let kept_events = kept.count.into_inner().unwrap_or_else(|e| e.into_inner());
     let manifest = json!({
         "denytrail_shard_format": FORMAT,
         "shard": spec.index,
@@ -241,16 +225,18 @@ pub fn map(
         "regions": cfg.regions,
         "stats": scanned.stats.to_json(),
         "evidence_overflow": overflow_json(&overflow),
+        "kept": kept_rel,
         "kept_events": kept_events,
+        "evidence": evidence_rel,
+        "evidence_items": evidence_items,
     });
-    let lines = kept.buf.into_inner().unwrap_or_else(|e| e.into_inner());
-    store.put(&format!("{dir}/kept.jsonl"), lines)?;
-    store.put(&format!("{dir}/evidence.tsv"), evidence)?;
+    store.commit(&kept_rel, kept_file)?;
+    store.commit(&evidence_rel, evidence_file)?;
     let mut m = serde_json::to_vec_pretty(&manifest)?;
     m.push(b'\n');
     store.put(&format!("{dir}/manifest.json"), m)?;
     messages::notice(&format!(
-        "denytrail: shard {}/{}: {} of the plan's {} items (plan {:016x}); read {} objects, kept {} S3 403 events; wrote {}",
+        "denytrail: shard {}/{}: {} of the plan's {} items (plan {:016x}); read {} objects, kept {} S3 403 events and {} items of side evidence; wrote {}, {} and {}",
         spec.index,
         spec.count,
         mine,
@@ -258,7 +244,10 @@ pub fn map(
         plan.digest,
         scanned.stats.objects,
         kept_events,
-        store.display(&format!("{dir}/"))
+        evidence_items,
+        store.display(&kept_rel),
+        store.display(&evidence_rel),
+        store.display(&format!("{dir}/manifest.json"))
     ));
     Ok(scanned.stats)
 }
@@ -292,11 +281,16 @@ pub fn reduce(
                 store.display(&format!("{dir}/manifest.json"))
             )
         })?;
-        if value["denytrail_shard_format"].as_u64() != Some(FORMAT) {
-            bail!(
-                "{}: not a shard manifest of this denytrail (format {FORMAT})",
+        match value["denytrail_shard_format"].as_u64() {
+            Some(FORMAT) => {}
+            Some(other) => bail!(
+                "{}: a shard of another denytrail (shard format {other}; this one reads {FORMAT}, Parquet): run the shards again with this denytrail",
                 store.display(&format!("{dir}/manifest.json"))
-            );
+            ),
+            None => bail!(
+                "{}: not a shard manifest of denytrail",
+                store.display(&format!("{dir}/manifest.json"))
+            ),
         }
         let digest = value["plan_digest"].as_str().unwrap_or_default().to_owned();
         manifests.push(Manifest {
@@ -403,36 +397,45 @@ pub fn reduce(
                     )
                 })?,
         );
-        let rel = format!("{}/evidence.tsv", m.dir);
-        let lines = store
-            .get(&rel)?
+        let manifest_rel = format!("{}/manifest.json", m.dir);
+        let count = |k: &str| {
+            m.value[k]
+                .as_u64()
+                .with_context(|| format!("{}: no {k}", store.display(&manifest_rel)))
+        };
+        let rel = shard_file("evidence", m.index, m.count);
+        let file = store
+            .get_file(&rel)?
             .with_context(|| format!("{} is missing", store.display(&rel)))?;
-        log.add_lines(&lines, &overflow_from(&m.value["evidence_overflow"]))
-            .with_context(|| store.display(&rel))?;
-        let rel = format!("{}/kept.jsonl", m.dir);
-        let kept = store
-            .get(&rel)?
+        log.add_lines(b"", &overflow_from(&m.value["evidence_overflow"]))
+            .context("keeping the side evidence")?;
+        let items = read_evidence(file, |lines| {
+            log.add_lines(lines, &Overflow::default())
+                .context("keeping the side evidence")
+        })
+        .with_context(|| store.display(&rel))?;
+        let want = count("evidence_items")?;
+        if items != want {
+            bail!(
+                "{} holds {items} items, its manifest says {want}: not this shard's file",
+                store.display(&rel)
+            );
+        }
+        let rel = shard_file("kept", m.index, m.count);
+        let file = store
+            .get_file(&rel)?
             .with_context(|| format!("{} is missing", store.display(&rel)))?;
-        for (n, line) in kept.split(|&b| b == b'\n').enumerate() {
-            if line.is_empty() {
-                continue;
-            }
-            let (object, pairs): (String, Vec<(Option<u64>, Event)>) = serde_json::from_slice(line)
-                .with_context(|| format!("{} line {}", store.display(&rel), n + 1))?;
-            let object: Arc<str> = object.into();
-            let denials = pairs
-                .into_iter()
-                .map(|(record_index, event)| Denial {
-                    event,
-                    origin: Origin {
-                        object: object.clone(),
-                        record_index,
-                    },
-                })
-                .collect();
-            if !sink.accept(denials) {
-                break;
-            }
+        let read = read_kept(file, sink).with_context(|| store.display(&rel))?;
+        if read.stopped {
+            break;
+        }
+        let want = count("kept_events")?;
+        if read.events != want {
+            bail!(
+                "{} holds {} events, its manifest says {want}: not this shard's file",
+                store.display(&rel),
+                read.events
+            );
         }
     }
     Ok((

@@ -1,12 +1,15 @@
 //! Where a sharded run's shards put what they kept (`--out`) and the merge reads it
 //! (`--from-shards`): a folder, or an S3 prefix (`s3://bucket/prefix/run/`). Each shard writes
-//! under `shard-IIIII-of-NNNNN/`; its `manifest.json` is written last, so a shard without one
-//! did not finish.
+//! `kept/shard-IIIII-of-NNNNN.parquet`, `evidence/shard-IIIII-of-NNNNN.parquet` and last
+//! `shard-IIIII-of-NNNNN/manifest.json`, so a shard without a manifest did not finish.
 
 use super::aws_args::AwsArgs;
 use crate::source::s3::S3Url;
 use anyhow::{bail, Context};
+use std::fs::File;
+use std::io::Write;
 use std::path::PathBuf;
+use tempfile::NamedTempFile;
 
 pub enum Store {
     Dir(PathBuf),
@@ -20,6 +23,12 @@ pub enum Store {
 /// The folder of shard `index` of `count`.
 pub fn shard_dir(index: u32, count: u32) -> String {
     format!("shard-{index:05}-of-{count:05}")
+}
+
+/// Shard `index` of `count`'s kept events (`kind` `kept`) or side evidence (`evidence`): one
+/// folder per kind, so that each is a table's location for Athena.
+pub fn shard_file(kind: &str, index: u32, count: u32) -> String {
+    format!("{kind}/{}.parquet", shard_dir(index, count))
 }
 
 /// `(index, count)` of a folder named by [`shard_dir`].
@@ -86,6 +95,115 @@ impl Store {
                             crate::aws::SdkErrorLine(&e)
                         )
                     })
+            }),
+        }
+    }
+
+    /// A new file to write `rel` into, put in place by [`Store::commit`]: made beside `rel`
+    /// in a folder (then renamed over it), in `TMPDIR` for S3 (then uploaded).
+    pub fn create(&self, rel: &str) -> anyhow::Result<NamedTempFile> {
+        match self {
+            Store::Dir(d) => {
+                let path = d.join(rel);
+                let parent = path.parent().unwrap_or(d);
+                std::fs::create_dir_all(parent)
+                    .with_context(|| format!("cannot create {}", parent.display()))?;
+                // Hidden (Spark and Hive skip names starting with a dot) and, like any file
+                // the shard writes, readable as the umask allows (a temporary file's default
+                // is the owner only).
+                let mut b = tempfile::Builder::new();
+                b.prefix(".denytrail-");
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::PermissionsExt;
+                    b.permissions(std::fs::Permissions::from_mode(0o666));
+                }
+                b.tempfile_in(parent)
+                    .with_context(|| format!("cannot create a file in {}", parent.display()))
+            }
+            Store::S3 { .. } => NamedTempFile::new().with_context(|| {
+                format!(
+                    "cannot create a temporary file for {} (set TMPDIR to a folder with free space)",
+                    self.display(rel)
+                )
+            }),
+        }
+    }
+
+    /// Puts a file made by [`Store::create`] in place as `rel`.
+    pub fn commit(&self, rel: &str, file: NamedTempFile) -> anyhow::Result<()> {
+        match self {
+            Store::Dir(d) => {
+                let path = d.join(rel);
+                file.persist(&path)
+                    .map(drop)
+                    .with_context(|| format!("cannot write {}", path.display()))
+            }
+            Store::S3 { rt, client, url } => rt.block_on(async {
+                let body = aws_sdk_s3::primitives::ByteStream::from_path(file.path())
+                    .await
+                    .with_context(|| {
+                        format!("cannot read back the file for {}", self.display(rel))
+                    })?;
+                client
+                    .put_object()
+                    .bucket(&url.bucket)
+                    .key(format!("{}{rel}", url.prefix))
+                    .body(body)
+                    .send()
+                    .await
+                    .map(drop)
+                    .map_err(|e| {
+                        anyhow::anyhow!(
+                            "cannot write {}: {}",
+                            self.display(rel),
+                            crate::aws::SdkErrorLine(&e)
+                        )
+                    })
+            }),
+        }
+    }
+
+    /// `rel` as a file to read (from S3: downloaded to an unnamed temporary file); `None`
+    /// when there is no such file.
+    pub fn get_file(&self, rel: &str) -> anyhow::Result<Option<File>> {
+        match self {
+            Store::Dir(d) => match File::open(d.join(rel)) {
+                Ok(f) => Ok(Some(f)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(e).with_context(|| format!("cannot read {}", self.display(rel))),
+            },
+            Store::S3 { rt, client, url } => rt.block_on(async {
+                let r = client
+                    .get_object()
+                    .bucket(&url.bucket)
+                    .key(format!("{}{rel}", url.prefix))
+                    .send()
+                    .await;
+                let mut body = match r {
+                    Ok(o) => o.body,
+                    Err(e) if crate::aws::error_code(&e) == Some("NoSuchKey") => return Ok(None),
+                    Err(e) => bail!(
+                        "cannot read {}: {}",
+                        self.display(rel),
+                        crate::aws::SdkErrorLine(&e)
+                    ),
+                };
+                let mut file = tempfile::tempfile().with_context(|| {
+                    format!(
+                        "cannot create a temporary file for {} (set TMPDIR to a folder with free space)",
+                        self.display(rel)
+                    )
+                })?;
+                while let Some(chunk) = body
+                    .try_next()
+                    .await
+                    .with_context(|| format!("cannot read {}", self.display(rel)))?
+                {
+                    file.write_all(&chunk)
+                        .with_context(|| format!("cannot keep {}", self.display(rel)))?;
+                }
+                Ok(Some(file))
             }),
         }
     }
@@ -177,5 +295,9 @@ mod tests {
         assert_eq!(parse_shard_dir("shard-00003-of-00016"), Some((3, 16)));
         assert_eq!(parse_shard_dir("shard-x-of-2"), None);
         assert_eq!(parse_shard_dir("other"), None);
+        assert_eq!(
+            shard_file("kept", 3, 16),
+            "kept/shard-00003-of-00016.parquet"
+        );
     }
 }

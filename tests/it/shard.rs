@@ -2,11 +2,14 @@
 //! the bucket's listing (`--shard I/N`, `--shard env` as AWS Batch and Kubernetes set it) and
 //! write what they kept to a folder or an S3 prefix; `--from-shards` merges them. The merge's
 //! output must equal a single run's over the same bucket byte for byte, and a missing shard
-//! must be named (exit 2).
+//! must be named (exit 2). A shard's files are Parquet, one folder per kind (Athena's table
+//! locations), with the documented columns.
 
 use crate::aws::{isolate, sample_tree, upload};
 use crate::moto::{runtime, Moto};
 use crate::util::{denytrail, run};
+use polars::prelude::{DataType, ParquetReader, SerReader, TimeUnit, TimeZone};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 const N: u32 = 4;
@@ -82,6 +85,9 @@ fn four_shards_merged_equal_the_single_run_and_a_missing_one_is_named() {
     let dir_out = dir.path().to_string_lossy().into_owned();
     for out in [dir_out.as_str(), "s3://shard-out/run-1/"] {
         run_shards(&moto, out, None);
+        if out == dir_out {
+            shard_files_are_parquet_tables(dir.path());
+        }
         for (format, want) in [("jsonl", &jsonl), ("table", &table)] {
             let (code, got, stderr) = merged(&moto, out, format);
             assert_eq!(code, Some(0), "{out}: {stderr}");
@@ -146,6 +152,180 @@ fn four_shards_merged_equal_the_single_run_and_a_missing_one_is_named() {
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("came from a different listing"), "{stderr}");
     assert!(!stderr.contains("shards missing"), "named once: {stderr}");
+}
+
+/// What the shards wrote under `out`: per kind one folder of Parquet files (a table's
+/// location for Athena, which reads every file under it), every shard's rows there with the
+/// documented columns; each kept row's `event_json` is the event its typed columns describe.
+fn shard_files_are_parquet_tables(out: &Path) {
+    let mut names: Vec<String> = std::fs::read_dir(out)
+        .expect("the output folder")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let mut want: Vec<String> = (0..N).map(|i| format!("shard-{i:05}-of-{N:05}")).collect();
+    want.extend(["evidence".to_owned(), "kept".to_owned()]);
+    want.sort();
+    assert_eq!(names, want, "no other file or folder under --out");
+    let (mut kept_rows, mut evidence_rows) = (0, 0);
+    for i in 0..N {
+        let shard = format!("shard-{i:05}-of-{N:05}");
+        let files: Vec<_> = std::fs::read_dir(out.join(&shard))
+            .expect("the shard's folder")
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(files, ["manifest.json"], "{shard}");
+        let manifest: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(out.join(&shard).join("manifest.json")).expect("manifest"),
+        )
+        .expect("JSON");
+        let read = |kind: &str| {
+            let path = out.join(kind).join(format!("{shard}.parquet"));
+            let file = std::fs::File::open(&path).expect("the shard's Parquet file");
+            ParquetReader::new(file).finish().expect("a Parquet file")
+        };
+        let kept = read("kept");
+        let columns: Vec<&str> = kept.get_column_names().iter().map(|c| c.as_str()).collect();
+        assert_eq!(
+            columns,
+            [
+                "object",
+                "record_index",
+                "event_time",
+                "event_id",
+                "event_source",
+                "event_name",
+                "error_code",
+                "error_message",
+                "aws_region",
+                "recipient_account_id",
+                "principal_account_id",
+                "principal_arn",
+                "bucket",
+                "object_key",
+                "source_ip",
+                "vpc_endpoint_id",
+                "event_json"
+            ]
+        );
+        assert_eq!(
+            kept.column("event_time").expect("event_time").dtype(),
+            &DataType::Datetime(TimeUnit::Milliseconds, Some(TimeZone::UTC))
+        );
+        assert_eq!(manifest["kept_events"].as_u64(), Some(kept.height() as u64));
+        let ids = kept
+            .column("event_id")
+            .expect("event_id")
+            .str()
+            .expect("text")
+            .clone();
+        let json = kept
+            .column("event_json")
+            .expect("json")
+            .str()
+            .expect("text")
+            .clone();
+        let objects = kept
+            .column("object")
+            .expect("object")
+            .str()
+            .expect("text")
+            .clone();
+        let sources = kept
+            .column("event_source")
+            .expect("source")
+            .str()
+            .expect("text")
+            .clone();
+        let rows = ids
+            .iter()
+            .zip(json.iter())
+            .zip(objects.iter())
+            .zip(sources.iter());
+        for (((id, json), object), source) in rows {
+            let event: serde_json::Value =
+                serde_json::from_str(json.expect("event_json")).expect("JSON");
+            assert_eq!(event["eventID"].as_str(), id);
+            assert_eq!(event["eventSource"].as_str(), source);
+            assert!(source.is_some_and(|s| s.starts_with("s3")), "{source:?}");
+            assert!(object.expect("object").starts_with("s3://org-trail/"));
+        }
+        kept_rows += kept.height();
+        let evidence = read("evidence");
+        let columns: Vec<&str> = evidence
+            .get_column_names()
+            .iter()
+            .map(|c| c.as_str())
+            .collect();
+        assert_eq!(columns, ["kind", "key", "event_id", "event_time", "value"]);
+        assert_eq!(
+            manifest["evidence_items"].as_u64(),
+            Some(evidence.height() as u64)
+        );
+        evidence_rows += evidence.height();
+    }
+    assert!(kept_rows > 5, "the sample's denials are in the kept files");
+    assert!(evidence_rows > 0, "the sample has side evidence");
+}
+
+/// Shards of the first, JSON Lines form (format 1, never released) are refused, saying to run
+/// them again; so is a kept file that is not the one the manifest counted.
+#[test]
+fn shards_of_another_format_or_with_a_foreign_file_are_refused() {
+    let out = tempfile::tempdir().expect("tempdir");
+    let out_s = out.path().to_string_lossy().into_owned();
+    for i in 0..2 {
+        let mut c = denytrail();
+        c.args(["analyze", "sample-logs", "--out", &out_s])
+            .args(["--shard", &format!("{i}/2")]);
+        let (o, _, stderr) = run(c);
+        assert_eq!(o.status.code(), Some(0), "{stderr}");
+    }
+    let merge = || {
+        let mut c = denytrail();
+        c.args(["analyze", "--from-shards", &out_s]).args([
+            "--snapshot",
+            "sample-logs/snapshot",
+            "--format",
+            "jsonl",
+        ]);
+        run(c)
+    };
+    let (o, merged, stderr) = merge();
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    assert!(!merged.is_empty());
+
+    // Shard 1's kept events replaced by shard 0's: the counts disagree.
+    let kept = out.path().join("kept");
+    let (k0, k1) = (
+        kept.join("shard-00000-of-00002.parquet"),
+        kept.join("shard-00001-of-00002.parquet"),
+    );
+    let original = std::fs::read(&k1).expect("kept file");
+    std::fs::copy(&k0, &k1).expect("copied");
+    let (o, _, stderr) = merge();
+    assert_ne!(o.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("its manifest says"), "{stderr}");
+    std::fs::write(&k1, original).expect("restored");
+
+    let manifest = out.path().join("shard-00000-of-00002/manifest.json");
+    let text = std::fs::read_to_string(&manifest).expect("manifest");
+    std::fs::write(
+        &manifest,
+        text.replace(
+            "\"denytrail_shard_format\": 2",
+            "\"denytrail_shard_format\": 1",
+        ),
+    )
+    .expect("written");
+    let (o, _, stderr) = merge();
+    assert_ne!(o.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("shard format 1") && stderr.contains("run the shards again"),
+        "{stderr}"
+    );
 }
 
 #[test]
