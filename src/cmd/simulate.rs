@@ -90,7 +90,7 @@ pub enum Format {
 }
 
 fn parse_principal(s: &str) -> Result<Principal, String> {
-    principal_from_arn(s, None).map_err(|e| e.to_string())
+    principal_from_arn(s, Snapshot::absent()).map_err(|e| e.to_string())
 }
 
 fn parse_action(s: &str) -> Result<String, String> {
@@ -221,7 +221,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     // The very diagnosis `analyze` runs: the engine through the same session path, then the
     // S3 rules, then the finding's verdict.
     let evidence = Evidence::default();
-    let diag = Diagnoser::new(Some(&snap), &evidence).with_session(SIMULATED_KEY, session);
+    let diag = Diagnoser::new(&snap, &evidence).with_session(SIMULATED_KEY, session);
     let analysis = diag.analyze(&call, req, Vec::new(), notes.clone());
     let mut f = Finding {
         bucket: call.bucket.as_deref().map(str::to_owned),
@@ -399,7 +399,7 @@ pub fn build_request(args: &Args, snap: &Snapshot) -> (Request, Vec<String>) {
     // With the snapshot, a session's role ARN gets its path.
     let principal = match args.principal.arn.as_deref() {
         Some(arn) if arn.contains(":assumed-role/") => {
-            principal_from_arn(arn, Some(snap)).unwrap_or_else(|_| args.principal.clone())
+            principal_from_arn(arn, snap).unwrap_or_else(|_| args.principal.clone())
         }
         _ => args.principal.clone(),
     };
@@ -414,7 +414,7 @@ pub fn build_request(args: &Args, snap: &Snapshot) -> (Request, Vec<String>) {
         now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
     );
     ctx.set("aws:EpochTime", now.timestamp().to_string());
-    principal_context(&principal, Some(snap), &mut ctx, &mut notes);
+    principal_context(&principal, snap, &mut ctx, &mut notes);
     if let Known::Known(Some(entity)) = snap.entity(&principal) {
         // aws:userid is the unique id (users) or `role-id:session` (sessions).
         match entity {

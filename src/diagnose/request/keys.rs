@@ -12,7 +12,7 @@ use std::net::IpAddr;
 /// `aws:VpceOrgPaths`, `aws:SourceVpc` (and `aws:SourceVpcArn` absent without an endpoint).
 pub(super) fn network_keys(
     event: &Event,
-    snapshot: Option<&Snapshot>,
+    snapshot: &Snapshot,
     ctx: &mut Context,
     notes: &mut Notes,
 ) {
@@ -32,13 +32,9 @@ pub(super) fn network_keys(
                 "aws:VpceAccount",
                 event.vpc_endpoint_account_id.as_deref(),
             );
-            let endpoint = snapshot.map(|s| s.vpc_endpoint(vpce));
-            match &endpoint {
-                Some(Known::Known(e)) => set_opt(ctx, "aws:SourceVpc", e.vpc_id.as_deref()),
-                Some(Known::Unknown(why)) => notes.gap(format!("aws:SourceVpc unknown: {why}")),
-                None => notes.gap(format!(
-                    "aws:SourceVpc unknown: no snapshot to find the VPC of {vpce}"
-                )),
+            match snapshot.vpc_endpoint(vpce) {
+                Known::Known(e) => set_opt(ctx, "aws:SourceVpc", e.vpc_id.as_deref()),
+                Known::Unknown(why) => notes.gap(format!("aws:SourceVpc unknown: {why}")),
             }
             // aws:VpceOrgID / aws:VpceOrgPaths: the organization of the account that owns
             // the endpoint, as for aws:PrincipalOrgID of a principal (absent when that account
@@ -46,10 +42,10 @@ pub(super) fn network_keys(
             let owner = event
                 .vpc_endpoint_account_id
                 .as_deref()
-                .or_else(|| snapshot.and_then(|s| s.vpc_endpoint_owner(vpce)));
-            if let (Some(s), Some(owner)) = (snapshot, owner) {
+                .or_else(|| snapshot.vpc_endpoint_owner(vpce));
+            if let Some(owner) = owner {
                 crate::diagnose::principal_facts::org_keys(
-                    s.org_standing(owner),
+                    snapshot.org_standing(owner),
                     "aws:VpceOrgID",
                     "aws:VpceOrgPaths",
                     ctx,
@@ -185,7 +181,7 @@ pub(super) fn service_keys(event: &Event, p: &Principal, ctx: &mut Context, note
 /// `s3:ResourceAccount`, `aws:ResourceAccount`, `aws:ResourceOrgID`.
 pub(super) fn resource_keys(
     target: &Located,
-    snapshot: Option<&Snapshot>,
+    snapshot: &Snapshot,
     ctx: &mut Context,
     notes: &mut Notes,
 ) {
@@ -195,15 +191,13 @@ pub(super) fn resource_keys(
     if let Some(acct) = target.account.as_deref() {
         ctx.set("s3:ResourceAccount", acct);
         ctx.set("aws:ResourceAccount", acct);
-        if let Some(s) = snapshot {
-            crate::diagnose::principal_facts::org_keys(
-                s.org_standing(acct),
-                "aws:ResourceOrgID",
-                "aws:ResourceOrgPaths",
-                ctx,
-                notes,
-            );
-        }
+        crate::diagnose::principal_facts::org_keys(
+            snapshot.org_standing(acct),
+            "aws:ResourceOrgID",
+            "aws:ResourceOrgPaths",
+            ctx,
+            notes,
+        );
     }
 }
 
