@@ -104,13 +104,12 @@ impl Evaluation {
         self.layers.iter().find(|t| t.layer == l)
     }
 
-    /// The first explicit-deny blocker, in FINDINGS.md's priority order (RCP, SCP, VPC
-    /// endpoint, resource, identity, boundary, session), else the first implicit one.
+    /// The blocker FINDINGS.md makes primary: the first explicit deny, else the first
+    /// implicit one, in [`Layer::primary_rank`]'s order (the diagnosis's order too).
     pub fn primary_blocker(&self) -> Option<&Blocker> {
         self.blockers
             .iter()
-            .find(|b| b.deny == Decision::ExplicitDeny)
-            .or_else(|| self.blockers.first())
+            .min_by_key(|b| b.layer.primary_rank(b.deny))
     }
 }
 
