@@ -443,10 +443,11 @@ fn simulate_on_the_sample_names_kms_and_requester_pays() {
 
 /// simulate builds its request with the helpers a logged request's goes through
 /// (`diagnose/request/simulated.rs`): the resource owner's organization keys as analyze sets
-/// them (aws:ResourceOrgPaths "o-…/r-…/ou-…/", global condition keys reference: "the path
-/// of the resource's account"), and without an endpoint the endpoint-only keys absent
-/// (aws:VpceOrgID: "This key is included in the request context only if the request is made
-/// through a VPC endpoint"). Both were left unknown before.
+/// them (`keys::resource_account_keys`: aws:ResourceOrgPaths from the snapshot's `parents/`),
+/// and without an endpoint the endpoint-only keys absent, as `network_keys` marks them for a
+/// record without `vpcEndpointId` (re:Post, iam-restrict-access-policy: "The aws:SourceIp
+/// condition key is always included in the request, except for requests that uses an Amazon
+/// VPC endpoint", and the endpoint's keys only then). Both were left unknown before.
 #[test]
 fn simulate_sets_the_keys_analyze_sets() {
     let ct = [

@@ -225,10 +225,11 @@ mod tests {
     }
 
     /// A request that names no endpoint has none of the endpoint's keys, as a logged request
-    /// without `vpcEndpointId` (global condition keys reference: aws:VpceOrgID "This key is
-    /// included in the request context only if the request is made through a VPC
-    /// endpoint"); simulate used to leave aws:VpceOrgID, aws:VpceOrgPaths and
-    /// aws:SourceVpcArn unknown.
+    /// without `vpcEndpointId` (AWS re:Post, "restrict access based on the Region, source IP
+    /// or VPC", https://repost.aws/knowledge-center/iam-restrict-access-policy: "The
+    /// aws:SourceIp condition key is always included in the request, except for requests that
+    /// uses an Amazon VPC endpoint"); simulate used to leave aws:VpceOrgID, aws:VpceOrgPaths
+    /// and aws:SourceVpcArn unknown.
     #[test]
     fn no_endpoint_means_the_endpoint_keys_are_absent() {
         let p = user();
@@ -246,9 +247,11 @@ mod tests {
         assert_eq!(state(&r, "aws:SourceIp"), "unknown", "not given");
     }
 
-    /// Through an endpoint (given), aws:SourceIp is absent ("aws:VpcSourceIp" replaces it),
-    /// the endpoint's other keys are unknown unless given, and what the command line gives
-    /// wins over what is derived.
+    /// Through an endpoint (given), aws:SourceIp is absent (KMS developer guide,
+    /// https://docs.aws.amazon.com/kms/latest/developerguide/vpce-policy-condition.html: "the
+    /// aws:sourceIP condition key is not effective when the request comes from an Amazon VPC
+    /// endpoint"; aws:VpcSourceIp replaces it), the endpoint's other keys are unknown unless
+    /// given, and what the command line gives wins over what is derived.
     #[test]
     fn through_an_endpoint_the_given_keys_win() {
         let p = user();
