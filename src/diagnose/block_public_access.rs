@@ -55,6 +55,7 @@
 //! to PUT Bucket policy if the specified bucket policy allows public access"
 //! (https://docs.aws.amazon.com/AmazonS3/latest/API/API_PublicAccessBlockConfiguration.html).
 
+use super::actions::writes_acl;
 use super::cause::Fix;
 use super::fix_input::{stmt_resource, FixInput};
 use super::rule::{RuleHit, RuleOutcome};
@@ -386,24 +387,6 @@ impl AclInRequest<'_> {
         }
         None
     }
-}
-
-/// The write operations `BlockPublicAcls` rejects when they carry a public ACL: "PUT Bucket
-/// ACL and PUT Object ACL calls", "PUT Object calls", "PUT Bucket calls". CopyObject (PUT
-/// Object - Copy), PostObject (the browser form of PUT Object) and CreateMultipartUpload (the
-/// ACL of a multipart object is given there) set an object's ACL the same way; the page does
-/// not list them by name.
-pub fn writes_acl(event_name: &str) -> bool {
-    matches!(
-        event_name,
-        "PutObject"
-            | "PostObject"
-            | "CopyObject"
-            | "CreateMultipartUpload"
-            | "PutObjectAcl"
-            | "PutBucketAcl"
-            | "CreateBucket"
-    )
 }
 
 /// `BlockPublicAcls` on a write carrying a public ACL: S3 rejects the call. Read when every

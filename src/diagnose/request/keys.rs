@@ -272,7 +272,7 @@ pub(super) fn s3_request_keys(
         }
     };
     // The calls that may carry an ACL header: the same list Block Public Access checks.
-    let acl_call = crate::diagnose::block_public_access::writes_acl(name);
+    let acl_call = crate::diagnose::actions::writes_acl(name);
     header(ctx, notes, "s3:x-amz-acl", "x-amz-acl", acl_call);
     let sse_call = matches!(
         name,

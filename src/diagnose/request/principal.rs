@@ -2,6 +2,7 @@
 //! line (`simulate --principal`), and the condition keys that follow from the caller.
 
 use super::read::{set_opt, Notes, RequestError};
+pub use crate::diagnose::principal_facts::NoteSink;
 use crate::policy::{Context, Known, Principal, PrincipalKind};
 use crate::record::Event;
 use crate::snapshot::{Arn, Entity, Snapshot};
@@ -339,15 +340,6 @@ pub fn principal_context(
     crate::diagnose::principal_facts::principal_tag_keys(p, snapshot, ctx, notes_out);
 }
 
-/// Where [`principal_context`] reports what it could not set, and what it set by inference.
-pub trait NoteSink {
-    fn note_gap(&mut self, what: String);
-    /// A key set by inference; by default reported like a gap.
-    fn note_inferred(&mut self, what: String) {
-        self.note_gap(what);
-    }
-}
-
 impl NoteSink for Notes {
     fn note_gap(&mut self, what: String) {
         self.gap(what);
@@ -355,14 +347,6 @@ impl NoteSink for Notes {
     fn note_inferred(&mut self, what: String) {
         if !self.inferred.contains(&what) {
             self.inferred.push(what);
-        }
-    }
-}
-
-impl NoteSink for Vec<String> {
-    fn note_gap(&mut self, what: String) {
-        if !self.contains(&what) {
-            self.push(what);
         }
     }
 }
