@@ -32,6 +32,7 @@ pub mod condition;
 pub mod err;
 pub mod evaluate;
 pub mod explain;
+mod layer;
 pub mod parse;
 pub mod principal;
 pub mod tri;
