@@ -63,7 +63,7 @@ fn main() {
             .expect("a budget of usize::MAX never touches the disk")
             .unwrap_or_default();
         let t = Instant::now();
-        let diag = Diagnoser::new(Some(&snapshot), &out.evidence);
+        let diag = Diagnoser::new(&snapshot, &out.evidence);
         let findings: Vec<_> = denials
             .par_iter()
             .map(|d| diag.diagnose(&d.event, &d.origin))

@@ -136,7 +136,7 @@ fn bench(c: &mut Criterion) {
     let ev = event();
     c.bench_function("request_and_authz_input", |b| {
         b.iter(|| {
-            let reqs = requests(black_box(&ev), Some(&snap)).expect("a request");
+            let reqs = requests(black_box(&ev), &snap).expect("a request");
             for r in &reqs {
                 black_box(snap.authz_input(&r.request));
             }

@@ -5,19 +5,17 @@
 use super::Outcome;
 use crate::diagnose::diagnoser::{Analysis, Diagnoser};
 use crate::diagnose::finding;
-use crate::diagnose::request::{principal_context, principal_from_arn, Headers, S3Call};
+use crate::diagnose::request::principal_from_arn;
+use crate::diagnose::request::simulated::Simulated;
 use crate::diagnose::rule::RuleOutcome;
 use crate::diagnose::trace::{self, RequestTrace};
 use crate::findings::{AlsoFailing, DenyType, Finding, PolicyType, RootCause};
 use crate::messages;
-use crate::policy::{
-    Context, KeyState, Known, Policy, PolicyRef, Principal, PrincipalKind, Request,
-};
+use crate::policy::{Known, Policy, PolicyRef, Principal, PrincipalKind, Request};
 use crate::scan::Evidence;
-use crate::snapshot::{s3_bucket_and_key, Arn, Snapshot};
+use crate::snapshot::Snapshot;
 use anyhow::Context as _;
 use serde::Serialize;
-use std::borrow::Cow;
 use std::path::PathBuf;
 
 const AFTER_HELP: &str = "\
@@ -90,7 +88,7 @@ pub enum Format {
 }
 
 fn parse_principal(s: &str) -> Result<Principal, String> {
-    principal_from_arn(s, None).map_err(|e| e.to_string())
+    principal_from_arn(s, Snapshot::absent()).map_err(|e| e.to_string())
 }
 
 fn parse_action(s: &str) -> Result<String, String> {
@@ -182,27 +180,6 @@ struct SnapshotInfo {
     problems: usize,
 }
 
-/// Keys that exist only when the request has them: absent unless given.
-const REQUEST_SHAPE_ABSENT: &[&str] = &[
-    "aws:SourceVpce",
-    "aws:VpceAccount",
-    "aws:SourceVpc",
-    "aws:VpcSourceIp",
-    "aws:CalledVia",
-    "aws:CalledViaFirst",
-    "aws:CalledViaLast",
-    "s3:prefix",
-    "s3:delimiter",
-    "s3:max-keys",
-    "s3:versionid",
-    "s3:x-amz-acl",
-    "s3:x-amz-server-side-encryption",
-    "s3:x-amz-server-side-encryption-aws-kms-key-id",
-    "s3:x-amz-copy-source",
-    "s3:x-amz-metadata-directive",
-    "s3:x-amz-request-payer",
-];
-
 /// The access key the simulated session is registered under with the diagnoser.
 const SIMULATED_KEY: &str = "simulate";
 
@@ -215,13 +192,21 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     if let Some(w) = unknown_action_warning(&args.action) {
         messages::notice(&w);
     }
-    let (req, notes) = build_request(&args, &snap);
+    // The request and the typed call, built by the request builder as a record's are.
+    let sim = Simulated {
+        principal: &args.principal,
+        action: &args.action,
+        resource: &args.resource,
+        context: &args.context,
+        absent: &args.absent,
+    };
+    let (req, notes) = sim.request(&snap, chrono::Utc::now());
     let session = session_policies(&args, &req)?;
-    let call = s3_call(&args, &req);
+    let call = sim.call(SIMULATED_KEY);
     // The very diagnosis `analyze` runs: the engine through the same session path, then the
     // S3 rules, then the finding's verdict.
     let evidence = Evidence::default();
-    let diag = Diagnoser::new(Some(&snap), &evidence).with_session(SIMULATED_KEY, session);
+    let diag = Diagnoser::new(&snap, &evidence).with_session(SIMULATED_KEY, session);
     let analysis = diag.analyze(&call, req, Vec::new(), notes.clone());
     let mut f = Finding {
         bucket: call.bucket.as_deref().map(str::to_owned),
@@ -302,57 +287,6 @@ fn decision(a: &Analysis) -> &'static str {
     }
 }
 
-/// The S3 call the command line describes, typed as the request builder types a record's:
-/// bucket and key from the resource ARN (and its partition), the region from
-/// `aws:RequestedRegion`, and the headers the S3 rules read from the `s3:` keys given with
-/// --context (`s3:x-amz-request-payer=requester`, `s3:x-amz-server-side-encryption=aws:kms`,
-/// ...). No time and no logs: nothing to join with.
-fn s3_call<'a>(args: &'a Args, req: &Request) -> S3Call<'a> {
-    let given = |key: &str| {
-        args.context
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(key))
-            .map(|(_, v)| v.as_str())
-    };
-    let (bucket, key) = match s3_bucket_and_key(&args.resource) {
-        Some((b, k)) => (Some(Cow::Borrowed(b)), k.map(Cow::Borrowed)),
-        None => (None, None),
-    };
-    let partition = match Arn::parse(&args.resource).map(|a| a.partition) {
-        Some("aws-cn") => "aws-cn",
-        Some("aws-us-gov") => "aws-us-gov",
-        _ => "aws",
-    };
-    S3Call {
-        api: None,
-        bucket,
-        key,
-        partition,
-        region: given("aws:RequestedRegion"),
-        time: None,
-        caller_arn: args.principal.arn.as_deref(),
-        access_key_id: matches!(
-            req.principal.kind,
-            PrincipalKind::AssumedRole | PrincipalKind::FederatedUser
-        )
-        .then_some(SIMULATED_KEY),
-        logged: Default::default(),
-        headers: Headers {
-            request_payer: given("s3:x-amz-request-payer"),
-            acl: given("s3:x-amz-acl"),
-            grant: false,
-            tagging: false,
-            sse: given("s3:x-amz-server-side-encryption"),
-            sse_kms_key_id: given("s3:x-amz-server-side-encryption-aws-kms-key-id"),
-            sse_bucket_key_enabled: None,
-            sse_customer_algorithm: None,
-            copy_source: given("s3:x-amz-copy-source"),
-            version_id: given("s3:versionid"),
-            bypass_governance: false,
-        },
-    }
-}
-
 /// The session policies of the simulated request: the files given, else none; a federated
 /// user's session without a policy allows nothing (an empty set, not "no session layer").
 fn session_policies(args: &Args, req: &Request) -> anyhow::Result<Known<Option<Vec<PolicyRef>>>> {
@@ -391,109 +325,6 @@ fn print_stdout(text: &str) -> anyhow::Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => other.context("cannot write to stdout"),
     }
-}
-
-/// The request the command line describes, and what could not be filled in.
-pub fn build_request(args: &Args, snap: &Snapshot) -> (Request, Vec<String>) {
-    let mut notes: Vec<String> = Vec::new();
-    // With the snapshot, a session's role ARN gets its path.
-    let principal = match args.principal.arn.as_deref() {
-        Some(arn) if arn.contains(":assumed-role/") => {
-            principal_from_arn(arn, Some(snap)).unwrap_or_else(|_| args.principal.clone())
-        }
-        _ => args.principal.clone(),
-    };
-    let mut ctx = Context::default();
-    for k in REQUEST_SHAPE_ABSENT {
-        ctx.mark_absent(k);
-    }
-    ctx.set("aws:ViaAWSService", "false");
-    let now = chrono::Utc::now();
-    ctx.set(
-        "aws:CurrentTime",
-        now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-    );
-    ctx.set("aws:EpochTime", now.timestamp().to_string());
-    principal_context(&principal, Some(snap), &mut ctx, &mut notes);
-    if let Known::Known(Some(entity)) = snap.entity(&principal) {
-        // aws:userid is the unique id (users) or `role-id:session` (sessions).
-        match entity {
-            crate::snapshot::Entity::User(u) if !u.id.is_empty() => ctx.set("aws:userid", &u.id),
-            crate::snapshot::Entity::Role(r) if !r.id.is_empty() => {
-                let session = principal
-                    .arn
-                    .as_deref()
-                    .and_then(|a| a.rsplit('/').next())
-                    .unwrap_or("simulate");
-                ctx.set("aws:userid", format!("{}:{session}", r.id));
-            }
-            _ => {}
-        }
-    }
-    let mut req = Request {
-        principal,
-        action: args.action.clone(),
-        resource: args.resource.clone(),
-        resource_account: None,
-        context: Context::default(),
-    };
-    req.resource_account = snap.resource_account(&req);
-    if let Some(acct) = req.resource_account.clone() {
-        if s3_bucket_and_key(&req.resource).is_some() {
-            ctx.set("s3:ResourceAccount", &acct);
-        }
-        ctx.set("aws:ResourceAccount", &acct);
-        match snap.org_id(&acct) {
-            Known::Known(Some(org)) => ctx.set("aws:ResourceOrgID", org),
-            Known::Known(None) => ctx.mark_absent("aws:ResourceOrgID"),
-            Known::Unknown(_) => {}
-        }
-    } else if !crate::policy::authorize::is_resourceless(&req) {
-        notes.push(format!(
-            "the account that owns `{}` is unknown: same- or cross-account cannot be decided",
-            req.resource
-        ));
-    }
-    for k in &args.absent {
-        ctx.mark_absent(k);
-    }
-    // Several --context of one key make a multi-valued key.
-    let mut given: Vec<(String, Vec<String>)> = Vec::new();
-    for (k, v) in &args.context {
-        let lk = k.to_ascii_lowercase();
-        match given
-            .iter_mut()
-            .find(|(gk, _)| gk.to_ascii_lowercase() == lk)
-        {
-            Some((_, vals)) => vals.push(v.clone()),
-            None => given.push((k.clone(), vec![v.clone()])),
-        }
-    }
-    for (k, vals) in given {
-        ctx.set_many(&k, vals);
-    }
-    // Through an endpoint (given with --context): aws:SourceVpc is the endpoint's VPC, from
-    // the snapshot, unless given too; unknown when the snapshot lacks the endpoint.
-    let vpce = match ctx.get("aws:sourcevpce") {
-        KeyState::Present(ids) => ids.first().cloned(),
-        _ => None,
-    };
-    if let Some(vpce) = vpce {
-        if matches!(ctx.get("aws:sourcevpc"), KeyState::Absent) {
-            ctx.forget("aws:sourcevpc");
-            match snap.vpc_endpoint(&vpce) {
-                Known::Known(e) => match e.vpc_id.as_deref() {
-                    Some(vpc) => ctx.set("aws:SourceVpc", vpc),
-                    None => notes.push(format!(
-                        "aws:SourceVpc unknown: endpoint {vpce} has no VpcId"
-                    )),
-                },
-                Known::Unknown(why) => notes.push(format!("aws:SourceVpc unknown: {why}")),
-            }
-        }
-    }
-    req.context = ctx;
-    (req, notes)
 }
 
 #[cfg(test)]

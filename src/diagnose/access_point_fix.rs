@@ -2,7 +2,7 @@
 //! access point policy, the bucket policy's delegation statement, or the network origin.
 
 use super::cause::Fix;
-use super::remediation::FixInput;
+use super::fix_input::FixInput;
 use serde_json::json;
 
 /// The resource an access point grant names: `<ap arn>/object/*` for object actions, the

@@ -445,6 +445,25 @@ pub const NOT_GENERAL_PURPOSE: [(&str, &str); 4] = [
     ),
 ];
 
+/// The write operations that may carry an ACL (the request builder's `s3:x-amz-acl` key), the
+/// ones `BlockPublicAcls` rejects when they carry a public ACL: "PUT Bucket ACL and PUT Object
+/// ACL calls", "PUT Object calls", "PUT Bucket calls". CopyObject (PUT
+/// Object - Copy), PostObject (the browser form of PUT Object) and CreateMultipartUpload (the
+/// ACL of a multipart object is given there) set an object's ACL the same way; the page does
+/// not list them by name.
+pub fn writes_acl(event_name: &str) -> bool {
+    matches!(
+        event_name,
+        "PutObject"
+            | "PostObject"
+            | "CopyObject"
+            | "CreateMultipartUpload"
+            | "PutObjectAcl"
+            | "PutBucketAcl"
+            | "CreateBucket"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

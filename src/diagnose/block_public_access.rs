@@ -55,6 +55,9 @@
 //! to PUT Bucket policy if the specified bucket policy allows public access"
 //! (https://docs.aws.amazon.com/AmazonS3/latest/API/API_PublicAccessBlockConfiguration.html).
 
+use super::actions::writes_acl;
+use super::cause::Fix;
+use super::fix_input::{stmt_resource, FixInput};
 use super::rule::{RuleHit, RuleOutcome};
 use crate::findings::RootCause;
 use serde_json::Value;
@@ -384,24 +387,6 @@ impl AclInRequest<'_> {
         }
         None
     }
-}
-
-/// The write operations `BlockPublicAcls` rejects when they carry a public ACL: "PUT Bucket
-/// ACL and PUT Object ACL calls", "PUT Object calls", "PUT Bucket calls". CopyObject (PUT
-/// Object - Copy), PostObject (the browser form of PUT Object) and CreateMultipartUpload (the
-/// ACL of a multipart object is given there) set an object's ACL the same way; the page does
-/// not list them by name.
-pub fn writes_acl(event_name: &str) -> bool {
-    matches!(
-        event_name,
-        "PutObject"
-            | "PostObject"
-            | "CopyObject"
-            | "CreateMultipartUpload"
-            | "PutObjectAcl"
-            | "PutBucketAcl"
-            | "CreateBucket"
-    )
 }
 
 /// `BlockPublicAcls` on a write carrying a public ACL: S3 rejects the call. Read when every
@@ -797,6 +782,40 @@ pub fn acl_public_grant(acl: &crate::snapshot::Acl, permission: &str, authentica
         };
         public && (g.permission == permission || g.permission == "FULL_CONTROL")
     })
+}
+
+/// The fix for each way Block Public Access refuses (the cause's [`Fix`]); `res` is the
+/// resource a grant should name ([`super::fix_input::grant_resource`]). A setting enforced by
+/// an organization S3 policy (the cause's `policy_id`) can only be changed there.
+pub fn remediation(f: &FixInput<'_>, res: &str) -> String {
+    if let Some(p) = f.policy_id {
+        return format!(
+            "the account-level setting is enforced by organization S3 policy {p} (\"Organization-level policies override account-level configurations\"): if the access is intended, change the policy's public_access_block_configuration @@assign or detach it from the account's path (aws organizations update-policy --policy-id {p} ..., from the management account); the account's own put-public-access-block cannot change it"
+        );
+    }
+    match f.fix {
+        Fix::BlockedAclWrite => format!(
+            "BlockPublicAcls rejects writes that carry a public ACL: send the request without the public canned ACL or grant (with Object Ownership BucketOwnerEnforced, no ACL at all) and grant read access in the bucket policy instead: {}",
+            stmt_resource(f.principal, f.action, res)
+        ),
+        Fix::BlockedPolicyWrite => format!(
+            "BlockPublicPolicy rejects a public bucket policy for {}: give every Allow statement a fixed principal or a fixed condition (aws:PrincipalOrgID, aws:SourceVpce, aws:SourceAccount, ...); if the bucket must be public, turn BlockPublicPolicy off at the level that sets it",
+            f.bucket.unwrap_or("<bucket>")
+        ),
+        Fix::PublicAcl => format!(
+            "IgnorePublicAcls ignores the public ACL grant: grant the access in the bucket policy instead: {}",
+            stmt_resource(f.principal, f.action, res)
+        ),
+        _ if f.principal == "anonymous" => format!(
+            "RestrictPublicBuckets blocks the public grant for anonymous callers; if public access to {} is intended, turn RestrictPublicBuckets off for the bucket (aws s3api put-public-access-block --bucket {} ...) and the account; otherwise the block works as intended",
+            f.resource_arn,
+            f.bucket.unwrap_or("<bucket>")
+        ),
+        _ => format!(
+            "RestrictPublicBuckets blocks every cross-account grant inside a public bucket policy: make the policy non-public (drop or pin down the statements with Principal \"*\") so that this grant applies: {}; or turn RestrictPublicBuckets off for the bucket and the account",
+            stmt_resource(f.principal, f.action, res)
+        ),
+    }
 }
 
 /// The Block Public Access rule as registered in [`super::rules::RULES`]: the effective

@@ -11,6 +11,9 @@
 //!   then the bucket policy), permissions_boundary, session_policy;
 //! - every other failing layer goes to `also`.
 //!
+//! The order itself is the engine's vocabulary ([`Layer::primary_rank`] in `src/policy`), so
+//! that [`Evaluation::primary_blocker`] and this decision cannot disagree.
+//!
 //! A layer whose result the snapshot cannot give (`Unknown`) never becomes a cause. A definite
 //! failure elsewhere is still reported (AWS denies whatever the unknown layer says), but when
 //! nothing definite fails and a layer is unknown, the answer is `unknown` with the missing
@@ -47,18 +50,6 @@ pub struct PolicyVerdict {
     /// Every layer definitely allows (or does not apply): the S3 rules come into question.
     pub all_allow: bool,
 }
-
-/// Explicit-deny order of FINDINGS.md.
-const EXPLICIT_ORDER: [Layer; 8] = [
-    Layer::Rcp,
-    Layer::Scp,
-    Layer::VpcEndpoint,
-    Layer::AccessPoint,
-    Layer::Resource,
-    Layer::Identity,
-    Layer::PermissionsBoundary,
-    Layer::SessionPolicy,
-];
 
 pub fn policy_type(layer: Layer) -> PolicyType {
     match layer {
@@ -111,34 +102,6 @@ fn implicit(v: &LayerView, root_cause: RootCause) -> Cause {
     }
 }
 
-/// Implicit-deny order of FINDINGS.md: rcp, scp, vpc_endpoint, access_point, missing_allow (the caller's
-/// side, then the bucket policy), permissions_boundary, session_policy.
-const IMPLICIT_ORDER: [Layer; 8] = [
-    Layer::Rcp,
-    Layer::Scp,
-    Layer::VpcEndpoint,
-    Layer::AccessPoint,
-    Layer::Identity,
-    Layer::Resource,
-    Layer::PermissionsBoundary,
-    Layer::SessionPolicy,
-];
-
-fn rank(v: &LayerView) -> (bool, usize) {
-    let order: &[Layer] = if v.decision == Decision::ExplicitDeny {
-        &EXPLICIT_ORDER
-    } else {
-        &IMPLICIT_ORDER
-    };
-    (
-        v.decision != Decision::ExplicitDeny,
-        order
-            .iter()
-            .position(|l| *l == v.layer)
-            .unwrap_or(order.len()),
-    )
-}
-
 /// Decides the primary policy cause from the engine's blockers (the layers that stop the
 /// request, each `ExplicitDeny` or `ImplicitDeny`; the engine has already applied AWS's
 /// same-account union and its special cases, so only failing layers arrive here).
@@ -150,7 +113,8 @@ pub fn decide(blockers: &[LayerView], allowed: Option<bool>, unknowns: &[String]
         .iter()
         .filter(|b| matches!(b.decision, Decision::ExplicitDeny | Decision::ImplicitDeny))
         .collect();
-    sorted.sort_by_key(|b| rank(b));
+    // FINDINGS.md's order, as the engine states it (`Layer::primary_rank`).
+    sorted.sort_by_key(|b| b.layer.primary_rank(b.decision));
     let failing: Vec<Cause> = sorted
         .into_iter()
         .map(|b| {
@@ -262,6 +226,52 @@ pub fn blocker_views(e: &Evaluation, req: &Request) -> Vec<LayerView> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::policy::Blocker;
+
+    /// Cross-account, neither side allows: FINDINGS.md's implicit order puts "the caller's
+    /// side, then the bucket policy", and the engine's own `primary_blocker` (which the policy
+    /// tests read) agrees with the diagnosis, though the engine lists the blockers by layer
+    /// (resource before identity). The copy of the order it used to keep named the bucket
+    /// policy.
+    #[test]
+    fn engine_primary_blocker_and_decide_share_the_order() {
+        let blocker = |layer| Blocker {
+            layer,
+            deny: Decision::ImplicitDeny,
+            statements: Vec::new(),
+            policy_id: None,
+            level: None,
+            network: None,
+        };
+        let e = Evaluation {
+            decision: Decision::ImplicitDeny,
+            allowed: Some(false),
+            same_account: Some(false),
+            layers: Vec::new(),
+            matched_deny: Vec::new(),
+            matched_allow: Vec::new(),
+            blockers: vec![blocker(Layer::Resource), blocker(Layer::Identity)],
+            unknowns: Vec::new(),
+        };
+        assert_eq!(e.primary_blocker().map(|b| b.layer), Some(Layer::Identity));
+        let views: Vec<LayerView> = e
+            .blockers
+            .iter()
+            .map(|b| lv(b.layer, b.deny, "p", None))
+            .collect();
+        let v = decide(&views, Some(false), &[]);
+        assert_eq!(v.primary.and_then(|c| c.layer), Some(Layer::Identity));
+        // An explicit deny anywhere still comes first, in the explicit order.
+        let mut e = e;
+        e.blockers.push(Blocker {
+            deny: Decision::ExplicitDeny,
+            ..blocker(Layer::SessionPolicy)
+        });
+        assert_eq!(
+            e.primary_blocker().map(|b| b.layer),
+            Some(Layer::SessionPolicy)
+        );
+    }
 
     fn lv(layer: Layer, decision: Decision, id: &str, sid: Option<&str>) -> LayerView {
         LayerView {

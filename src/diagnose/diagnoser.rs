@@ -46,7 +46,8 @@ pub type SessionPolicies = Known<Option<Vec<PolicyRef>>>;
 
 /// Everything one diagnosis reads; shared by all threads.
 pub struct Diagnoser<'a> {
-    snapshot: Option<&'a Snapshot>,
+    /// The policy snapshot, or [`Snapshot::absent`] when none was given.
+    snapshot: &'a Snapshot,
     evidence: &'a Evidence,
     /// Session policies by access key id, compiled once from the STS evidence.
     sessions: HashMap<String, SessionPolicies>,
@@ -56,7 +57,7 @@ pub struct Diagnoser<'a> {
 }
 
 impl<'a> Diagnoser<'a> {
-    pub fn new(snapshot: Option<&'a Snapshot>, evidence: &'a Evidence) -> Diagnoser<'a> {
+    pub fn new(snapshot: &'a Snapshot, evidence: &'a Evidence) -> Diagnoser<'a> {
         let mut sessions = HashMap::new();
         for (key, s) in &evidence.session_policies {
             sessions.insert(key.clone(), compile_session(snapshot, key, s));
@@ -108,7 +109,7 @@ impl<'a> Diagnoser<'a> {
         let mut f = finding::from_record(event, origin, &call);
         f.snapshot_taken_at = self
             .snapshot
-            .and_then(|s| s.taken_at)
+            .taken_at
             .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
         let aws = aws_message::parse(event.error_code.as_deref(), event.error_message.as_deref());
 
@@ -124,16 +125,19 @@ impl<'a> Diagnoser<'a> {
             finding::request_error(&mut f, code, first);
             return (f, Vec::new());
         }
-        let Some(snapshot) = self.snapshot else {
-            // The record alone still tells the action, the caller and the resource.
+        let snapshot = self.snapshot;
+        if !snapshot.is_given() {
+            // Nothing to judge against: every layer would be unknown, so the analysis is
+            // skipped (the hot path of a run without --snapshot). The record alone still tells
+            // the action, the caller and the resource.
             if let Some(r) = request::bare_request(event, &call) {
-                finding::fill_request(&mut f, &r, None);
+                finding::fill_request(&mut f, &r, snapshot);
             }
             let why = "insufficient_snapshot: no policy snapshot was given (--snapshot DIR)";
             finding::undecided(&mut f, why.to_owned(), aws.as_ref());
             return (f, Vec::new());
-        };
-        let requests = match request::requests_of(event, &call, Some(snapshot)) {
+        }
+        let requests = match request::requests_of(event, &call, snapshot) {
             Ok(r) if !r.is_empty() => r,
             Ok(_) => {
                 let why =
@@ -217,8 +221,8 @@ impl<'a> Diagnoser<'a> {
             .as_ref()
             .and_then(|i| i.access_key_id.as_deref())
             .and_then(|k| self.evidence.session_policies.get(k));
-        if let (Some(rec), Some(snap)) = (record, self.snapshot) {
-            let role_tags = snap.principal_tags(&req.principal);
+        if let Some(rec) = record {
+            let role_tags = self.snapshot.principal_tags(&req.principal);
             session_facts::session_tag_keys(&mut req.context, role_tags, rec, inferred);
         }
     }
@@ -233,26 +237,15 @@ impl<'a> Diagnoser<'a> {
     ) -> Analysis {
         let snapshot = self.snapshot;
         let (session, session_source) = self.session_for(call, &req);
-        let input = match (snapshot, session) {
-            (Some(s), Some(sess)) => s.authz_input_with_session(&req, sess),
-            (Some(s), None) => s.authz_input(&req),
-            (None, _) => unknown_input(),
+        let input = match session {
+            Some(sess) => snapshot.authz_input_with_session(&req, sess),
+            None => snapshot.authz_input(&req),
         };
         let evaluation = self.authorize(&req, &input);
         let blockers = blocker_views(&evaluation, &req);
         let verdict = decide::decide(&blockers, evaluation.allowed, &evaluation.unknowns);
         let mut extras = RuleExtras::default();
-        let rules = match snapshot {
-            Some(s) => self.s3_rules(
-                call,
-                &req,
-                &input,
-                verdict.primary.is_some(),
-                s,
-                &mut extras,
-            ),
-            None => Vec::new(),
-        };
+        let rules = self.s3_rules(call, &req, &input, verdict.primary.is_some(), &mut extras);
         Analysis {
             principal_for_policy: text::principal_for_policy(&req.principal),
             request: req,
@@ -274,9 +267,9 @@ impl<'a> Diagnoser<'a> {
         req: &Request,
         input: &AuthzInput,
         policy_fails: bool,
-        s: &Snapshot,
         extras: &mut RuleExtras,
     ) -> Vec<RuleResult> {
+        let s = self.snapshot;
         let Some((bucket, key)) = crate::snapshot::s3_bucket_and_key(&req.resource) else {
             return Vec::new();
         };
@@ -310,23 +303,9 @@ impl<'a> Diagnoser<'a> {
     }
 }
 
-fn unknown_input() -> AuthzInput {
-    let u = || "no policy snapshot".to_owned();
-    AuthzInput {
-        identity: Known::Unknown(u()),
-        boundary: Known::Unknown(u()),
-        session: Known::Unknown(u()),
-        resource: Known::Unknown(u()),
-        scp: Known::Unknown(u()),
-        rcp: Known::Unknown(u()),
-        vpc_endpoint: Known::Unknown(u()),
-        access_point: None,
-    }
-}
-
 /// Compiles one recovered session policy (inline document and managed ARNs).
 fn compile_session(
-    snapshot: Option<&Snapshot>,
+    snapshot: &Snapshot,
     key: &str,
     s: &crate::scan::evidence::SessionPolicy,
 ) -> Known<Option<Vec<PolicyRef>>> {
@@ -348,12 +327,11 @@ fn compile_session(
         let account = crate::snapshot::Arn::parse(arn)
             .map(|a| a.account.to_owned())
             .unwrap_or_default();
-        match snapshot.map(|snap| snap.managed_policy(&account, arn)) {
-            Some(Known::Known(p)) => out.push(p),
-            Some(Known::Unknown(w)) => {
+        match snapshot.managed_policy(&account, arn) {
+            Known::Known(p) => out.push(p),
+            Known::Unknown(w) => {
                 return Known::Unknown(format!("managed session policy {arn}: {w}"))
             }
-            None => return Known::Unknown(format!("managed session policy {arn}: no snapshot")),
         }
     }
     Known::Known((!out.is_empty()).then_some(out))

@@ -52,7 +52,7 @@ fn request_error_needs_no_snapshot_and_no_analysis() {
         json!({"bucketName": "b", "key": "k"}),
         "SignatureDoesNotMatch",
     );
-    let (f, analyses) = Diagnoser::new(None, &ev).diagnose_with(&e, &origin());
+    let (f, analyses) = Diagnoser::new(Snapshot::absent(), &ev).diagnose_with(&e, &origin());
     assert_eq!(f.root_cause, RootCause::RequestError);
     assert!(analyses.is_empty());
     assert_eq!(f.action.as_deref(), Some("s3:GetObject"));
@@ -68,7 +68,7 @@ fn no_snapshot_is_unknown_with_the_same_reason() {
         json!({"bucketName": "b", "key": "k"}),
         "AccessDenied",
     );
-    let f = Diagnoser::new(None, &ev).diagnose(&e, &origin());
+    let f = Diagnoser::new(Snapshot::absent(), &ev).diagnose(&e, &origin());
     assert_eq!(f.root_cause, RootCause::Unknown);
     assert_eq!(
         f.reason.as_deref(),
@@ -88,7 +88,7 @@ fn policy_cause_first_and_costly_rules_skipped() {
         json!({"bucketName": "dt-app-data", "key": "reports/q3.csv"}),
         "AccessDenied",
     );
-    let (f, analyses) = Diagnoser::new(Some(&snap), &ev).diagnose_with(&e, &origin());
+    let (f, analyses) = Diagnoser::new(&snap, &ev).diagnose_with(&e, &origin());
     assert_eq!(f.root_cause, RootCause::MissingAllow);
     let names: Vec<&str> = analyses[0].rules.iter().map(|r| r.rule).collect();
     assert_eq!(
@@ -117,8 +117,7 @@ fn a_given_session_policy_reaches_the_engine() {
         json!({"bucketName": "dt-app-data", "key": "app/x"}),
         "AccessDenied",
     );
-    let diag =
-        Diagnoser::new(Some(&snap), &ev).with_session("ASIAGIVEN", Known::Known(Some(Vec::new())));
+    let diag = Diagnoser::new(&snap, &ev).with_session("ASIAGIVEN", Known::Known(Some(Vec::new())));
     let (_, analyses) = diag.diagnose_with(&e, &origin());
     let session = analyses[0]
         .evaluation
@@ -126,7 +125,7 @@ fn a_given_session_policy_reaches_the_engine() {
         .map(|t| t.decision);
     assert_eq!(session, Some(Decision::ImplicitDeny));
     // Without it, the session policy is unknown (not in the snapshot).
-    let (f, analyses) = Diagnoser::new(Some(&snap), &ev).diagnose_with(&e, &origin());
+    let (f, analyses) = Diagnoser::new(&snap, &ev).diagnose_with(&e, &origin());
     let session = analyses[0]
         .evaluation
         .layer(policy::Layer::SessionPolicy)
@@ -147,7 +146,7 @@ fn copy_object_has_two_analyses() {
             "x-amz-copy-source": "dt-kms-bucket/report.csv"}),
         "AccessDenied",
     );
-    let (f, analyses) = Diagnoser::new(Some(&snap), &ev).diagnose_with(&e, &origin());
+    let (f, analyses) = Diagnoser::new(&snap, &ev).diagnose_with(&e, &origin());
     assert_eq!(analyses.len(), 2);
     assert_eq!(analyses[1].request.action, "s3:GetObject");
     assert_ne!(f.root_cause, RootCause::Unknown);

@@ -144,9 +144,10 @@ fn also_of(p: &Primary<'_>, a: &Analysis) -> Vec<AlsoFailing> {
 }
 
 /// The fields that follow from the rebuilt request (FINDINGS.md derives `action` and the
-/// caller from the event alone): filled with or without a snapshot. The snapshot, when there
-/// is one, adds the bucket owner and the organization for `caller_class`.
-pub fn fill_request(f: &mut Finding, req: &crate::policy::Request, s: Option<&Snapshot>) {
+/// caller from the event alone): filled with or without a snapshot ([`Snapshot::absent`]).
+/// The snapshot, when it knows them, adds the bucket owner and the organization for
+/// `caller_class`.
+pub fn fill_request(f: &mut Finding, req: &crate::policy::Request, s: &Snapshot) {
     f.action = Some(req.action.clone());
     if f.bucket.is_none() {
         // A request through an access point named only by its alias: the bucket is the
@@ -167,44 +168,37 @@ pub fn fill_request(f: &mut Finding, req: &crate::policy::Request, s: Option<&Sn
     let resource_account = f
         .bucket
         .as_deref()
-        .and_then(|b| match s.map(|s| s.bucket_owner(b)) {
-            Some(Known::Known(o)) => Some(o.to_owned()),
-            _ => None,
-        })
+        .and_then(|b| s.known_bucket_owner(b).map(str::to_owned))
         .or_else(|| req.resource_account.clone())
         .or_else(|| f.resource_account.clone());
     f.resource_account = resource_account.clone();
     f.resource_arn = Some(req.resource.clone());
-    let Some(s) = s else {
-        f.caller_class =
-            text::caller_class(&req.principal, resource_account.as_deref(), |_, _| None);
-        return;
-    };
     // An account missing from a captured member list is outside the organization.
     let members_known = s
         .organization
         .as_ref()
         .is_some_and(|o| matches!(o.accounts, Known::Known(_)));
-    f.caller_class =
-        text::caller_class(&req.principal, resource_account.as_deref(), |x, y| {
-            match (s.org_id(x), s.org_id(y)) {
-                (Known::Known(Some(a)), Known::Known(Some(b))) => Some(a == b),
-                (Known::Known(None), _) | (_, Known::Known(None)) => Some(false),
-                (Known::Known(Some(_)), Known::Unknown(_))
-                | (Known::Unknown(_), Known::Known(Some(_)))
-                    if members_known =>
-                {
-                    Some(false)
-                }
-                _ => None,
+    f.caller_class = text::caller_class(&req.principal, resource_account.as_deref(), |x, y| {
+        // Without organization/ (no snapshot, or not captured) neither id is known.
+        s.organization.as_ref()?;
+        match (s.org_id(x), s.org_id(y)) {
+            (Known::Known(Some(a)), Known::Known(Some(b))) => Some(a == b),
+            (Known::Known(None), _) | (_, Known::Known(None)) => Some(false),
+            (Known::Known(Some(_)), Known::Unknown(_))
+            | (Known::Unknown(_), Known::Known(Some(_)))
+                if members_known =>
+            {
+                Some(false)
             }
-        });
+            _ => None,
+        }
+    });
 }
 
 /// Fills the verdict fields of the finding from the analysis that decides.
 pub fn fill(f: &mut Finding, a: &Analysis, aws: Option<&AwsVerdict>, s: &Snapshot) {
     let req = &a.request;
-    fill_request(f, req, Some(s));
+    fill_request(f, req, s);
     let principal = text::principal_name(&req.principal);
     let mut also: Vec<AlsoFailing> = Vec::new();
     match primary_of(a) {

@@ -15,6 +15,7 @@
 //! snapshot's key policy would allow (drift).
 
 use super::decide;
+use super::fix_input::{narrow, stmt_identity, FixInput};
 use super::request::S3Call;
 pub use super::rule::KmsCall;
 use super::rule::{Evaluated, Fix, RuleCx, RuleExtras, RuleHit, RuleOutcome, S3Rule};
@@ -279,6 +280,24 @@ pub fn check(call: &KmsCall, side: &KeySide, denial: Option<&KmsDenial>) -> Rule
             .clone()
             .unwrap_or_else(|| format!("whether {} may use key {}", call.action, side.key_arn)),
     )
+}
+
+/// The fix: narrow the key policy's Deny, or grant the KMS action S3 makes on the caller's
+/// behalf in the key policy (and, when it delegates to the account, to `who`, the identity
+/// whose policies grant).
+pub fn remediation(f: &FixInput<'_>, who: &str) -> String {
+    let key = f.kms_key_arn.unwrap_or("the bucket's KMS key");
+    let ka = f.kms_action.unwrap_or("kms:Decrypt");
+    if f.explicit {
+        narrow("KMS key policy", f)
+    } else {
+        format!(
+            "add to the key policy of {key}: {} (and, when the key policy delegates to the account, to {who}'s identity policy: {})",
+            serde_json::json!({"Effect": "Allow", "Principal": {"AWS": f.principal}, "Action": ka, "Resource": "*",
+                "Condition": {"StringEquals": {"kms:ViaService": "s3.amazonaws.com"}}}).to_string().replace("\"s3.amazonaws.com\"", "\"s3.<region>.amazonaws.com\""),
+            stmt_identity(ka, key)
+        )
+    }
 }
 
 /// Seconds between an S3 event and a KMS denial that belongs to it.

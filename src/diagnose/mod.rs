@@ -13,6 +13,7 @@ pub mod cause;
 pub mod decide;
 pub mod diagnoser;
 pub mod finding;
+pub mod fix_input;
 pub mod kms;
 pub mod object_lock;
 pub mod object_not_found;

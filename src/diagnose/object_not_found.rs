@@ -3,6 +3,7 @@
 //! Permissions: "If you don't have the s3:ListBucket permission, Amazon S3 returns an HTTP
 //! status code 403"; aws/aws-cli#2041). Only read when every policy layer allows the read.
 
+use super::fix_input::{partition_of, stmt_identity, FixInput};
 use super::rule::{RuleCx, RuleExtras, RuleHit, RuleOutcome, S3Rule};
 use crate::findings::RootCause;
 use crate::policy::Known;
@@ -43,6 +44,14 @@ pub fn check(action: &str, key: &KeyPresence, list_allowed: &Known<bool>) -> Rul
         }
         (_, Known::Unknown(why)) => RuleOutcome::Unknown(format!("s3:ListBucket verdict: {why}")),
     }
+}
+
+/// The fix: the key name; and s3:ListBucket, so that S3 answers 404 for a missing key.
+pub fn remediation(f: &FixInput<'_>) -> String {
+    format!(
+        "the key does not exist: check the key name; to get 404 instead of 403 for missing keys, allow s3:ListBucket: {}",
+        stmt_identity("s3:ListBucket", &format!("arn:{}:s3:::{}", partition_of(f.resource_arn), f.bucket.unwrap_or("<bucket>")))
+    )
 }
 
 /// The missing-key rule as registered in [`super::rules::RULES`]: asked only for reads when

@@ -81,6 +81,15 @@ pub fn check(
     }
 }
 
+/// The fix: let the bucket owner own every object (so its policies apply), or have the
+/// writing account grant access in the object ACL.
+pub fn remediation(bucket: Option<&str>) -> String {
+    format!(
+        "set Object Ownership to BucketOwnerEnforced (aws s3api put-bucket-ownership-controls --bucket {} --ownership-controls 'Rules=[{{ObjectOwnership=BucketOwnerEnforced}}]') so the bucket owner owns every object and policies apply; or have the writing account grant access with an object ACL",
+        bucket.unwrap_or("<bucket>")
+    )
+}
+
 /// The object-ownership rule as registered in [`super::rules::RULES`]: the bucket's Object
 /// Ownership setting and the object's owner (the snapshot's `objects.json`, else a write by
 /// another account in the logs).

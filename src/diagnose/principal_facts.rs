@@ -8,7 +8,6 @@
 //!
 //! The request builder ([`super::request`]) calls these with plain inputs; they hold no state.
 
-use super::request::NoteSink;
 use crate::policy::{Context, Known, Principal, PrincipalKind};
 use crate::record::Event;
 use crate::snapshot::{Entity, OrgStanding, Snapshot};
@@ -270,6 +269,25 @@ pub fn access_point_keys(event: &Event, ctx: &mut Context) {
             "s3:AccessPointNetworkOrigin",
         ] {
             ctx.mark_absent(k);
+        }
+    }
+}
+
+/// Where the key builders ([`org_keys`], [`principal_tag_keys`], `request::principal_context`)
+/// report what they could not set, and what they set by inference. Here, below the request
+/// builder that implements it for its notes, so that this file imports nothing of `request`.
+pub trait NoteSink {
+    fn note_gap(&mut self, what: String);
+    /// A key set by inference; by default reported like a gap.
+    fn note_inferred(&mut self, what: String) {
+        self.note_gap(what);
+    }
+}
+
+impl NoteSink for Vec<String> {
+    fn note_gap(&mut self, what: String) {
+        if !self.contains(&what) {
+            self.push(what);
         }
     }
 }

@@ -4,6 +4,7 @@
 //! ObjectsinRequesterPaysBuckets: "If x-amz-request-payer is not in the request, Amazon S3
 //! returns a 403 error").
 
+use super::fix_input::FixInput;
 use super::rule::{RuleCx, RuleExtras, RuleHit, RuleOutcome, S3Rule};
 use crate::findings::RootCause;
 use crate::policy::{Known, PrincipalKind};
@@ -46,6 +47,18 @@ pub fn check(
         None => RuleOutcome::Unknown(
             "the bucket owner's account (to tell whether the caller must pay)".to_owned(),
         ),
+    }
+}
+
+/// The fix: send the header that accepts the charges (anonymous callers must sign first).
+pub fn remediation(f: &FixInput<'_>) -> String {
+    if f.principal == "anonymous" {
+        "Requester Pays buckets refuse anonymous requests: sign the request with AWS credentials and send x-amz-request-payer: requester (--request-payer requester)".to_owned()
+    } else {
+        format!(
+            "send x-amz-request-payer: requester (aws s3api ... --request-payer requester; SDKs: RequestPayer='requester') when calling {} on {}",
+            f.action, f.resource_arn
+        )
     }
 }
 

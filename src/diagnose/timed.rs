@@ -21,6 +21,7 @@ use crate::record::Event;
 use crate::scan::change::{Change, Piece};
 use crate::scan::evidence::Evidence;
 use crate::snapshot::timeline::{parse_time, EpochKey, Timeline};
+use crate::snapshot::Snapshot;
 use std::sync::OnceLock;
 
 /// Candidate changes tried for `started_by`, latest first.
@@ -64,8 +65,10 @@ impl<'t> Timed<'t> {
         let evidence = self.evidence;
         match self.timeline {
             Some(tl) => self.diags[tl.slot(key)]
-                .get_or_init(|| Diagnoser::new(Some(&tl.epoch(key).snapshot), evidence)),
-            None => self.none.get_or_init(|| Diagnoser::new(None, evidence)),
+                .get_or_init(|| Diagnoser::new(&tl.epoch(key).snapshot, evidence)),
+            None => self
+                .none
+                .get_or_init(|| Diagnoser::new(Snapshot::absent(), evidence)),
         }
     }
 

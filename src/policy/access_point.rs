@@ -30,8 +30,8 @@
 //! policy, which grants the appropriate access, is required."
 //! (https://docs.aws.amazon.com/AmazonS3/latest/userguide/MultiRegionAccessPointPermissions.html)
 
-use super::authorize::{flat, grants, known_single, unknown, Eval};
 use super::evaluate::Env;
+use super::layer::{flat, grants, known_single, unknown, Eval};
 use super::tri::Tri;
 use super::types::{AccessPointInput, Decision, Known, Layer, Request};
 

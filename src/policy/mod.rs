@@ -20,7 +20,8 @@
 //!   `layers` (each [`LayerTrace`]: own decision, `missing`, policies/levels with every
 //!   statement's [`StatementTrace`] and [`Mismatch`] codes, `matched_deny`/`matched_allow`,
 //!   `grant_form`), `blockers` (every layer that stops the request, explicit first, then in
-//!   evaluation order; [`Evaluation::primary_blocker`]), `unknowns` (what is missing);
+//!   evaluation order; [`Evaluation::primary_blocker`] picks FINDINGS.md's primary one by
+//!   [`Layer::primary_rank`], the order the diagnosis uses too), `unknowns` (what is missing);
 //! - `VerdictCache::new(capacity).authorize(&req, &input) -> Arc<Evaluation>`, shared by threads;
 //! - `render_text(&req, &eval)` and `serde_json::to_string(&Trace::new(&req, &eval))`.
 
@@ -31,6 +32,7 @@ pub mod condition;
 pub mod err;
 pub mod evaluate;
 pub mod explain;
+mod layer;
 pub mod parse;
 pub mod principal;
 pub mod tri;

@@ -193,6 +193,51 @@ pub enum Layer {
     SessionPolicy,
 }
 
+impl Layer {
+    /// FINDINGS.md's order ("Which cause is primary") among the layers that explicitly deny:
+    /// "the first of rcp, scp, vpc_endpoint, access_point, resource, identity,
+    /// permissions_boundary, session_policy".
+    pub const EXPLICIT_ORDER: [Layer; 8] = [
+        Layer::Rcp,
+        Layer::Scp,
+        Layer::VpcEndpoint,
+        Layer::AccessPoint,
+        Layer::Resource,
+        Layer::Identity,
+        Layer::PermissionsBoundary,
+        Layer::SessionPolicy,
+    ];
+
+    /// FINDINGS.md's order among the layers that implicitly deny: rcp, scp, vpc_endpoint,
+    /// access_point, missing_allow (the caller's side, then the bucket policy),
+    /// permissions_boundary, session_policy.
+    pub const IMPLICIT_ORDER: [Layer; 8] = [
+        Layer::Rcp,
+        Layer::Scp,
+        Layer::VpcEndpoint,
+        Layer::AccessPoint,
+        Layer::Identity,
+        Layer::Resource,
+        Layer::PermissionsBoundary,
+        Layer::SessionPolicy,
+    ];
+
+    /// Where a failing layer stands in the primary order (lowest first): every explicit deny
+    /// before every implicit one, each in its order above. The one statement of the order:
+    /// [`crate::policy::Evaluation::primary_blocker`] and the diagnosis's `decide` both sort
+    /// by it.
+    pub fn primary_rank(self, decision: Decision) -> (bool, usize) {
+        let explicit = decision == Decision::ExplicitDeny;
+        let order = if explicit {
+            &Layer::EXPLICIT_ORDER
+        } else {
+            &Layer::IMPLICIT_ORDER
+        };
+        let at = order.iter().position(|l| *l == self);
+        (!explicit, at.unwrap_or(order.len()))
+    }
+}
+
 /// A statement in a policy: the policy's id and the statement's `Sid`, or `#N` (0-based index)
 /// when it has none.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]

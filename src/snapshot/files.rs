@@ -1,6 +1,7 @@
 //! Reading one snapshot file: absent (unknown), readable JSON, or a problem naming the path.
 
 use super::err::{SnapshotError, SnapshotProblem};
+use crate::policy::Known;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -147,4 +148,33 @@ pub fn entries(dir: &Path, want_dirs: bool, problems: &mut Problems) -> Vec<(Str
     }
     out.sort();
     out
+}
+
+/// Reads a one-object file and hands it to `f`; absent or broken files give `Unknown`.
+pub(super) fn with_object<T>(
+    path: &Path,
+    problems: &mut Problems,
+    f: impl FnOnce(&Value, &mut Problems) -> Result<T, String>,
+) -> Known<T> {
+    match read_object(path, problems) {
+        Err(why) => Known::Unknown(why),
+        Ok(v) => match f(&v, problems) {
+            Ok(t) => Known::Known(t),
+            Err(what) => {
+                problems.shape(path, what.clone());
+                Known::Unknown(format!("{}: {what}", path.display()))
+            }
+        },
+    }
+}
+
+/// The CLI wrapper key: `Ok(None)` when it is `null` (not configured), `Err` when missing.
+pub(super) fn wrapped<'a>(v: &'a Value, key: &str) -> Result<Option<&'a Value>, String> {
+    match v.get(key) {
+        None => Err(format!(
+            "expected the CLI's `{key}` key (null when not configured)"
+        )),
+        Some(Value::Null) => Ok(None),
+        Some(inner) => Ok(Some(inner)),
+    }
 }

@@ -121,6 +121,12 @@ impl Snapshot {
         }
     }
 
+    /// [`Snapshot::bucket_owner`] without the reason when it is unknown: no allocation, for
+    /// the request builder, which runs on every event (with or without a snapshot).
+    pub fn known_bucket_owner(&self, name: &str) -> Option<&str> {
+        self.bucket_owner.get(name).map(String::as_str)
+    }
+
     /// Block Public Access as S3 applies it to the bucket: the most restrictive combination of
     /// the bucket's and its owner account's settings. `Known(None)`: neither has any.
     pub fn effective_public_access_block(&self, bucket: &str) -> Known<Option<PublicAccessBlock>> {
@@ -647,6 +653,9 @@ impl Snapshot {
         req: &Request,
         session: Known<Option<Vec<PolicyRef>>>,
     ) -> AuthzInput {
+        if !self.given {
+            return no_snapshot_input();
+        }
         let resource_account = self.resource_account(req);
         let mut input = AuthzInput {
             identity: self.identity_policies(&req.principal),
@@ -677,6 +686,22 @@ impl Snapshot {
             }
         }
         input
+    }
+}
+
+/// Every layer unknown: what [`Snapshot::absent`] answers (the session policy too, even when
+/// known from elsewhere: without the other layers it decides nothing).
+fn no_snapshot_input() -> AuthzInput {
+    let u = || "no policy snapshot".to_owned();
+    AuthzInput {
+        identity: Known::Unknown(u()),
+        boundary: Known::Unknown(u()),
+        session: Known::Unknown(u()),
+        resource: Known::Unknown(u()),
+        scp: Known::Unknown(u()),
+        rcp: Known::Unknown(u()),
+        vpc_endpoint: Known::Unknown(u()),
+        access_point: None,
     }
 }
 

@@ -72,6 +72,8 @@ pub struct Snapshot {
     kms_index: HashMap<String, (String, String)>,
     /// Every member account's organization path, computed once at load.
     org_paths: OrgPaths,
+    /// Whether a snapshot folder was given (false only for [`Snapshot::absent`]).
+    given: bool,
 }
 
 impl Snapshot {
@@ -112,9 +114,37 @@ impl Snapshot {
             endpoint_account: HashMap::new(),
             kms_index: HashMap::new(),
             org_paths,
+            given: true,
         };
         snap.index();
         Ok((snap, problems.0))
+    }
+
+    /// The snapshot of a run given none (`--snapshot` left out): it holds nothing, so every
+    /// lookup answers `Unknown` (or `None`), as a snapshot lacking that piece would, and
+    /// [`Snapshot::authz_input`] answers every policy layer `Unknown`. The diagnosis passes it
+    /// where a snapshot is expected instead of branching on an `Option<&Snapshot>` at every
+    /// lookup; [`Snapshot::is_given`] tells the one place that needs to know (the diagnoser,
+    /// which then says so and skips the analysis).
+    pub fn absent() -> &'static Snapshot {
+        static ABSENT: std::sync::OnceLock<Snapshot> = std::sync::OnceLock::new();
+        ABSENT.get_or_init(|| Snapshot {
+            root: PathBuf::new(),
+            taken_at: None,
+            accounts: BTreeMap::new(),
+            organization: None,
+            bucket_owner: HashMap::new(),
+            unique_ids: HashMap::new(),
+            endpoint_account: HashMap::new(),
+            kms_index: HashMap::new(),
+            org_paths: OrgPaths::default(),
+            given: false,
+        })
+    }
+
+    /// Whether this snapshot was loaded from a folder (false for [`Snapshot::absent`]).
+    pub fn is_given(&self) -> bool {
+        self.given
     }
 
     fn index(&mut self) {

@@ -9,6 +9,8 @@
 
 use super::doc;
 use super::files::{self, str_field, Problems, Read};
+// Where they lived before: a reader beside this one may still name them through `s3`.
+pub(super) use super::files::{with_object, wrapped};
 use super::model::{
     Acl, AclGrant, Bucket, BucketEncryption, Grantee, ObjectEntry, ObjectListing, ObjectOwnership,
     Payer, PublicAccessBlock,
@@ -31,35 +33,6 @@ pub fn bucket(account: &str, name: &str, dir: &Path, problems: &mut Problems) ->
         objects: objects(&dir.join("objects.json"), problems),
         resource_grants: None,
         object_lock: super::s3_lock::object_lock(&dir.join("object-lock.json"), problems),
-    }
-}
-
-/// Reads a one-object file and hands it to `f`; absent or broken files give `Unknown`.
-pub(super) fn with_object<T>(
-    path: &Path,
-    problems: &mut Problems,
-    f: impl FnOnce(&Value, &mut Problems) -> Result<T, String>,
-) -> Known<T> {
-    match files::read_object(path, problems) {
-        Err(why) => Known::Unknown(why),
-        Ok(v) => match f(&v, problems) {
-            Ok(t) => Known::Known(t),
-            Err(what) => {
-                problems.shape(path, what.clone());
-                Known::Unknown(format!("{}: {what}", path.display()))
-            }
-        },
-    }
-}
-
-/// The CLI wrapper key: `Ok(None)` when it is `null` (not configured), `Err` when missing.
-pub(super) fn wrapped<'a>(v: &'a Value, key: &str) -> Result<Option<&'a Value>, String> {
-    match v.get(key) {
-        None => Err(format!(
-            "expected the CLI's `{key}` key (null when not configured)"
-        )),
-        Some(Value::Null) => Ok(None),
-        Some(inner) => Ok(Some(inner)),
     }
 }
 

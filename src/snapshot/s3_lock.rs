@@ -5,9 +5,8 @@
 //! `ObjectLockConfigurationNotFoundError`, written `{"ObjectLockConfiguration": null}`
 //! (`Known(None)`). An absent file was not captured: `Unknown`.
 
-use super::files::{str_field, Problems};
+use super::files::{str_field, with_object, wrapped, Problems};
 use super::model::{DefaultRetention, ObjectLockConfig, RetentionMode};
-use super::s3::{with_object, wrapped};
 use crate::policy::Known;
 use serde_json::Value;
 use std::path::Path;

@@ -1246,3 +1246,73 @@ fn bucket_acl_grants_are_a_grant_source() {
         .iter()
         .any(|s| s.sid == "BucketACL READ to AllUsers"));
 }
+
+/// A run without `--snapshot` gets [`Snapshot::absent`]: every lookup answers unknown and every
+/// policy layer is unknown, while an empty but given folder is still a snapshot (its answers
+/// are the folder's: here, nothing captured).
+#[test]
+fn the_absent_snapshot_answers_unknown_to_everything() {
+    let s = Snapshot::absent();
+    assert!(!s.is_given());
+    assert!(std::ptr::eq(s, Snapshot::absent()), "one shared instance");
+    assert!(matches!(s.bucket_owner("b"), Known::Unknown(_)));
+    assert_eq!(s.known_bucket_owner("b"), None);
+    assert!(matches!(
+        s.principal_by_unique_id("AIDAEXAMPLE"),
+        Known::Unknown(_)
+    ));
+    assert!(matches!(s.vpc_endpoint("vpce-1"), Known::Unknown(_)));
+    assert!(matches!(
+        s.org_standing("111122223333"),
+        OrgStanding::Unknown(_)
+    ));
+    let alice = user("arn:aws:iam::111122223333:user/alice");
+    assert!(matches!(s.identity_policies(&alice), Known::Unknown(_)));
+    let req = Request {
+        principal: alice,
+        action: "s3:GetObject".to_owned(),
+        resource: "arn:aws:s3:::b/k".to_owned(),
+        resource_account: Some("111122223333".to_owned()),
+        context: Context::default(),
+    };
+    let input = s.authz_input(&req);
+    fn reason<T>(k: &Known<T>) -> Option<&str> {
+        match k {
+            Known::Unknown(why) => Some(why),
+            Known::Known(_) => None,
+        }
+    }
+    let reasons = [
+        reason(&input.identity),
+        reason(&input.boundary),
+        reason(&input.session),
+        reason(&input.resource),
+        reason(&input.scp),
+        reason(&input.rcp),
+        reason(&input.vpc_endpoint),
+    ];
+    assert_eq!(reasons, [Some("no policy snapshot"); 7]);
+    assert!(input.access_point.is_none());
+
+    let dir = tempfile::tempdir().unwrap();
+    let (given, problems) = load(dir.path());
+    assert!(problems.is_empty(), "{problems:?}");
+    assert!(given.is_given());
+    // Root's implicit access is the engine's: a given snapshot's root has no identity policy.
+    let root = Principal {
+        kind: PrincipalKind::Root,
+        arn: Some("arn:aws:iam::111122223333:root".to_owned()),
+        account: Some("111122223333".to_owned()),
+        role_arn: None,
+        service: None,
+    };
+    assert_eq!(
+        given
+            .authz_input(&Request {
+                principal: root,
+                ..req
+            })
+            .identity,
+        Known::Known(Vec::new())
+    );
+}

@@ -440,3 +440,41 @@ fn simulate_on_the_sample_names_kms_and_requester_pays() {
         assert_eq!(v["verdict"]["root_cause"], cause, "{stdout}");
     }
 }
+
+/// simulate builds its request with the helpers a logged request's goes through
+/// (`diagnose/request/simulated.rs`): the resource owner's organization keys as analyze sets
+/// them (`keys::resource_account_keys`: aws:ResourceOrgPaths from the snapshot's `parents/`),
+/// and without an endpoint the endpoint-only keys absent, as `network_keys` marks them for a
+/// record without `vpcEndpointId` (re:Post, iam-restrict-access-policy: "The aws:SourceIp
+/// condition key is always included in the request, except for requests that uses an Amazon
+/// VPC endpoint", and the endpoint's keys only then). Both were left unknown before.
+#[test]
+fn simulate_sets_the_keys_analyze_sets() {
+    let ct = [
+        "--context",
+        "aws:CurrentTime=2026-01-01T00:00:00Z",
+        "--format",
+        "json",
+    ];
+    let (code, stdout, stderr) = simulate(
+        Path::new("sample-logs/snapshot"),
+        "arn:aws:iam::222222222222:user/bob",
+        "s3:DeleteObject",
+        "arn:aws:s3:::dt-app-data/x",
+        &ct,
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    let v = json_of(&stdout);
+    let ctx = &v["request"]["context"];
+    assert_eq!(
+        ctx["values"]["aws:resourceorgpaths"][0], "o-dt1example/r-dt01/ou-dt01-prod0001/",
+        "{stdout}"
+    );
+    let absent: Vec<&str> = ctx["absent"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    for k in ["aws:vpceorgid", "aws:vpceorgpaths", "aws:sourcevpcarn"] {
+        assert!(absent.contains(&k), "{k}: {stdout}");
+    }
+}

@@ -95,15 +95,11 @@ pub struct Found<'s> {
     pub unknown: Option<String>,
 }
 
-pub fn find<'s>(event: &Event, snapshot: Option<&'s Snapshot>) -> Option<Found<'s>> {
+pub fn find<'s>(event: &Event, snapshot: &'s Snapshot) -> Option<Found<'s>> {
     let reference = reference(event)?;
-    let (resolved, unknown) = match snapshot.map(|s| s.access_point(&reference)) {
-        Some(Known::Known(ap)) => (Some(ap), None),
-        Some(Known::Unknown(why)) => (None, Some(why)),
-        None => (
-            None,
-            Some("no snapshot to read the access point from".to_owned()),
-        ),
+    let (resolved, unknown) = match snapshot.access_point(&reference) {
+        Known::Known(ap) => (Some(ap), None),
+        Known::Unknown(why) => (None, Some(why)),
     };
     Some(Found {
         reference,
@@ -114,16 +110,15 @@ pub fn find<'s>(event: &Event, snapshot: Option<&'s Snapshot>) -> Option<Found<'
 
 impl Found<'_> {
     /// The bucket behind the access point: the one of the record's Region for an MRAP.
-    pub fn bucket(&self, snapshot: Option<&Snapshot>, region: Option<&str>) -> Option<String> {
+    pub fn bucket(&self, snapshot: &Snapshot, region: Option<&str>) -> Option<String> {
         let ap = self.resolved?;
         if ap.buckets.len() == 1 {
             return ap.buckets.first().map(|(b, _)| b.clone());
         }
-        let s = snapshot?;
         ap.buckets
             .iter()
             .find(|(b, _)| {
-                s.accounts.values().any(|a| {
+                snapshot.accounts.values().any(|a| {
                     a.buckets.get(b).is_some_and(
                         |x| matches!(&x.region, Known::Known(r) if Some(r.as_str()) == region),
                     )

@@ -25,7 +25,7 @@ use super::keys::{network_keys, resource_keys, service_keys, time_keys, transpor
 use super::principal::{principal, principal_keys};
 use super::read::{header, set_opt, Located, Notes};
 use super::{BuiltRequest, Part, RequestError, S3Call};
-use crate::policy::{Context, Known, Request};
+use crate::policy::{Context, Request};
 use crate::record::Event;
 use crate::snapshot::Snapshot;
 
@@ -41,7 +41,7 @@ pub fn bucket_arn(partition: &str, region: &str, account: &str, bucket: &str) ->
 pub fn requests(
     event: &Event,
     call: &S3Call<'_>,
-    snapshot: Option<&Snapshot>,
+    snapshot: &Snapshot,
 ) -> Result<Vec<BuiltRequest>, RequestError> {
     let name = event
         .event_name
@@ -55,10 +55,8 @@ pub fn requests(
     let principal = principal(event, snapshot, &mut notes)?;
     // The owner: the snapshot's bucket folder, else the account that received the event.
     let account = snapshot
-        .and_then(|s| match s.bucket_owner(bucket) {
-            Known::Known(a) => Some(a.to_owned()),
-            Known::Unknown(_) => None,
-        })
+        .known_bucket_owner(bucket)
+        .map(str::to_owned)
         .or_else(|| event.resources.iter().find_map(|r| r.account_id.clone()))
         .or_else(|| event.recipient_account_id.clone());
     let region = call.region.unwrap_or("us-east-1");
@@ -142,7 +140,7 @@ mod tests {
     fn create_session_is_s3express_create_session_on_the_bucket_arn() {
         let e = event(Some("ReadOnly"));
         let call = S3Call::from_event(&e);
-        let r = requests(&e, &call, None).unwrap();
+        let r = requests(&e, &call, Snapshot::absent()).unwrap();
         assert_eq!(r[0].request.action, "s3express:CreateSession");
         assert_eq!(
             r[0].request.resource,
@@ -163,7 +161,7 @@ mod tests {
     fn no_header_is_read_write_inferred() {
         let e = event(None);
         let call = S3Call::from_event(&e);
-        let r = requests(&e, &call, None).unwrap();
+        let r = requests(&e, &call, Snapshot::absent()).unwrap();
         assert!(matches!(
             r[0].request.context.get("s3express:SessionMode"),
             crate::policy::KeyState::Present(v) if v == ["ReadWrite".to_owned()]

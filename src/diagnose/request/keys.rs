@@ -1,6 +1,7 @@
 //! The condition keys a record gives beyond the caller: network path, transport, time,
 //! service, resource owner, and the S3 call's own parameters and headers.
 
+use super::principal::NoteSink;
 use super::read::{header, set_opt, Located, Notes};
 use crate::policy::{Context, Known, Principal, PrincipalKind};
 use crate::record::Event;
@@ -12,7 +13,7 @@ use std::net::IpAddr;
 /// `aws:VpceOrgPaths`, `aws:SourceVpc` (and `aws:SourceVpcArn` absent without an endpoint).
 pub(super) fn network_keys(
     event: &Event,
-    snapshot: Option<&Snapshot>,
+    snapshot: &Snapshot,
     ctx: &mut Context,
     notes: &mut Notes,
 ) {
@@ -27,47 +28,12 @@ pub(super) fn network_keys(
             ctx.set("aws:SourceVpce", vpce);
             ctx.mark_absent("aws:SourceIp");
             set_opt(ctx, "aws:VpcSourceIp", ip);
-            set_opt(
-                ctx,
-                "aws:VpceAccount",
-                event.vpc_endpoint_account_id.as_deref(),
-            );
-            let endpoint = snapshot.map(|s| s.vpc_endpoint(vpce));
-            match &endpoint {
-                Some(Known::Known(e)) => set_opt(ctx, "aws:SourceVpc", e.vpc_id.as_deref()),
-                Some(Known::Unknown(why)) => notes.gap(format!("aws:SourceVpc unknown: {why}")),
-                None => notes.gap(format!(
-                    "aws:SourceVpc unknown: no snapshot to find the VPC of {vpce}"
-                )),
-            }
-            // aws:VpceOrgID / aws:VpceOrgPaths: the organization of the account that owns
-            // the endpoint, as for aws:PrincipalOrgID of a principal (absent when that account
-            // is in no organization).
-            let owner = event
-                .vpc_endpoint_account_id
-                .as_deref()
-                .or_else(|| snapshot.and_then(|s| s.vpc_endpoint_owner(vpce)));
-            if let (Some(s), Some(owner)) = (snapshot, owner) {
-                crate::diagnose::principal_facts::org_keys(
-                    s.org_standing(owner),
-                    "aws:VpceOrgID",
-                    "aws:VpceOrgPaths",
-                    ctx,
-                    notes,
-                );
-            }
+            let owner = event.vpc_endpoint_account_id.as_deref();
+            set_opt(ctx, "aws:VpceAccount", owner);
+            endpoint_keys(vpce, owner, snapshot, ctx, notes);
         }
         None => {
-            // Keys that exist only for a request through a VPC endpoint.
-            for k in [
-                "aws:SourceVpce",
-                "aws:VpceAccount",
-                "aws:VpceOrgID",
-                "aws:VpceOrgPaths",
-                "aws:SourceVpc",
-                "aws:SourceVpcArn",
-                "aws:VpcSourceIp",
-            ] {
+            for k in ENDPOINT_ONLY {
                 ctx.mark_absent(k);
             }
             match ip {
@@ -182,29 +148,81 @@ pub(super) fn service_keys(event: &Event, p: &Principal, ctx: &mut Context, note
     }
 }
 
-/// `s3:ResourceAccount`, `aws:ResourceAccount`, `aws:ResourceOrgID`.
+/// Keys that exist only for a request through a VPC endpoint (global condition keys
+/// reference): absent on a request that came another way.
+pub(super) const ENDPOINT_ONLY: [&str; 7] = [
+    "aws:SourceVpce",
+    "aws:VpceAccount",
+    "aws:VpceOrgID",
+    "aws:VpceOrgPaths",
+    "aws:SourceVpc",
+    "aws:SourceVpcArn",
+    "aws:VpcSourceIp",
+];
+
+/// What the snapshot says of the endpoint `vpce` a request came through: `aws:SourceVpc` (its
+/// VPC), and `aws:VpceOrgID` / `aws:VpceOrgPaths`, the organization of the account that owns
+/// it (`owner` when the request names it, else the snapshot's), as for aws:PrincipalOrgID of
+/// a principal (absent when that account is in no organization). A record's request and a
+/// simulated one alike.
+pub(super) fn endpoint_keys(
+    vpce: &str,
+    owner: Option<&str>,
+    snapshot: &Snapshot,
+    ctx: &mut Context,
+    notes: &mut impl NoteSink,
+) {
+    match snapshot.vpc_endpoint(vpce) {
+        Known::Known(e) => set_opt(ctx, "aws:SourceVpc", e.vpc_id.as_deref()),
+        Known::Unknown(why) => notes.note_gap(format!("aws:SourceVpc unknown: {why}")),
+    }
+    if let Some(owner) = owner.or_else(|| snapshot.vpc_endpoint_owner(vpce)) {
+        crate::diagnose::principal_facts::org_keys(
+            snapshot.org_standing(owner),
+            "aws:VpceOrgID",
+            "aws:VpceOrgPaths",
+            ctx,
+            notes,
+        );
+    }
+}
+
+/// `s3:ResourceAccount`, `aws:ResourceAccount`, `aws:ResourceOrgID`, `aws:ResourceOrgPaths`
+/// of an S3 target whose owner is known.
 pub(super) fn resource_keys(
     target: &Located,
-    snapshot: Option<&Snapshot>,
+    snapshot: &Snapshot,
     ctx: &mut Context,
-    notes: &mut Notes,
+    notes: &mut impl NoteSink,
 ) {
     if target.bucket.is_none() {
         return;
     }
     if let Some(acct) = target.account.as_deref() {
-        ctx.set("s3:ResourceAccount", acct);
-        ctx.set("aws:ResourceAccount", acct);
-        if let Some(s) = snapshot {
-            crate::diagnose::principal_facts::org_keys(
-                s.org_standing(acct),
-                "aws:ResourceOrgID",
-                "aws:ResourceOrgPaths",
-                ctx,
-                notes,
-            );
-        }
+        resource_account_keys(acct, true, snapshot, ctx, notes);
     }
+}
+
+/// The keys of the account that owns the resource: `aws:ResourceAccount`,
+/// `aws:ResourceOrgID`, `aws:ResourceOrgPaths`, and `s3:ResourceAccount` for an S3 resource.
+pub(super) fn resource_account_keys(
+    account: &str,
+    s3: bool,
+    snapshot: &Snapshot,
+    ctx: &mut Context,
+    notes: &mut impl NoteSink,
+) {
+    if s3 {
+        ctx.set("s3:ResourceAccount", account);
+    }
+    ctx.set("aws:ResourceAccount", account);
+    crate::diagnose::principal_facts::org_keys(
+        snapshot.org_standing(account),
+        "aws:ResourceOrgID",
+        "aws:ResourceOrgPaths",
+        ctx,
+        notes,
+    );
 }
 
 /// The S3 keys of the call itself: list parameters, version, and the headers CloudTrail logs.
@@ -254,7 +272,7 @@ pub(super) fn s3_request_keys(
         }
     };
     // The calls that may carry an ACL header: the same list Block Public Access checks.
-    let acl_call = crate::diagnose::block_public_access::writes_acl(name);
+    let acl_call = crate::diagnose::actions::writes_acl(name);
     header(ctx, notes, "s3:x-amz-acl", "x-amz-acl", acl_call);
     let sse_call = matches!(
         name,

@@ -19,6 +19,7 @@ pub mod express;
 mod keys;
 mod principal;
 mod read;
+pub mod simulated;
 
 use keys::{network_keys, resource_keys, s3_request_keys, service_keys, time_keys, transport_keys};
 use principal::{principal, principal_keys};
@@ -27,7 +28,7 @@ pub use read::RequestError;
 use read::{header, param, set_opt, Located, Notes};
 
 use super::actions::{s3_action, S3Action, Target};
-use crate::policy::{Context, Known, Request};
+use crate::policy::{Context, Request};
 use crate::record::Event;
 use crate::snapshot::Snapshot;
 use percent_encoding::percent_decode_str;
@@ -58,11 +59,8 @@ pub struct BuiltRequest {
 
 /// Builds the request(s) of one S3 record. `snapshot` resolves hidden cross-account callers,
 /// the bucket's owner, `aws:SourceVpc`, `aws:PrincipalOrgID` and `aws:PrincipalTag/*`;
-/// without it those stay unknown.
-pub fn requests(
-    event: &Event,
-    snapshot: Option<&Snapshot>,
-) -> Result<Vec<BuiltRequest>, RequestError> {
+/// without one ([`Snapshot::absent`]) those stay unknown.
+pub fn requests(event: &Event, snapshot: &Snapshot) -> Result<Vec<BuiltRequest>, RequestError> {
     requests_of(event, &S3Call::from_event(event), snapshot)
 }
 
@@ -72,14 +70,14 @@ pub fn requests(
 /// request this tool can rebuild.
 pub fn bare_request(event: &Event, call: &S3Call<'_>) -> Option<Request> {
     if event.event_source.as_deref() != Some("s3.amazonaws.com") {
-        return requests_of(event, call, None)
+        return requests_of(event, call, Snapshot::absent())
             .ok()?
             .into_iter()
             .next()
             .map(|r| r.request);
     }
     let mut notes = Notes::default();
-    let head = head(event, call, None, &mut notes).ok()?;
+    let head = head(event, call, Snapshot::absent(), &mut notes).ok()?;
     Some(Request {
         principal: head.principal,
         action: head.action.to_owned(),
@@ -103,7 +101,7 @@ struct Head<'s> {
 fn head<'s>(
     event: &'s Event,
     call: &S3Call<'_>,
-    snapshot: Option<&'s Snapshot>,
+    snapshot: &'s Snapshot,
     notes: &mut Notes,
 ) -> Result<Head<'s>, RequestError> {
     let name = event
@@ -135,7 +133,7 @@ fn head<'s>(
 pub fn requests_of(
     event: &Event,
     call: &S3Call<'_>,
-    snapshot: Option<&Snapshot>,
+    snapshot: &Snapshot,
 ) -> Result<Vec<BuiltRequest>, RequestError> {
     match event.event_source.as_deref() {
         Some("s3.amazonaws.com") => {}
@@ -202,10 +200,7 @@ pub fn requests_of(
         match call.headers.copy_source.and_then(copy_source) {
             Some((sb, sk, sv)) => {
                 let arn = format!("arn:{partition}:s3:::{sb}/{sk}");
-                let account = snapshot.and_then(|s| match s.bucket_owner(&sb) {
-                    Known::Known(a) => Some(a.to_owned()),
-                    Known::Unknown(_) => None,
-                });
+                let account = snapshot.known_bucket_owner(&sb).map(str::to_owned);
                 let mut ctx = base.clone();
                 let src = Located {
                     bucket: Some(sb),
@@ -570,7 +565,7 @@ fn locate(
     event: &Event,
     m: S3Action,
     partition: &str,
-    snapshot: Option<&Snapshot>,
+    snapshot: &Snapshot,
     ap_bucket: Option<String>,
 ) -> Result<Located, RequestError> {
     if m.target == Target::Any {
@@ -590,10 +585,8 @@ fn locate(
     // The owner: the snapshot's bucket folder first (the requester's copy of a denied
     // cross-account call redacts the owner), then resources[].accountId.
     let account = snapshot
-        .and_then(|s| match s.bucket_owner(&bucket) {
-            Known::Known(a) => Some(a.to_owned()),
-            Known::Unknown(_) => None,
-        })
+        .known_bucket_owner(&bucket)
+        .map(str::to_owned)
         .or_else(|| bucket_res.and_then(|r| r.account_id.clone()));
     let arn = match m.target {
         Target::Bucket | Target::Any => format!("arn:{partition}:s3:::{bucket}"),

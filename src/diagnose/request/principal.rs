@@ -2,6 +2,7 @@
 //! line (`simulate --principal`), and the condition keys that follow from the caller.
 
 use super::read::{set_opt, Notes, RequestError};
+pub use crate::diagnose::principal_facts::NoteSink;
 use crate::policy::{Context, Known, Principal, PrincipalKind};
 use crate::record::Event;
 use crate::snapshot::{Arn, Entity, Snapshot};
@@ -9,7 +10,7 @@ use crate::snapshot::{Arn, Entity, Snapshot};
 /// The caller, from `userIdentity`.
 pub(super) fn principal(
     event: &Event,
-    snapshot: Option<&Snapshot>,
+    snapshot: &Snapshot,
     notes: &mut Notes,
 ) -> Result<Principal, RequestError> {
     let id = event
@@ -72,8 +73,8 @@ pub(super) fn principal(
                     ..base
                 });
             }
-            match snapshot.map(|s| s.principal_by_unique_id(pid)) {
-                Some(Known::Known(r)) => {
+            match snapshot.principal_by_unique_id(pid) {
+                Known::Known(r) => {
                     let arn_of_session = r.session_name.as_ref().map(|s| session_arn(&r.arn, s));
                     match r.kind {
                         PrincipalKind::AssumedRole => Principal {
@@ -92,11 +93,7 @@ pub(super) fn principal(
                         },
                     }
                 }
-                other => {
-                    let why = match other {
-                        Some(Known::Unknown(w)) => w,
-                        _ => "no snapshot".to_owned(),
-                    };
+                Known::Unknown(why) => {
                     notes.gap(format!(
                         "the caller from account {acct} is shown only as principalId `{pid}` (cross-account record) and could not be resolved: {why}"
                     ));
@@ -146,10 +143,7 @@ pub(super) fn session_arn(role_arn: &str, session: &str) -> String {
 /// session of it named `simulate`), an assumed-role session, a federated user, the root, an
 /// account id, `anonymous`, or a service principal name. With a snapshot, a session's role
 /// ARN gets its path from `iam.json`.
-pub fn principal_from_arn(
-    text: &str,
-    snapshot: Option<&Snapshot>,
-) -> Result<Principal, RequestError> {
+pub fn principal_from_arn(text: &str, snapshot: &Snapshot) -> Result<Principal, RequestError> {
     let bad = || RequestError::BadPrincipal(text.to_owned());
     let t = text.trim();
     if t == "*" || t.eq_ignore_ascii_case("anonymous") {
@@ -202,7 +196,7 @@ pub fn principal_from_arn(
         ("sts", r) if r.starts_with("assumed-role/") && r.split('/').count() >= 3 => {
             let guess = role_of_session(t).ok_or_else(bad)?;
             let mut out = p(PrincipalKind::AssumedRole, t.to_owned(), Some(guess));
-            if let Some(Known::Known(Some(Entity::Role(role)))) = snapshot.map(|s| s.entity(&out)) {
+            if let Known::Known(Some(Entity::Role(role))) = snapshot.entity(&out) {
                 out.role_arn = Some(role.arn.clone());
             }
             Ok(out)
@@ -221,7 +215,7 @@ pub fn principal_from_arn(
 pub(super) fn principal_keys(
     event: &Event,
     p: &Principal,
-    snapshot: Option<&Snapshot>,
+    snapshot: &Snapshot,
     ctx: &mut Context,
     notes: &mut Notes,
 ) {
@@ -270,7 +264,7 @@ pub(super) fn principal_keys(
 /// `simulate`, which has no record.
 pub fn principal_context(
     p: &Principal,
-    snapshot: Option<&Snapshot>,
+    snapshot: &Snapshot,
     ctx: &mut Context,
     notes_out: &mut impl NoteSink,
 ) {
@@ -334,30 +328,16 @@ pub fn principal_context(
         // Hidden cross-account caller: its type, ARN and ids are unknown.
         PrincipalKind::Account | PrincipalKind::Anonymous | PrincipalKind::Service => {}
     }
-    let Some(snap) = snapshot else {
-        notes_out
-            .note_gap("aws:PrincipalOrgID and aws:PrincipalTag/* unknown: no snapshot".to_owned());
-        return;
-    };
     if let Some(a) = p.account.as_deref() {
         crate::diagnose::principal_facts::org_keys(
-            snap.org_standing(a),
+            snapshot.org_standing(a),
             "aws:PrincipalOrgID",
             "aws:PrincipalOrgPaths",
             ctx,
             notes_out,
         );
     }
-    crate::diagnose::principal_facts::principal_tag_keys(p, snap, ctx, notes_out);
-}
-
-/// Where [`principal_context`] reports what it could not set, and what it set by inference.
-pub trait NoteSink {
-    fn note_gap(&mut self, what: String);
-    /// A key set by inference; by default reported like a gap.
-    fn note_inferred(&mut self, what: String) {
-        self.note_gap(what);
-    }
+    crate::diagnose::principal_facts::principal_tag_keys(p, snapshot, ctx, notes_out);
 }
 
 impl NoteSink for Notes {
@@ -367,14 +347,6 @@ impl NoteSink for Notes {
     fn note_inferred(&mut self, what: String) {
         if !self.inferred.contains(&what) {
             self.inferred.push(what);
-        }
-    }
-}
-
-impl NoteSink for Vec<String> {
-    fn note_gap(&mut self, what: String) {
-        if !self.contains(&what) {
-            self.push(what);
         }
     }
 }

@@ -26,7 +26,7 @@ fn event(v: Value) -> Event {
 }
 
 fn one(e: &Event) -> BuiltRequest {
-    let mut r = requests(e, None).unwrap();
+    let mut r = requests(e, Snapshot::absent()).unwrap();
     assert_eq!(r.len(), 1, "{r:#?}");
     r.remove(0)
 }
@@ -173,7 +173,10 @@ fn real_record_without_bucket_is_an_error() {
         return;
     };
     assert_eq!(e.event_name.as_deref(), Some("PutBucketAcl"));
-    assert_eq!(requests(&e, None), Err(RequestError::NoBucket));
+    assert_eq!(
+        requests(&e, Snapshot::absent()),
+        Err(RequestError::NoBucket)
+    );
 }
 
 /// Real fixture (Panther): the VPC endpoint owner's copy of a cross-account call names the
@@ -242,7 +245,7 @@ fn cross_account_caller_resolved_through_the_snapshot_unique_id() {
     );
     rec["vpcEndpointId"] = json!("vpce-1");
     let e = event(rec);
-    let r = requests(&e, Some(&snap)).unwrap().remove(0);
+    let r = requests(&e, &snap).unwrap().remove(0);
     let p = &r.request.principal;
     assert_eq!(p.kind, PrincipalKind::AssumedRole);
     assert_eq!(
@@ -270,7 +273,7 @@ fn cross_account_caller_resolved_through_the_snapshot_unique_id() {
         "GetObject",
         json!({"bucketName": "example-bucket", "key": "k"}),
     ));
-    let direct = requests(&direct, Some(&snap)).unwrap().remove(0);
+    let direct = requests(&direct, &snap).unwrap().remove(0);
     for k in [
         "aws:VpceOrgID",
         "aws:VpceOrgPaths",
@@ -310,7 +313,7 @@ fn cross_account_caller_resolved_through_the_snapshot_unique_id() {
 #[test]
 fn real_copy_object_is_get_on_source_and_put_on_target() {
     let Some(e) = corpus_record("panther-analysis/rules__aws_cloudtrail_rules__aws_s3_copy_object_to_external_account_bucket.json", 0) else { return };
-    let r = requests(&e, None).unwrap();
+    let r = requests(&e, Snapshot::absent()).unwrap();
     let shape: Vec<(&str, &str, Part)> = r
         .iter()
         .map(|b| {
@@ -353,13 +356,13 @@ fn real_copy_object_is_get_on_source_and_put_on_target() {
 fn unmapped_event_name_is_reported_not_guessed() {
     let e = event(s3_record(alice(), "ListAllMyBuckets", json!({})));
     assert_eq!(
-        requests(&e, None),
+        requests(&e, Snapshot::absent()),
         Err(RequestError::Unmapped("ListAllMyBuckets".into()))
     );
     let mut other = s3_record(alice(), "GetObject", json!({}));
     other["eventSource"] = json!("kms.amazonaws.com");
     assert!(
-        matches!(requests(&event(other), None), Err(RequestError::NotS3(s)) if s == "kms.amazonaws.com")
+        matches!(requests(&event(other), Snapshot::absent()), Err(RequestError::NotS3(s)) if s == "kms.amazonaws.com")
     );
 }
 
@@ -465,7 +468,7 @@ fn put_object_with_acl_header_also_needs_put_object_acl() {
             json!({"bucketName": "b", "key": "k", "x-amz-acl": "public-read",
         "x-amz-server-side-encryption": "aws:kms"}),
         )),
-        None,
+        Snapshot::absent(),
     )
     .unwrap();
     assert_eq!(
@@ -577,7 +580,8 @@ fn invoked_by_a_service_sets_via_aws_service() {
 
 #[test]
 fn principal_from_arn_shapes() {
-    let k = |s: &str| principal_from_arn(s, None).map(|p| (p.kind, p.arn, p.role_arn));
+    let k =
+        |s: &str| principal_from_arn(s, Snapshot::absent()).map(|p| (p.kind, p.arn, p.role_arn));
     assert_eq!(
         k("arn:aws:iam::111122223333:user/a/b").unwrap().0,
         PrincipalKind::User
@@ -634,7 +638,7 @@ fn headers_are_found_case_insensitively_and_in_additional_event_data() {
             "PutObject",
             json!({"bucketName": "b", "key": "k", "X-Amz-Acl": "private"}),
         )),
-        None,
+        Snapshot::absent(),
     )
     .unwrap();
     assert_eq!(val(&r[0], "s3:x-amz-acl"), Some("private"));
@@ -655,7 +659,7 @@ fn grant_header_in_any_case_adds_put_object_acl() {
         "PutObject",
         json!({"bucketName": "b", "key": "k", "X-Amz-Grant-Read": "id=abc"}),
     ));
-    let actions: Vec<String> = requests(&e, None)
+    let actions: Vec<String> = requests(&e, Snapshot::absent())
         .unwrap()
         .into_iter()
         .map(|r| r.request.action)
@@ -716,7 +720,7 @@ fn get_object_attributes_is_two_requests_on_the_object() {
         "GetObjectAttributes",
         json!({"bucketName": "b", "key": "k"}),
     ));
-    let r = requests(&e, None).unwrap();
+    let r = requests(&e, Snapshot::absent()).unwrap();
     let got: Vec<(&str, &str)> = r
         .iter()
         .map(|b| (b.request.action.as_str(), b.request.resource.as_str()))
@@ -733,7 +737,7 @@ fn get_object_attributes_is_two_requests_on_the_object() {
         "GetObjectAttributes",
         json!({"bucketName": "b", "key": "k", "versionId": "v1"}),
     ));
-    let actions: Vec<String> = requests(&e, None)
+    let actions: Vec<String> = requests(&e, Snapshot::absent())
         .unwrap()
         .into_iter()
         .map(|b| b.request.action)
@@ -754,7 +758,7 @@ fn object_lock_headers_add_their_actions() {
         "CreateBucket",
         json!({"bucketName": "b", "x-amz-bucket-object-lock-enabled": "true"}),
     ));
-    let actions: Vec<String> = requests(&e, None)
+    let actions: Vec<String> = requests(&e, Snapshot::absent())
         .unwrap()
         .into_iter()
         .map(|b| b.request.action)
@@ -778,7 +782,7 @@ fn object_lock_headers_add_their_actions() {
         "PutObject",
         json!({"bucketName": "b", "key": "k", "x-amz-object-lock-legal-hold": "ON"}),
     ));
-    let actions: Vec<String> = requests(&e, None)
+    let actions: Vec<String> = requests(&e, Snapshot::absent())
         .unwrap()
         .into_iter()
         .map(|b| b.request.action)

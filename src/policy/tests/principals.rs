@@ -251,8 +251,11 @@ fn kms_alias_operations_on_the_alias_need_only_the_identity_policy() {
 #[test]
 fn a_role_arn_as_caller_is_a_session_of_that_role() {
     use crate::diagnose::request::principal_from_arn;
-    let caller = principal_from_arn("arn:aws:iam::111122223333:role/app", None)
-        .expect("a role ARN is a principal");
+    let caller = principal_from_arn(
+        "arn:aws:iam::111122223333:role/app",
+        crate::snapshot::Snapshot::absent(),
+    )
+    .expect("a role ARN is a principal");
     assert_eq!(caller.kind, crate::policy::PrincipalKind::AssumedRole);
     let grant = |who: &str| {
         let mut i = input();
