@@ -219,7 +219,9 @@ impl<'a> Diagnoser<'a> {
             .and_then(|k| self.evidence.session_policies.get(k));
         if let (Some(rec), Some(snap)) = (record, self.snapshot) {
             let role_tags = snap.principal_tags(&req.principal);
-            session_facts::session_tag_keys(&mut req.context, role_tags, rec, inferred);
+            // With the transitive tags of a role chain (super::session_chain).
+            let rec = super::session_chain::completed(rec, &self.evidence.session_policies);
+            session_facts::session_tag_keys(&mut req.context, role_tags, &rec, inferred);
         }
     }
 

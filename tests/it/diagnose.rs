@@ -12,6 +12,9 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+/// Role chaining and transitive session tags (issue 17).
+mod session_chain;
+
 const MGMT: &str = "111111111111";
 const PROD: &str = "222222222222";
 const DATA: &str = "333333333333";
