@@ -491,6 +491,27 @@ pub fn build_request(args: &Args, snap: &Snapshot) -> (Request, Vec<String>) {
                 Known::Unknown(why) => notes.push(format!("aws:SourceVpc unknown: {why}")),
             }
         }
+        // aws:SourceVpcArn likewise (request::vpc_arn), in the resource's partition.
+        if matches!(ctx.get("aws:sourcevpcarn"), KeyState::Absent) {
+            ctx.forget("aws:sourcevpcarn");
+            let partition = match req.resource.split(':').nth(1) {
+                Some(p) if req.resource.starts_with("arn:") && !p.is_empty() => p,
+                _ => "aws",
+            };
+            let arn = match snap.vpc_endpoint(&vpce) {
+                Known::Known(e) => crate::diagnose::request::vpc_arn::source_vpc_arn(
+                    e,
+                    snap.vpc_endpoint_owner(&vpce),
+                    partition,
+                    req.resource.split(':').nth(3).filter(|r| !r.is_empty()),
+                ),
+                Known::Unknown(why) => Err(why),
+            };
+            match arn {
+                Ok(arn) => ctx.set("aws:SourceVpcArn", arn),
+                Err(why) => notes.push(format!("aws:SourceVpcArn unknown: {why}")),
+            }
+        }
     }
     req.context = ctx;
     (req, notes)

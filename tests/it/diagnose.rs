@@ -14,6 +14,8 @@ use std::path::{Path, PathBuf};
 
 /// Role chaining and transitive session tags (issue 17).
 mod session_chain;
+/// aws:SourceVpcArn through a VPC endpoint (issue 17).
+mod source_vpc_arn;
 
 const MGMT: &str = "111111111111";
 const PROD: &str = "222222222222";

@@ -9,7 +9,7 @@ use serde_json::Value;
 use std::net::IpAddr;
 
 /// `aws:SourceIp`, `aws:VpcSourceIp`, `aws:SourceVpce`, `aws:VpceAccount`, `aws:VpceOrgID`,
-/// `aws:VpceOrgPaths`, `aws:SourceVpc` (and `aws:SourceVpcArn` absent without an endpoint).
+/// `aws:VpceOrgPaths`, `aws:SourceVpc`, `aws:SourceVpcArn` ([`super::vpc_arn`]).
 pub(super) fn network_keys(
     event: &Event,
     snapshot: Option<&Snapshot>,
@@ -34,10 +34,22 @@ pub(super) fn network_keys(
             );
             let endpoint = snapshot.map(|s| s.vpc_endpoint(vpce));
             match &endpoint {
-                Some(Known::Known(e)) => set_opt(ctx, "aws:SourceVpc", e.vpc_id.as_deref()),
-                Some(Known::Unknown(why)) => notes.gap(format!("aws:SourceVpc unknown: {why}")),
+                Some(Known::Known(e)) => {
+                    set_opt(ctx, "aws:SourceVpc", e.vpc_id.as_deref());
+                    let owner = snapshot.and_then(|s| s.vpc_endpoint_owner(vpce));
+                    let partition = super::partition_of(event.aws_region.as_deref());
+                    let region = event.aws_region.as_deref();
+                    match super::vpc_arn::source_vpc_arn(e, owner, partition, region) {
+                        Ok(arn) => ctx.set("aws:SourceVpcArn", arn),
+                        Err(why) => notes.gap(format!("aws:SourceVpcArn unknown: {why}")),
+                    }
+                }
+                Some(Known::Unknown(why)) => {
+                    notes.gap(format!("aws:SourceVpc unknown: {why}"));
+                    notes.gap(format!("aws:SourceVpcArn unknown: {why}"));
+                }
                 None => notes.gap(format!(
-                    "aws:SourceVpc unknown: no snapshot to find the VPC of {vpce}"
+                    "aws:SourceVpc, aws:SourceVpcArn unknown: no snapshot to find the VPC of {vpce}"
                 )),
             }
             // aws:VpceOrgID / aws:VpceOrgPaths: the organization of the account that owns
