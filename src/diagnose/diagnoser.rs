@@ -220,8 +220,10 @@ impl<'a> Diagnoser<'a> {
         if let (Some(rec), Some(snap)) = (record, self.snapshot) {
             let role_tags = snap.principal_tags(&req.principal);
             // With the transitive tags of a role chain (super::session_chain).
-            let rec = super::session_chain::completed(rec, &self.evidence.session_policies);
-            session_facts::session_tag_keys(&mut req.context, role_tags, &rec, inferred);
+            let records = &self.evidence.session_policies;
+            let full = super::session_chain::completed(rec, records);
+            session_facts::session_tag_keys(&mut req.context, role_tags, &full, inferred);
+            inferred.extend(super::session_chain::note(rec, records));
         }
     }
 

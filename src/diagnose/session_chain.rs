@@ -110,6 +110,51 @@ pub fn completed<'r, S: std::hash::BuildHasher>(
     }
 }
 
+/// What `explain` says of a chained session's tags: where the inherited ones came from, or
+/// which link is missing. `None` for a session that is not chained.
+pub fn note<S: std::hash::BuildHasher>(
+    rec: &SessionPolicy,
+    records: &Records<S>,
+) -> Option<String> {
+    if rec.tags_complete && rec.incoming_transitive_tags.is_empty() {
+        return None;
+    }
+    if rec.tags_complete {
+        return Some(format!(
+            "aws:PrincipalTag/*: with the transitive tags the {} record {} lists as inherited (incomingTransitiveTags)",
+            rec.issued_by,
+            rec.event_id.as_deref().unwrap_or("?")
+        ));
+    }
+    // Up the chain: the records found, then the first key whose record is missing.
+    let mut found = Vec::new();
+    let mut cur = rec;
+    while !cur.tags_complete && found.len() < MAX_LINKS {
+        let Some(key) = cur.called_with.as_deref() else {
+            return Some("aws:PrincipalTag/*: tags inherited in a role chain unknown: the record does not say which session called AssumeRole".to_owned());
+        };
+        match records.get(key) {
+            Some(up) => {
+                found.push(format!(
+                    "{} record {}",
+                    up.issued_by,
+                    up.event_id.as_deref().unwrap_or("?")
+                ));
+                cur = up;
+            }
+            None => {
+                return Some(format!(
+                    "aws:PrincipalTag/*: tags inherited in a role chain unknown: the record that issued access key {key} (the caller of AssumeRole) is not in the logs"
+                ))
+            }
+        }
+    }
+    Some(format!(
+        "aws:PrincipalTag/*: with the transitive tags inherited in a role chain, from {}",
+        found.join(", ")
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -205,6 +250,11 @@ mod tests {
         let s3 = completed(&all["K3"], &all);
         assert!(!s3.tags_complete);
         assert!(incoming(&all["K3"], &all).is_none());
+        let why = note(&all["K3"], &all).unwrap_or_default();
+        assert!(
+            why.contains("access key K2") && why.contains("not in the logs"),
+            "{why}"
+        );
 
         let mut listed = rec("K4", Some("K2"), &[], &[]);
         listed.incoming_transitive_tags = vec![("Department".into(), "Engineering".into())];

@@ -10,6 +10,16 @@
 
 use super::*;
 
+/// `explain`'s text for event `id`.
+fn explain(o: &Org, id: &str) -> String {
+    let (snap, logs) = o.write();
+    let mut c = denytrail();
+    c.args(["explain", id, "--snapshot"]).arg(&snap).arg(&logs);
+    let (out, stdout, stderr) = run(c);
+    assert!(out.status.success(), "explain failed: {stderr}");
+    stdout
+}
+
 /// A role in PROD whose trust policy lets sessions carry tags (`sts:TagSession`): without it
 /// the role's own tags are all a session can have, and the chain would not matter.
 fn taggable_role(o: &mut Org, name: &str, inline: Vec<(&str, Value)>) {
@@ -80,6 +90,8 @@ fn transitive_tag_of_the_calling_session_is_inherited() {
         Some("bucket-policy:app-data"),
         Some("NoDataTeam"),
     );
+    let text = explain(&o, &id);
+    assert!(text.contains("aws:principaltag/team = data"), "{text}");
 }
 
 /// id_session-tags.html: "The `Sun` tag that was attached to `Role2` is not marked as
@@ -119,6 +131,12 @@ fn missing_link_keeps_the_inherited_tags_unknown() {
     );
     let f = o.one(&id);
     expect(&f, "unknown", None, None, None, None);
+    let text = explain(&o, &id);
+    assert!(
+        text.contains("aws:principaltag/team: unknown")
+            && text.contains("the record that issued access key ASIAHOP1 (the caller of AssumeRole) is not in the logs"),
+        "{text}"
+    );
 }
 
 /// cloudtrail-integration.html, "Example AWS STS role chaining API event in CloudTrail log

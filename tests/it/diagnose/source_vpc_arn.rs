@@ -57,3 +57,25 @@ fn source_vpc_arn_of_the_endpoint_vpc_passes_the_deny() {
         "the key is known: {reason}"
     );
 }
+
+/// An interface endpoint with `ServiceRegion` may connect across Regions: its VPC's Region is
+/// not in describe-vpc-endpoints, so the key stays unknown, and `explain` says why.
+#[test]
+fn cross_region_capable_endpoint_leaves_the_key_unknown_and_says_why() {
+    let (mut o, id) = through_endpoint("arn:aws:ec2:eu-west-1:222222222222:vpc/vpc-1");
+    o.file(format!("accounts/{PROD}/ec2/vpc-endpoints.json"), json!({"VpcEndpoints": [{"VpcEndpointId": "vpce-1a2b",
+        "VpcEndpointType": "Interface", "VpcId": "vpc-1", "ServiceName": "com.amazonaws.us-east-1.s3", "ServiceRegion": "us-east-1",
+        "OwnerId": PROD, "PolicyDocument": doc(json!([{"Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": "*"}])).to_string()}]}));
+    let f = o.one(&id);
+    expect(&f, "unknown", None, None, None, None);
+    let (snap, logs) = o.write();
+    let mut c = denytrail();
+    c.args(["explain", &id, "--snapshot"]).arg(&snap).arg(&logs);
+    let (out, text, stderr) = run(c);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        text.contains("aws:sourcevpcarn: unknown")
+            && text.contains("aws:SourceVpcArn unknown: endpoint `vpce-1a2b` is an interface endpoint with a `ServiceRegion`"),
+        "{text}"
+    );
+}
