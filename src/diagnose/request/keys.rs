@@ -39,18 +39,25 @@ pub(super) fn network_keys(
                     let owner = snapshot.and_then(|s| s.vpc_endpoint_owner(vpce));
                     let partition = super::partition_of(event.aws_region.as_deref());
                     let region = event.aws_region.as_deref();
+                    // Why aws:SourceVpcArn is unknown is a note for `explain` (shown when a
+                    // policy reads the key), not one more missing piece in every reason.
                     match super::vpc_arn::source_vpc_arn(e, owner, partition, region) {
                         Ok(arn) => ctx.set("aws:SourceVpcArn", arn),
-                        Err(why) => notes.gap(format!("aws:SourceVpcArn unknown: {why}")),
+                        Err(why) => notes.infer(format!("aws:SourceVpcArn unknown: {why}")),
                     }
                 }
                 Some(Known::Unknown(why)) => {
                     notes.gap(format!("aws:SourceVpc unknown: {why}"));
-                    notes.gap(format!("aws:SourceVpcArn unknown: {why}"));
+                    notes.infer(format!("aws:SourceVpcArn unknown: {why}"));
                 }
-                None => notes.gap(format!(
-                    "aws:SourceVpc, aws:SourceVpcArn unknown: no snapshot to find the VPC of {vpce}"
-                )),
+                None => {
+                    notes.gap(format!(
+                        "aws:SourceVpc unknown: no snapshot to find the VPC of {vpce}"
+                    ));
+                    notes.infer(format!(
+                        "aws:SourceVpcArn unknown: no snapshot to find the VPC of {vpce}"
+                    ));
+                }
             }
             // aws:VpceOrgID / aws:VpceOrgPaths: the organization of the account that owns
             // the endpoint, as for aws:PrincipalOrgID of a principal (absent when that account
