@@ -492,7 +492,10 @@ pub fn build_request(args: &Args, snap: &Snapshot) -> (Request, Vec<String>) {
             }
         }
         // aws:SourceVpcArn likewise (request::vpc_arn), in the resource's partition.
-        if matches!(ctx.get("aws:sourcevpcarn"), KeyState::Absent) {
+        if matches!(
+            ctx.get("aws:sourcevpcarn"),
+            KeyState::Absent | KeyState::Unknown
+        ) {
             ctx.forget("aws:sourcevpcarn");
             let partition = match req.resource.split(':').nth(1) {
                 Some(p) if req.resource.starts_with("arn:") && !p.is_empty() => p,
