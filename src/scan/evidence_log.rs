@@ -578,4 +578,47 @@ mod tests {
             .add_lines(b"not a line", &Overflow::default())
             .is_err());
     }
+
+    /// A session up a role chain is loaded with the one the kept events name, link by link
+    /// (`called_with` → the record that issued that key), and only those: a session's
+    /// inherited transitive tags come from there (crate::diagnose::session_chain).
+    #[test]
+    fn loads_the_records_up_a_role_chain() {
+        let rec = |key: &str, called_with: Option<&str>| SessionPolicy {
+            access_key_id: key.into(),
+            issued_by: "AssumeRole".into(),
+            event_time: None,
+            event_id: None,
+            role_arn: None,
+            policy: None,
+            policy_arns: vec![],
+            origin: origin(),
+            session_tags: vec![],
+            tags_complete: called_with.is_none(),
+            transitive_tag_keys: vec![],
+            incoming_transitive_tags: vec![],
+            called_with: called_with.map(str::to_owned),
+        };
+        let mut store = EvidenceStore::new(EvidenceCaps::default(), true);
+        // The chain K1 → K2 → K3 written in an order where each caller comes after.
+        for r in [
+            rec("K3", Some("K2")),
+            rec("OTHER", None),
+            rec("K2", Some("K1")),
+            rec("K1", None),
+        ] {
+            let mut e = Evidence::default();
+            e.add_session_policy(r);
+            store.add(e);
+        }
+        let EvidenceStore::Log(log) = store else {
+            panic!("asked for a log")
+        };
+        let mut wanted = Wanted::default();
+        wanted.add_access_key("K3");
+        let got = log.load(&wanted).expect("the log reads back");
+        let mut keys: Vec<&str> = got.session_policies.keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        assert_eq!(keys, ["K1", "K2", "K3"]);
+    }
 }
