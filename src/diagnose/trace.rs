@@ -30,6 +30,10 @@ pub struct RequestTrace<'a> {
     pub evaluation: &'a Evaluation,
     /// Context keys a policy needed that neither the record nor the snapshot gives.
     pub unknowns: &'a [String],
+    /// What the record or snapshot lacked for those keys (the text's "why those keys are
+    /// unknown"); left out when there is nothing to say.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unknown_key_notes: Vec<String>,
     pub session_policy_source: Option<&'a str>,
     pub s3_rules: Vec<RuleTrace<'a>>,
     pub kms: Option<KmsTrace<'a>>,
@@ -95,6 +99,7 @@ pub fn request_trace(a: &Analysis) -> RequestTrace<'_> {
         request: &a.request,
         evaluation: &a.evaluation,
         unknowns: &a.evaluation.unknowns,
+        unknown_key_notes: unknown_key_notes(a),
         session_policy_source: a.session_source.as_deref(),
         s3_rules: rule_traces(a),
         kms: a.kms.as_ref().map(|(c, e)| KmsTrace {

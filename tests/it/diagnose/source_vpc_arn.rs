@@ -78,4 +78,18 @@ fn cross_region_capable_endpoint_leaves_the_key_unknown_and_says_why() {
             && text.contains("aws:SourceVpcArn unknown: endpoint `vpce-1a2b` is an interface endpoint with a `ServiceRegion`"),
         "{text}"
     );
+    let mut c = denytrail();
+    c.args(["explain", &id, "--format", "json", "--snapshot"])
+        .arg(&snap)
+        .arg(&logs);
+    let (out, json_text, stderr) = run(c);
+    assert!(out.status.success(), "{stderr}");
+    let v: Value = serde_json::from_str(&json_text).expect("explain json");
+    let notes = &v["requests"][0]["unknown_key_notes"];
+    assert!(
+        notes.as_array().is_some_and(|n| n.iter().any(|x| x
+            .as_str()
+            .is_some_and(|s| s.starts_with("aws:SourceVpcArn unknown")))),
+        "{json_text}"
+    );
 }
