@@ -67,6 +67,19 @@ impl Scratch {
         Ok(buf)
     }
 
+    /// Everything written whole, from the start, without giving the file up ([`Scratch::read_at`]
+    /// still works once the reader is dropped); `None` if nothing was ever written.
+    pub fn reader(&self) -> io::Result<Option<impl BufRead + '_>> {
+        let Some(mut file) = self.file.as_ref() else {
+            return Ok(None);
+        };
+        file.rewind()?;
+        Ok(Some(BufReader::with_capacity(
+            1 << 20,
+            file.take(self.written),
+        )))
+    }
+
     /// Everything written whole, from the start; `None` if nothing ever was.
     pub fn into_reader(self) -> io::Result<Option<impl BufRead>> {
         let Some(mut file) = self.file else {

@@ -635,8 +635,11 @@ mod tests {
                 object: "f".into(),
                 record_index: Some(1),
             },
-            session_tags: vec![],
+            session_tags: vec![("team".into(), "data".into())],
             tags_complete: true,
+            transitive_tag_keys: vec!["team".into()],
+            incoming_transitive_tags: vec![("project".into(), "x".into())],
+            called_with: Some("ASIAPARENT".into()),
         });
         store.add(e);
         let EvidenceStore::Log(log) = store else {

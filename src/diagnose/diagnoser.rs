@@ -223,7 +223,11 @@ impl<'a> Diagnoser<'a> {
             .and_then(|k| self.evidence.session_policies.get(k));
         if let Some(rec) = record {
             let role_tags = self.snapshot.principal_tags(&req.principal);
-            session_facts::session_tag_keys(&mut req.context, role_tags, rec, inferred);
+            // With the transitive tags of a role chain (super::session_chain).
+            let records = &self.evidence.session_policies;
+            let full = super::session_chain::completed(rec, records);
+            session_facts::session_tag_keys(&mut req.context, role_tags, &full, inferred);
+            inferred.extend(super::session_chain::note(rec, records));
         }
     }
 

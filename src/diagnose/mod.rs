@@ -25,6 +25,7 @@ pub mod request_error;
 pub mod requester_pays;
 pub mod rule;
 pub mod rules;
+pub mod session_chain;
 pub mod session_facts;
 pub mod text;
 pub mod timed;

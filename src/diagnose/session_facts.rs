@@ -110,6 +110,9 @@ mod tests {
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect(),
             tags_complete: complete,
+            transitive_tag_keys: vec![],
+            incoming_transitive_tags: vec![],
+            called_with: None,
         }
     }
 

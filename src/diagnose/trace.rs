@@ -30,6 +30,10 @@ pub struct RequestTrace<'a> {
     pub evaluation: &'a Evaluation,
     /// Context keys a policy needed that neither the record nor the snapshot gives.
     pub unknowns: &'a [String],
+    /// What the record or snapshot lacked for those keys (the text's "why those keys are
+    /// unknown"); left out when there is nothing to say.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unknown_key_notes: Vec<String>,
     pub session_policy_source: Option<&'a str>,
     pub s3_rules: Vec<RuleTrace<'a>>,
     pub kms: Option<KmsTrace<'a>>,
@@ -95,6 +99,7 @@ pub fn request_trace(a: &Analysis) -> RequestTrace<'_> {
         request: &a.request,
         evaluation: &a.evaluation,
         unknowns: &a.evaluation.unknowns,
+        unknown_key_notes: unknown_key_notes(a),
         session_policy_source: a.session_source.as_deref(),
         s3_rules: rule_traces(a),
         kms: a.kms.as_ref().map(|(c, e)| KmsTrace {
@@ -152,6 +157,13 @@ pub fn render_requests(analyses: &[Analysis]) -> String {
         if let Some(src) = &a.session_source {
             let _ = writeln!(out, "  session policy recovered from {src}");
         }
+        let notes = unknown_key_notes(a);
+        if !notes.is_empty() {
+            out.push_str("  why those keys are unknown:\n");
+            for n in notes {
+                let _ = writeln!(out, "    {n}");
+            }
+        }
         out.push_str("  S3 rules outside the policy layers:\n");
         for r in rule_traces(a) {
             let _ = writeln!(
@@ -178,6 +190,34 @@ pub fn render_requests(analyses: &[Analysis]) -> String {
         }
     }
     out
+}
+
+/// What the request builder noted of the keys the engine reports unknown (which record or
+/// snapshot piece is missing, e.g. "aws:SourceVpcArn unknown: endpoint `vpce-1` ..."): the
+/// engine only knows that no value was given.
+fn unknown_key_notes(a: &Analysis) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for (key, _) in policy::explain::unknown_keys(&a.request, &a.evaluation) {
+        for n in a.gaps.iter().chain(&a.inferred) {
+            if note_is_about(n, &key) && !out.contains(n) {
+                out.push(n.clone());
+            }
+        }
+    }
+    out
+}
+
+/// Whether a note (`KEY[, KEY] unknown: why`, `aws:PrincipalTag/*: ...`) speaks of `key`
+/// (lowercase).
+fn note_is_about(note: &str, key: &str) -> bool {
+    let head = note.split(": ").next().unwrap_or("");
+    head.split([',', ' ']).any(|t| {
+        let t = t.to_ascii_lowercase();
+        match t.strip_suffix('*') {
+            Some(prefix) if !prefix.is_empty() => key.starts_with(prefix),
+            _ => !t.is_empty() && t == key,
+        }
+    })
 }
 
 /// The verdict: the finding's cause fields, what else fails, AWS's message, the fix.
@@ -244,4 +284,20 @@ pub fn render_verdict(f: &Finding, aws: Option<&AwsVerdict>) -> String {
         let _ = writeln!(out, "fix:          {r}");
     }
     out
+}
+
+#[cfg(test)]
+mod note_tests {
+    use super::note_is_about;
+
+    #[test]
+    fn notes_are_matched_to_the_keys_they_name() {
+        let n = "aws:SourceVpc, aws:SourceVpcArn unknown: no snapshot to find the VPC of vpce-1";
+        assert!(note_is_about(n, "aws:sourcevpcarn"));
+        assert!(note_is_about(n, "aws:sourcevpc"));
+        assert!(!note_is_about(n, "aws:sourcevpce"));
+        let t = "aws:PrincipalTag/*: tags inherited in a role chain unknown: ...";
+        assert!(note_is_about(t, "aws:principaltag/team"));
+        assert!(!note_is_about(t, "aws:resourcetag/team"));
+    }
 }

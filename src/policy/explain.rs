@@ -158,7 +158,7 @@ fn layer(out: &mut String, l: &LayerTrace) {
 /// The keys the policies read whose value the engine did not know, each with why, in first-
 /// seen order: the request gave no value ("no value in the request record or snapshot"), or it
 /// was known only by exclusion and that did not decide a condition.
-fn unknown_keys(req: &Request, eval: &Evaluation) -> Vec<(String, String)> {
+pub fn unknown_keys(req: &Request, eval: &Evaluation) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::new();
     let stmts = eval
         .layers

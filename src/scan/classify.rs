@@ -420,8 +420,35 @@ fn session_policy(v: TapeValue<'_, '_>, name: &str, origin: &Origin) -> Option<S
             session_tags.push((k.to_owned(), val.to_owned()));
         }
     }
+    // Role chaining: a session calling AssumeRole inherits the caller's transitive tags. The
+    // record lists them as `incomingTransitiveTags` (IAM User Guide, cloudtrail-integration.html,
+    // "Example AWS STS role chaining API event in CloudTrail log file"); where it does not, the
+    // calling session's own record (joined by `userIdentity.accessKeyId`) may tell
+    // (`crate::diagnose::session_chain`).
     let chained = str_at(v, &["userIdentity", "type"]) == Some("AssumedRole");
-    let tags_complete = !chained;
+    let transitive_tag_keys: Vec<String> = params
+        .get("transitiveTagKeys")
+        .and_then(|a| a.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|k| k.into_string().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    let incoming_transitive_tags: Option<Vec<(String, String)>> = params
+        .get("incomingTransitiveTags")
+        .and_then(|m| m.as_object())
+        .map(|map| {
+            map.iter()
+                .map(|(k, val)| (k.to_owned(), val.into_string().unwrap_or("").to_owned()))
+                .collect()
+        });
+    let called_with = if chained {
+        owned(v, &["userIdentity", "accessKeyId"])
+    } else {
+        None
+    };
+    let tags_complete = !chained || incoming_transitive_tags.is_some();
     Some(SessionPolicy {
         access_key_id: owned(v, &["responseElements", "credentials", "accessKeyId"])?,
         issued_by: name.to_owned(),
@@ -433,6 +460,9 @@ fn session_policy(v: TapeValue<'_, '_>, name: &str, origin: &Origin) -> Option<S
         origin: origin.clone(),
         session_tags,
         tags_complete,
+        transitive_tag_keys,
+        incoming_transitive_tags: incoming_transitive_tags.unwrap_or_default(),
+        called_with,
     })
 }
 
@@ -727,16 +757,34 @@ mod tests {
             c => panic!("{c:?}"),
         }
         let chained = r#"{"eventSource":"sts.amazonaws.com","eventName":"AssumeRole",
-            "userIdentity":{"type":"AssumedRole"},
-            "requestParameters":{"roleArn":"r","tags":[{"key":"team","value":"data"}]},
+            "userIdentity":{"type":"AssumedRole","accessKeyId":"P"},
+            "requestParameters":{"roleArn":"r","tags":[{"key":"team","value":"data"}],
+              "transitiveTagKeys":["team"]},
             "responseElements":{"credentials":{"accessKeyId":"C"}}}"#;
         match class_of(chained) {
             Class::SessionPolicy(p) => {
                 assert_eq!(p.session_tags, [("team".to_owned(), "data".to_owned())]);
+                assert_eq!(p.transitive_tag_keys, ["team"]);
+                assert_eq!(p.called_with.as_deref(), Some("P"));
                 assert!(
                     !p.tags_complete,
                     "the calling session's transitive tags pass on"
                 );
+            }
+            c => panic!("{c:?}"),
+        }
+        // cloudtrail-integration.html's role-chaining example: the inherited tags are listed.
+        let listed = r#"{"eventSource":"sts.amazonaws.com","eventName":"AssumeRole",
+            "userIdentity":{"type":"AssumedRole","accessKeyId":"P"},
+            "requestParameters":{"roleArn":"r","incomingTransitiveTags":{"Department":"Engineering"}},
+            "responseElements":{"credentials":{"accessKeyId":"D"}}}"#;
+        match class_of(listed) {
+            Class::SessionPolicy(p) => {
+                assert_eq!(
+                    p.incoming_transitive_tags,
+                    [("Department".to_owned(), "Engineering".to_owned())]
+                );
+                assert!(p.tags_complete);
             }
             c => panic!("{c:?}"),
         }

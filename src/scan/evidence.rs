@@ -137,6 +137,20 @@ pub struct SessionPolicy {
     /// SAML assertion or web identity token as `requestParameters.principalTags`.
     #[serde(default)]
     pub tags_complete: bool,
+    /// `requestParameters.transitiveTagKeys`: which of `session_tags` pass on to the sessions
+    /// this one assumes (role chaining).
+    #[serde(default)]
+    pub transitive_tag_keys: Vec<String>,
+    /// `requestParameters.incomingTransitiveTags`: the transitive tags this session inherited
+    /// from the session that called AssumeRole, when the record lists them (then
+    /// `tags_complete` is true and `session_tags` plus these are every session tag).
+    #[serde(default)]
+    pub incoming_transitive_tags: Vec<(String, String)>,
+    /// `userIdentity.accessKeyId` of the record, when the caller was itself a role session
+    /// (role chaining): the key to the calling session's own record, whose transitive tags
+    /// this session inherited.
+    #[serde(default)]
+    pub called_with: Option<String>,
 }
 
 /// A successful object write by an account other than the bucket owner (the bucket's

@@ -168,26 +168,40 @@ impl EvidenceLog {
         } = self;
         let mut out = Evidence::with_caps(caps);
         out.overflow = overflow;
-        if let Some(mut reader) = log.into_reader()? {
+        // Where the session records nobody asked for are: a chained session's record may need
+        // its caller's ([`callers_to_load`]).
+        let mut other_sessions = Vec::new();
+        if let Some(mut reader) = log.reader()? {
             // One buffer for every line: most lines are read only as far as their key.
             let mut line = Vec::new();
             let mut n = 0;
-            while reader.read_until(b'\n', &mut line)? > 0 {
+            let mut at = 0u64;
+            loop {
+                let read = reader.read_until(b'\n', &mut line)?;
+                if read == 0 {
+                    break;
+                }
                 n += 1;
                 if line.last() == Some(&b'\n') {
                     line.pop();
                 }
-                read_line(&line, wanted, &mut out)
-                    .map_err(|e| io::Error::other(format!("line {n}: {e}")))?;
+                if let Some(key) = read_line(&line, wanted, &mut out)
+                    .map_err(|e| io::Error::other(format!("line {n}: {e}")))?
+                {
+                    other_sessions.push((key, at, line.len()));
+                }
+                at += read as u64;
                 line.clear();
             }
         }
-        // What stayed in memory after a failed write: the same filter.
+        // What stayed in memory after a failed write: the same filter (and the records of the
+        // sessions that assumed the wanted ones).
         let mut memory = memory;
         memory.kms_denials.retain(|d| wanted.wants(KMS, &d.s3_arn));
+        let callers = memory_callers(&memory, &out, wanted);
         memory
             .session_policies
-            .retain(|k, _| wanted.wants(SESSION, k));
+            .retain(|k, _| wanted.wants(SESSION, k) || callers.contains(k));
         memory
             .foreign_writes
             .retain(|k, _| wanted.wants(WRITE, k.as_str()));
@@ -195,8 +209,83 @@ impl EvidenceLog {
             .deletions
             .retain(|k, _| wanted.wants(DELETE, k.as_str()));
         out.merge(memory);
+        load_callers(&log, &other_sessions, &mut out)?;
         Ok(out)
     }
+}
+
+/// The access keys of the sessions that assumed a loaded session whose incoming transitive tags
+/// its own record does not list, and whose records are not loaded yet: those records complete
+/// its session tags (`crate::diagnose::session_chain`).
+fn callers_to_load(e: &Evidence) -> Vec<String> {
+    let mut keys: Vec<String> = e
+        .session_policies
+        .values()
+        .filter(|p| !p.tags_complete)
+        .filter_map(|p| p.called_with.clone())
+        .filter(|k| !e.session_policies.contains_key(k))
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+}
+
+/// Loads, link by link, the records of the sessions up the role chains of the loaded ones
+/// ([`callers_to_load`]) from the session lines the first read passed over (`others`: join
+/// hash of the key, offset, length). Each round adds at least one record or stops.
+fn load_callers(log: &Scratch, others: &[(u64, u64, usize)], out: &mut Evidence) -> io::Result<()> {
+    let mut need = callers_to_load(out);
+    if need.is_empty() || others.is_empty() {
+        return Ok(());
+    }
+    let mut at: foldhash::HashMap<u64, Vec<(u64, usize)>> = foldhash::HashMap::default();
+    for &(h, offset, len) in others {
+        at.entry(h).or_default().push((offset, len));
+    }
+    while !need.is_empty() {
+        let mut added = false;
+        for key in need {
+            for &(offset, len) in at
+                .get(&join_hash(Join::AccessKey, &key))
+                .into_iter()
+                .flatten()
+            {
+                let line = log.read_at(offset, len)?;
+                let mut one = Wanted::default();
+                one.add_access_key(&key);
+                let before = out.session_policies.len();
+                read_line(&line, &one, out).map_err(io::Error::other)?;
+                added |= out.session_policies.len() > before;
+            }
+        }
+        if !added {
+            break;
+        }
+        need = callers_to_load(out);
+    }
+    Ok(())
+}
+
+/// The keys of `memory`'s session records up the role chains of the wanted sessions (in
+/// `memory` or already in `out`).
+fn memory_callers(memory: &Evidence, out: &Evidence, wanted: &Wanted) -> foldhash::HashSet<String> {
+    let mut found = foldhash::HashSet::default();
+    let mut next: Vec<&str> = memory
+        .session_policies
+        .iter()
+        .filter(|(k, _)| wanted.wants(SESSION, k))
+        .map(|(_, p)| p)
+        .chain(out.session_policies.values())
+        .filter_map(|p| p.called_with.as_deref())
+        .collect();
+    while let Some(k) = next.pop() {
+        if let Some(p) = memory.session_policies.get(k) {
+            if found.insert(k.to_owned()) {
+                next.extend(p.called_with.as_deref());
+            }
+        }
+    }
+    found
 }
 
 /// A sharded run's map and reduce (`analyze --shard`, `--from-shards`): a shard hands its
@@ -292,10 +381,11 @@ fn line<V: Serialize>(buf: &mut Vec<u8>, kind: u8, key: &str, value: &V) {
     }
 }
 
-/// Adds the item of one line to `out` if it is wanted.
-fn read_line(line: &[u8], wanted: &Wanted, out: &mut Evidence) -> Result<(), String> {
+/// Adds the item of one line to `out` if it is wanted. A session line that is not wanted gives
+/// its key's join hash back (for [`load_callers`]).
+fn read_line(line: &[u8], wanted: &Wanted, out: &mut Evidence) -> Result<Option<u64>, String> {
     if line.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
     let mut fields = line.splitn(3, |&b| b == b'\t');
     let (Some(&[kind]), Some(key), Some(value)) = (fields.next(), fields.next(), fields.next())
@@ -310,7 +400,7 @@ fn read_line(line: &[u8], wanted: &Wanted, out: &mut Evidence) -> Result<(), Str
             .into(),
     };
     if !wanted.wants(kind, &key) {
-        return Ok(());
+        return Ok((kind == SESSION).then(|| join_hash(Join::AccessKey, &key)));
     }
     let err = |e: serde_json::Error| e.to_string();
     match kind {
@@ -327,7 +417,7 @@ fn read_line(line: &[u8], wanted: &Wanted, out: &mut Evidence) -> Result<(), Str
         CHANGE => out.add_change(serde_json::from_slice(value).map_err(err)?),
         k => return Err(format!("unknown evidence kind {k}")),
     }
-    Ok(())
+    Ok(None)
 }
 
 #[cfg(test)]
@@ -395,6 +485,9 @@ mod tests {
             origin: origin(),
             session_tags: vec![("team".into(), "data".into())],
             tags_complete: true,
+            transitive_tag_keys: vec![],
+            incoming_transitive_tags: vec![],
+            called_with: None,
         });
         e.add_foreign_write(
             ObjectKey::new("b", odd),
@@ -484,5 +577,48 @@ mod tests {
         assert!(EvidenceLog::from_lines(EvidenceCaps::default())
             .add_lines(b"not a line", &Overflow::default())
             .is_err());
+    }
+
+    /// A session up a role chain is loaded with the one the kept events name, link by link
+    /// (`called_with` → the record that issued that key), and only those: a session's
+    /// inherited transitive tags come from there (crate::diagnose::session_chain).
+    #[test]
+    fn loads_the_records_up_a_role_chain() {
+        let rec = |key: &str, called_with: Option<&str>| SessionPolicy {
+            access_key_id: key.into(),
+            issued_by: "AssumeRole".into(),
+            event_time: None,
+            event_id: None,
+            role_arn: None,
+            policy: None,
+            policy_arns: vec![],
+            origin: origin(),
+            session_tags: vec![],
+            tags_complete: called_with.is_none(),
+            transitive_tag_keys: vec![],
+            incoming_transitive_tags: vec![],
+            called_with: called_with.map(str::to_owned),
+        };
+        let mut store = EvidenceStore::new(EvidenceCaps::default(), true);
+        // The chain K1 → K2 → K3 written in an order where each caller comes after.
+        for r in [
+            rec("K3", Some("K2")),
+            rec("OTHER", None),
+            rec("K2", Some("K1")),
+            rec("K1", None),
+        ] {
+            let mut e = Evidence::default();
+            e.add_session_policy(r);
+            store.add(e);
+        }
+        let EvidenceStore::Log(log) = store else {
+            panic!("asked for a log")
+        };
+        let mut wanted = Wanted::default();
+        wanted.add_access_key("K3");
+        let got = log.load(&wanted).expect("the log reads back");
+        let mut keys: Vec<&str> = got.session_policies.keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        assert_eq!(keys, ["K1", "K2", "K3"]);
     }
 }

@@ -274,6 +274,9 @@ pub struct VpcEndpoint {
     pub owner: Option<String>,
     pub service_name: Option<String>,
     pub endpoint_type: Option<String>,
+    /// `ServiceRegion`: the Region of the service an interface endpoint connects to, which may
+    /// be another Region than the endpoint's own (cross-Region PrivateLink).
+    pub service_region: Option<String>,
     /// The endpoint policy; unknown when the file lacks `PolicyDocument`.
     pub policy: Known<PolicyRef>,
 }

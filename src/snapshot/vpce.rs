@@ -51,6 +51,7 @@ pub fn endpoints(path: &Path, problems: &mut Problems) -> Known<Vec<VpcEndpoint>
                 owner: str_field(e, "OwnerId").map(str::to_owned),
                 service_name: str_field(e, "ServiceName").map(str::to_owned),
                 endpoint_type: str_field(e, "VpcEndpointType").map(str::to_owned),
+                service_region: str_field(e, "ServiceRegion").map(str::to_owned),
                 policy,
             });
         }

@@ -12,6 +12,13 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+/// Actions without a resource, end to end (issue 17, sections 6 and 7).
+mod no_resource;
+/// Role chaining and transitive session tags (issue 17).
+mod session_chain;
+/// aws:SourceVpcArn through a VPC endpoint (issue 17).
+mod source_vpc_arn;
+
 const MGMT: &str = "111111111111";
 const PROD: &str = "222222222222";
 const DATA: &str = "333333333333";

@@ -6,6 +6,9 @@ use crate::util::{denytrail, run};
 use serde_json::{json, Value};
 use std::path::Path;
 
+/// Actions without a resource (issue 17, section 6).
+mod no_resource;
+
 const A: &str = "111122223333";
 const B: &str = "444455556666";
 

@@ -10,7 +10,7 @@ use serde_json::Value;
 use std::net::IpAddr;
 
 /// `aws:SourceIp`, `aws:VpcSourceIp`, `aws:SourceVpce`, `aws:VpceAccount`, `aws:VpceOrgID`,
-/// `aws:VpceOrgPaths`, `aws:SourceVpc` (and `aws:SourceVpcArn` absent without an endpoint).
+/// `aws:VpceOrgPaths`, `aws:SourceVpc`, `aws:SourceVpcArn` ([`super::vpc_arn`]).
 pub(super) fn network_keys(
     event: &Event,
     snapshot: &Snapshot,
@@ -30,7 +30,9 @@ pub(super) fn network_keys(
             set_opt(ctx, "aws:VpcSourceIp", ip);
             let owner = event.vpc_endpoint_account_id.as_deref();
             set_opt(ctx, "aws:VpceAccount", owner);
-            endpoint_keys(vpce, owner, snapshot, ctx, notes);
+            let partition = super::partition_of(event.aws_region.as_deref());
+            let region = event.aws_region.as_deref();
+            endpoint_keys(vpce, owner, (partition, region), snapshot, ctx, notes);
         }
         None => {
             for k in ENDPOINT_ONLY {
@@ -168,13 +170,26 @@ pub(super) const ENDPOINT_ONLY: [&str; 7] = [
 pub(super) fn endpoint_keys(
     vpce: &str,
     owner: Option<&str>,
+    (partition, region): (&str, Option<&str>),
     snapshot: &Snapshot,
     ctx: &mut Context,
     notes: &mut impl NoteSink,
 ) {
     match snapshot.vpc_endpoint(vpce) {
-        Known::Known(e) => set_opt(ctx, "aws:SourceVpc", e.vpc_id.as_deref()),
-        Known::Unknown(why) => notes.note_gap(format!("aws:SourceVpc unknown: {why}")),
+        Known::Known(e) => {
+            set_opt(ctx, "aws:SourceVpc", e.vpc_id.as_deref());
+            // Why aws:SourceVpcArn is unknown is a note for `explain` (shown when a policy
+            // reads the key), not one more missing piece in every reason.
+            let vpc_owner = snapshot.vpc_endpoint_owner(vpce);
+            match super::vpc_arn::source_vpc_arn(e, vpc_owner, partition, region) {
+                Ok(arn) => ctx.set("aws:SourceVpcArn", arn),
+                Err(why) => notes.note_inferred(format!("aws:SourceVpcArn unknown: {why}")),
+            }
+        }
+        Known::Unknown(why) => {
+            notes.note_gap(format!("aws:SourceVpc unknown: {why}"));
+            notes.note_inferred(format!("aws:SourceVpcArn unknown: {why}"));
+        }
     }
     if let Some(owner) = owner.or_else(|| snapshot.vpc_endpoint_owner(vpce)) {
         crate::diagnose::principal_facts::org_keys(

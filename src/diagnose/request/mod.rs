@@ -20,6 +20,7 @@ mod keys;
 mod principal;
 mod read;
 pub mod simulated;
+pub mod vpc_arn;
 
 use keys::{network_keys, resource_keys, s3_request_keys, service_keys, time_keys, transport_keys};
 use principal::{principal, principal_keys};

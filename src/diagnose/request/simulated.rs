@@ -162,9 +162,14 @@ impl<'a> Simulated<'a> {
         match self.given("aws:SourceVpce") {
             Some(vpce) => {
                 ctx.mark_absent("aws:SourceIp");
+                // aws:SourceVpcArn in the resource's partition; an S3 ARN names no Region.
+                let mut arn = req.resource.split(':');
+                let partition = arn.nth(1).filter(|p| p.starts_with("aws")).unwrap_or("aws");
+                let region = arn.nth(1).filter(|r| !r.is_empty());
                 endpoint_keys(
                     vpce,
                     self.given("aws:VpceAccount"),
+                    (partition, region),
                     snapshot,
                     &mut ctx,
                     &mut notes,
