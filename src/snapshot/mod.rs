@@ -349,3 +349,6 @@ fn account(id: &str, dir: &Path, problems: &mut Problems) -> Account {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod object_acl_tests;
