@@ -15,7 +15,9 @@
 //! `{"Organization": null}` says the accounts are in no organization; a KMS key file may list
 //! the key's `Aliases`; paged outputs may be one object, an array of pages or concatenated
 //! pages. Dates (`CreateDate`, CLI or boto3 format) are not read: they play no part in
-//! authorization.
+//! authorization. Optional object ACLs: `s3/<bucket>/object-acls/<encoded key>[~<encoded
+//! version>].json`, one `get-object-acl` output each, the key percent-encoded as
+//! [`object_acls`] describes (reversible, one safe file name for any key).
 //!
 //! Policy ids (FINDINGS.md `policy_id`): managed policies by ARN; inline policies, which have
 //! no ARN, as `<user/group/role ARN>#<PolicyName>`; `bucket-policy:<bucket>`; SCP/RCP ids
