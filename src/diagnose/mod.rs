@@ -14,6 +14,7 @@ pub mod decide;
 pub mod diagnoser;
 pub mod finding;
 pub mod kms;
+pub mod object_acl_bpa;
 pub mod object_lock;
 pub mod object_not_found;
 pub mod object_ownership;

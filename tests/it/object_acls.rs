@@ -281,3 +281,48 @@ fn object_ownership_is_decided_by_the_captured_acl() {
     // No ACL, no listing, no write in the logs: the owner is unknown, as before.
     assert_ne!(all[&unseen]["root_cause"], "object_ownership", "{all:#?}");
 }
+
+/// access-control-block-public-access.html, IgnorePublicAcls: "Setting this option to TRUE
+/// causes Amazon S3 to ignore all public ACLs on a bucket and any objects that it contains."
+/// An object made `public-read` (AllUsers READ in its ACL) refuses an anonymous read while the
+/// bucket's setting is on: `block_public_access`, the setting named; with it off, the same
+/// read is granted by the ACL, so nothing denies it.
+#[test]
+fn ignore_public_acls_explains_a_refused_public_object() {
+    let all_users = json!({"Grantee": {"Type": "Group", "URI": "http://acs.amazonaws.com/groups/global/AllUsers"}, "Permission": "READ"});
+    let mut o = partner_org(OBJECT_WRITER, "s3:*");
+    object_acl(
+        &mut o,
+        "public.png",
+        None,
+        acl(PROD, vec![grant(PROD, "FULL_CONTROL"), all_users]),
+    );
+    let id = o.s3(
+        &anonymous(),
+        PROD,
+        "GetObject",
+        "shared",
+        Some("public.png"),
+        Some("AccessDenied"),
+        None,
+        json!({}),
+    );
+    o.file(
+        format!("accounts/{PROD}/s3/shared/public-access-block.json"),
+        json!({"PublicAccessBlockConfiguration": {"BlockPublicAcls": false, "IgnorePublicAcls": true, "BlockPublicPolicy": false, "RestrictPublicBuckets": false}}),
+    );
+    let f = o.one(&id);
+    assert_eq!(f["root_cause"], "block_public_access", "{f:#}");
+    assert!(
+        f["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("IgnorePublicAcls"),
+        "{f:#}"
+    );
+    o.file(
+        format!("accounts/{PROD}/s3/shared/public-access-block.json"),
+        json!({"PublicAccessBlockConfiguration": null}),
+    );
+    assert_ne!(o.one(&id)["root_cause"], "block_public_access");
+}
