@@ -310,6 +310,12 @@ pub async fn collect(
         });
     }
 
+    let unplaced = object_acls::unplaced(&opts.out, &accounts, &opts.object_acls);
+    if unplaced > 0 {
+        ctx.note(format!(
+            "--object-acls: {unplaced} object(s) are in buckets of no collected account; their ACLs were not read"
+        ));
+    }
     let written = ctx.written.lock().map(|n| *n).unwrap_or(0);
     let skipped = ctx.skipped.lock().map(|v| v.clone()).unwrap_or_default();
     Ok(Summary {

@@ -182,6 +182,24 @@ pub(super) async fn collect(
     Ok(())
 }
 
+/// The targets whose bucket no collected account holds (their ACLs were not read).
+pub(super) fn unplaced(root: &Path, accounts: &[String], targets: &[ObjectTarget]) -> usize {
+    targets
+        .iter()
+        .filter(|t| {
+            !accounts.iter().any(|a| {
+                super::safe_component(&t.bucket)
+                    && root
+                        .join("accounts")
+                        .join(a)
+                        .join("s3")
+                        .join(&t.bucket)
+                        .is_dir()
+            })
+        })
+        .count()
+}
+
 /// The region `location.json` (written moments ago) gives the bucket, if any.
 fn region_of(dir: &Path) -> Option<String> {
     let text = std::fs::read(dir.join("location.json")).ok()?;

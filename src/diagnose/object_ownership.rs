@@ -129,21 +129,27 @@ impl S3Rule for Rule {
             cx.snapshot
                 .object_acl_grants_account(cx.bucket, k, version, caller, &cx.request.action)
         });
-        let outcome = check(
-            &cx.request.action,
-            caller,
-            &ownership,
-            &owner,
-            acl.as_ref().map(|(granted, _)| *granted),
-        );
+        let outcome = check(&cx.request.action, caller, &ownership, &owner, acl);
         // Say that the captured object ACL was read, and what it lacks.
         Some(match (outcome, acl) {
-            (RuleOutcome::Fires(mut hit), Some((false, _))) => {
+            (RuleOutcome::Fires(mut hit), Some(false)) => {
                 hit.detail = hit.detail.replace(
                     "and no ACL grants the caller",
                     "and the object's ACL (object-acls/ in the snapshot) grants the caller's account nothing that covers the action",
                 );
                 RuleOutcome::Fires(hit)
+            }
+            // The ACL is there but cannot say (a grant to a canonical id the snapshot cannot
+            // place, a public grant under an unknown IgnorePublicAcls): open, not a cause.
+            (RuleOutcome::Fires(_), None)
+                if cx.key.is_some_and(|k| {
+                    cx.snapshot.object_acl(cx.bucket, k, version).is_some()
+                }) =>
+            {
+                RuleOutcome::Unknown(
+                    "whether the object's ACL grants the caller's account (a grant names a canonical id no canonical-id.json holds, or a public grant depends on IgnorePublicAcls)"
+                        .to_owned(),
+                )
             }
             (o, _) => o,
         })

@@ -32,8 +32,9 @@
 //! and an object whose ACL was not captured keeps the bucket's grants alone (as before).
 
 use super::acl_grants::{canonical_id, grantee_principal};
-use super::model::{Acl, AclGrant, Bucket, ObjectOwnership};
+use super::model::{Acl, AclGrant, Bucket, Grantee, ObjectOwnership};
 use super::{s3_bucket_and_key, Snapshot};
+use super::{ALL_USERS, AUTH_USERS};
 use crate::policy::{KeyState, Known, Policy, PolicyRef, Request};
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -118,8 +119,11 @@ impl Snapshot {
     }
 
     /// Whether the object's captured ACL grants `account` (or everyone, where public grants
-    /// count) a permission that covers `action`. `None`: no ACL of the object is known to
-    /// count (not captured, or ACLs disabled), so the question is open.
+    /// count) a permission that covers `action`. `None` when that is open: no ACL of the object
+    /// is known to count (not captured, ACLs disabled or the setting unknown), or a grant that
+    /// covers the action names a canonical id the snapshot cannot tell from the caller's
+    /// account (no `canonical-id.json` for it), or a public grant covers it while
+    /// `IgnorePublicAcls` is unknown.
     pub fn object_acl_grants_account(
         &self,
         bucket: &str,
@@ -127,7 +131,7 @@ impl Snapshot {
         version: Option<&str>,
         account: Option<&str>,
         action: &str,
-    ) -> Option<(bool, String)> {
+    ) -> Option<bool> {
         let acl = self.object_acl(bucket, key, version)?;
         let caller_canonical =
             account
@@ -136,32 +140,41 @@ impl Snapshot {
                     Known::Known(c) => Some(c.as_str()),
                     Known::Unknown(_) => None,
                 });
-        let public = self.public_acls_count(bucket);
+        let bpa = self.effective_public_access_block(bucket);
+        let mut open = false;
         for g in &acl.grants {
             if !grants_action(object_permission_actions(&g.permission), action) {
                 continue;
             }
-            let who = match (&g.grantee, canonical_id(g)) {
-                (_, Some(id)) if Some(id) == caller_canonical => {
-                    format!("account {}", account.unwrap_or(""))
+            let public = match &g.grantee {
+                Grantee::CanonicalUser(id) => {
+                    if Some(id.as_str()) == caller_canonical {
+                        return Some(true);
+                    }
+                    // Someone else's id, unless neither side is known.
+                    if caller_canonical.is_none()
+                        && self
+                            .account_by_canonical_id(id)
+                            .is_none_or(|a| Some(a) == account)
+                    {
+                        open = true;
+                    }
+                    continue;
                 }
-                (super::Grantee::Group(u), _) if public && u == super::ALL_USERS => {
-                    "AllUsers".to_owned()
-                }
-                (super::Grantee::Group(u), _)
-                    if public && u == super::AUTH_USERS && account.is_some() =>
-                {
-                    "AuthenticatedUsers".to_owned()
-                }
-                _ => continue,
+                Grantee::Group(u) => u == ALL_USERS || (u == AUTH_USERS && account.is_some()),
+                _ => false,
             };
-            return Some((true, format!("ObjectACL {} to {who}", g.permission)));
+            if public {
+                match &bpa {
+                    Known::Known(p) if !p.is_some_and(|p| p.ignore_public_acls) => {
+                        return Some(true)
+                    }
+                    Known::Known(_) => {}
+                    Known::Unknown(_) => open = true,
+                }
+            }
         }
-        Some((
-            false,
-            "the object's ACL grants the caller's account nothing that covers the action"
-                .to_owned(),
-        ))
+        (!open).then_some(false)
     }
 
     /// `IgnorePublicAcls` is known to be off at both levels.

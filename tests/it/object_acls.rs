@@ -326,3 +326,55 @@ fn ignore_public_acls_explains_a_refused_public_object() {
     );
     assert_ne!(o.one(&id)["root_cause"], "block_public_access");
 }
+
+/// `unknown` only when the missing piece could change the verdict: the object's ACL grants
+/// READ to a canonical id, and the snapshot has no `canonical-id.json` for the caller's
+/// account, so that id may be the caller's. The rule cannot say `object_ownership`.
+#[test]
+fn object_ownership_stays_open_when_the_acl_names_an_id_we_cannot_place() {
+    let mut o = Org::new();
+    o.bucket(
+        PROD,
+        "uploads",
+        None,
+        vec![(
+            "ownership-controls.json",
+            json!({"OwnershipControls": {"Rules": [{"ObjectOwnership": OBJECT_WRITER}]}}),
+        )],
+    );
+    o.user(
+        PROD,
+        "alice",
+        vec![("p", doc(json!([allow(json!("s3:GetObject"), json!("*"))])))],
+        None,
+    );
+    o.files
+        .retain(|(p, _)| p != Path::new(&format!("accounts/{PROD}/canonical-id.json")));
+    o.file(
+        format!(
+            "accounts/{PROD}/s3/uploads/object-acls/{}",
+            file_name("feed.csv", None)
+        ),
+        json!({"Owner": {"ID": canonical(DATA)}, "Grants": [grant(DATA, "FULL_CONTROL"),
+            {"Grantee": {"Type": "CanonicalUser", "ID": "f".repeat(64)}, "Permission": "READ"}]}),
+    );
+    let id = o.s3(
+        &user_id(PROD, "alice"),
+        PROD,
+        "GetObject",
+        "uploads",
+        Some("feed.csv"),
+        Some("AccessDenied"),
+        None,
+        json!({}),
+    );
+    let f = o.one(&id);
+    assert_eq!(f["root_cause"], "unknown", "{f:#}");
+    assert!(
+        f["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("whether the object's ACL grants the caller's account"),
+        "{f:#}"
+    );
+}

@@ -71,6 +71,7 @@ fn snapshot_reads_the_acls_of_the_denied_objects() {
         &logs,
         json!({"Records": [
             denied("Team/Q1 plan.csv"), denied("private"), denied("denied"), denied("gone"),
+            {"eventSource": "s3.amazonaws.com", "eventName": "GetObject", "errorCode": "AccessDenied", "requestParameters": {"bucketName": "elsewhere", "key": "k"}},
             {"eventSource": "s3.amazonaws.com", "eventName": "GetObject", "requestParameters": {"bucketName": "acl-data", "key": "read-ok"}},
             {"eventSource": "s3.amazonaws.com", "eventName": "ListObjects", "errorCode": "AccessDenied", "requestParameters": {"bucketName": "acl-data"}}
         ]})
@@ -103,6 +104,10 @@ fn snapshot_reads_the_acls_of_the_denied_objects() {
     );
     assert!(
         stderr.contains("s3:GetObjectAcl (object `gone` in bucket `acl-data`)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("1 object(s) are in buckets of no collected account"),
         "{stderr}"
     );
     let folder = out
