@@ -85,7 +85,7 @@ impl Snapshot {
         let Known::Known(b) = self.bucket(bucket) else {
             return None;
         };
-        if !acls_enabled(b) {
+        if b.object_acls.is_empty() || !acls_enabled(b) {
             return None;
         }
         b.object_acls
@@ -102,12 +102,14 @@ impl Snapshot {
         let Known::Known(b) = self.bucket(bucket) else {
             return None;
         };
-        if let Some(id) = b
-            .object_acls
-            .get(&(key.to_owned(), version.map(str::to_owned)))
-            .and_then(|a| a.owner_id.clone())
-        {
-            return Some(id);
+        if !b.object_acls.is_empty() {
+            if let Some(id) = b
+                .object_acls
+                .get(&(key.to_owned(), version.map(str::to_owned)))
+                .and_then(|a| a.owner_id.clone())
+            {
+                return Some(id);
+            }
         }
         if version.is_some() {
             return None;
@@ -188,13 +190,25 @@ impl Snapshot {
     /// ACL's grants, and the deletes a bucket-ACL `WRITE` gives the object's owner.
     pub fn resource_policy_for(&self, req: &Request) -> Known<Option<PolicyRef>> {
         let base = self.resource_policy(&req.resource);
+        // Cheap tests first: this runs for every request the diagnosis makes.
+        let object_action = grants_action(object_permission_actions("FULL_CONTROL"), &req.action);
+        let delete = grants_action(&OWNER_WRITE, &req.action);
+        if !object_action && !delete {
+            return base;
+        }
         let Some((bucket, key, version)) = object_of(req) else {
             return base;
         };
         let Known::Known(b) = self.bucket(bucket) else {
             return base;
         };
-        if !acls_enabled(b) {
+        let may_add = (object_action && !b.object_acls.is_empty())
+            || (delete
+                && matches!(&b.acl, Known::Known(a) if a.grants.iter().any(|g| {
+                    matches!(g.permission.as_str(), "WRITE" | "FULL_CONTROL")
+                        && canonical_id(g).is_some_and(|id| Some(id) != a.owner_id.as_deref())
+                })));
+        if !may_add || !acls_enabled(b) {
             return base;
         }
         let extra = self.object_statements(b, key, version, req);
