@@ -10,9 +10,10 @@
 //!   `s3:ListBucketMultipartUploads`;
 //! - `WRITE` on a bucket: `s3:PutObject` ("Allows grantee to create new objects in the bucket.
 //!   For the bucket and object owners of existing objects, also allows deletions and
-//!   overwrites of those objects": deleting is the object owner's, which the bucket ACL
-//!   alone does not tell, so deletes are granted per object, to a `WRITE` grantee that owns
-//!   it, by [`super::object_acl_grants`]);
+//!   overwrites of those objects": deleting and overwriting are the object owner's, which
+//!   the bucket ACL alone does not tell, so [`super::object_acl_grants`] decides them per
+//!   object: deletes granted to a `WRITE` grantee that owns it, the PutObject grant withdrawn
+//!   from one that does not own an existing object);
 //! - `READ_ACP`: `s3:GetBucketAcl`; `WRITE_ACP`: `s3:PutBucketAcl`;
 //! - `FULL_CONTROL`: all of the above.
 //!

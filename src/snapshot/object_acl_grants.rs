@@ -20,7 +20,8 @@
 //! overwrites of those objects" (same page, "ACL permissions"). Creating is `s3:PutObject`
 //! on `bucket/*` ([`super::acl_grants`]); deleting (`s3:DeleteObject`,
 //! `s3:DeleteObjectVersion`) is granted here, per object, to a `WRITE` grantee that owns the
-//! object (the owner from the object ACL's `Owner`, else `objects.json`). The bucket owner's
+//! object (the owner from the object ACL's `Owner`, else `objects.json`), and a PutObject on
+//! an object known to exist is granted by `WRITE` only to its owner (an overwrite). The bucket owner's
 //! own grants add nothing (its principals are judged by their identity policies either way).
 //!
 //! Each grant becomes one Allow statement, appended to the bucket's resource-side grants for
@@ -190,6 +191,9 @@ impl Snapshot {
     /// ACL's grants, and the deletes a bucket-ACL `WRITE` gives the object's owner.
     pub fn resource_policy_for(&self, req: &Request) -> Known<Option<PolicyRef>> {
         let base = self.resource_policy(&req.resource);
+        if req.action.eq_ignore_ascii_case("s3:PutObject") {
+            return self.overwrite_grants(req).unwrap_or(base);
+        }
         // Cheap tests first: this runs for every request the diagnosis makes.
         let object_action = grants_action(object_permission_actions("FULL_CONTROL"), &req.action);
         let delete = grants_action(&OWNER_WRITE, &req.action);
@@ -224,6 +228,65 @@ impl Snapshot {
             Some(p) => Known::Known(Some(p)),
             None => base,
         }
+    }
+
+    /// A PutObject on an object that exists, owned by someone: the bucket ACL's `WRITE` lets
+    /// its grantee "create new objects in the bucket. For the bucket and object owners of
+    /// existing objects, also allows deletions and overwrites of those objects"
+    /// (acl-overview.html, "ACL permissions"), so a `WRITE` (or `FULL_CONTROL`) grantee that
+    /// does not own the existing object gets no overwrite from it: the resource-side grants are
+    /// the bucket policy with the ACL's statements made without those grantees. `None` (the
+    /// bucket's grants stand) when the object is not known to exist with a known owner, or no
+    /// such grant is in the ACL.
+    fn overwrite_grants(&self, req: &Request) -> Option<Known<Option<PolicyRef>>> {
+        let (bucket, key, _) = object_of(req)?;
+        let Known::Known(b) = self.bucket(bucket) else {
+            return None;
+        };
+        let Known::Known(acl) = &b.acl else {
+            return None;
+        };
+        let writes = |g: &AclGrant| matches!(g.permission.as_str(), "WRITE" | "FULL_CONTROL");
+        let bucket_owner = self
+            .accounts
+            .get(&b.account)
+            .and_then(|a| match &a.canonical_id {
+                Known::Known(c) => Some(c.as_str()),
+                Known::Unknown(_) => None,
+            });
+        let is_owner_grant = |g: &AclGrant| {
+            canonical_id(g)
+                .is_some_and(|id| Some(id) == bucket_owner || Some(id) == acl.owner_id.as_deref())
+        };
+        // Only an ACL that lets someone besides the bucket owner write has anything to lose.
+        if !acl.grants.iter().any(|g| writes(g) && !is_owner_grant(g)) || !acls_enabled(b) {
+            return None;
+        }
+        let owner = self.object_owner_canonical(bucket, key, None)?;
+        let kept = Acl {
+            owner_id: acl.owner_id.clone(),
+            grants: acl
+                .grants
+                .iter()
+                .filter(|g| !writes(g) || is_owner_grant(g) || canonical_id(g) == Some(&owner))
+                .cloned()
+                .collect(),
+        };
+        let Known::Known(policy) = &b.policy else {
+            return Some(b.policy.clone());
+        };
+        let account_of = |id: &str| self.account_by_canonical_id(id).map(str::to_owned);
+        let extra = super::acl_grants::statements(
+            bucket,
+            &kept,
+            bucket_owner,
+            &account_of,
+            self.public_acls_count(bucket),
+        );
+        if extra.is_empty() {
+            return Some(Known::Known(policy.clone()));
+        }
+        append(policy.as_ref(), bucket, extra, &account_of).map(|p| Known::Known(Some(p)))
     }
 
     /// The statements the object's ACL (and the bucket ACL's `WRITE` for the object's owner)

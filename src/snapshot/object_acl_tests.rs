@@ -312,8 +312,8 @@ fn the_requested_versions_acl_is_the_one_that_counts() {
 /// acl-overview.html, "ACL permissions", WRITE on a bucket: "Allows grantee to create new
 /// objects in the bucket. For the bucket and object owners of existing objects, also allows
 /// deletions and overwrites of those objects." The object's owner is the object ACL's
-/// `Owner` (or `objects.json`'s): WRITER, holding WRITE, may delete its own object, not
-/// another's; PutObject is granted to it either way.
+/// `Owner` (or `objects.json`'s): WRITER, holding WRITE, may delete and overwrite its own
+/// object, not another's, and create new ones.
 #[test]
 fn bucket_write_deletes_only_what_the_grantee_owns() {
     let (_d, snap) = snapshot(
@@ -350,9 +350,18 @@ fn bucket_write_deletes_only_what_the_grantee_owns() {
             "{action}"
         );
     }
+    // Creating is granted to any grantee; overwriting an existing object only to its owner.
+    assert_eq!(
+        decide(&snap, Some(WRITER), "s3:PutObject", "new", None),
+        Decision::Allow
+    );
+    assert_eq!(
+        decide(&snap, Some(WRITER), "s3:PutObject", "own", None),
+        Decision::Allow
+    );
     assert_eq!(
         decide(&snap, Some(WRITER), "s3:PutObject", "theirs", None),
-        Decision::Allow
+        Decision::ImplicitDeny
     );
     // WRITE is no read: "Not applicable" on objects, ListBucket is READ's.
     assert_eq!(

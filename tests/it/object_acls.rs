@@ -186,8 +186,9 @@ fn object_acl_of_the_requested_version_decides() {
 /// acl-overview.html, "ACL permissions", WRITE on a bucket: "Allows grantee to create new
 /// objects in the bucket. For the bucket and object owners of existing objects, also allows
 /// deletions and overwrites of those objects." DATA holds WRITE on the bucket ACL: deleting
-/// its own object (the object ACL's Owner) is granted, so its boundary is what stops it;
-/// deleting the bucket owner's object is not granted by WRITE at all.
+/// or overwriting its own object (the object ACL's Owner), or creating a new one, is granted,
+/// so its boundary is what stops it; deleting or overwriting the bucket owner's object is not
+/// granted by WRITE at all.
 #[test]
 fn bucket_acl_write_lets_the_object_owner_delete() {
     let mut o = partner_org(OBJECT_WRITER, "s3:ListBucket");
@@ -213,12 +214,22 @@ fn bucket_acl_write_lets_the_object_owner_delete() {
     let mine = bob_calls(&mut o, "DeleteObject", "mine", json!({}));
     let theirs = bob_calls(&mut o, "DeleteObject", "theirs", json!({}));
     let put = bob_calls(&mut o, "PutObject", "new", json!({}));
+    let overwrite_mine = bob_calls(&mut o, "PutObject", "mine", json!({}));
+    let overwrite_theirs = bob_calls(&mut o, "PutObject", "theirs", json!({}));
     let all = o.analyze();
     assert_eq!(all[&mine]["root_cause"], "permissions_boundary", "{all:#?}");
     assert_eq!(all[&theirs]["root_cause"], "missing_allow", "{all:#?}");
     assert_eq!(all[&theirs]["policy_type"], "resource", "{all:#?}");
-    // Creating is WRITE's first grant, for any grantee.
+    // Creating is WRITE's first grant, for any grantee; overwriting is the object owner's.
     assert_eq!(all[&put]["root_cause"], "permissions_boundary", "{all:#?}");
+    assert_eq!(
+        all[&overwrite_mine]["root_cause"], "permissions_boundary",
+        "{all:#?}"
+    );
+    assert_eq!(
+        all[&overwrite_theirs]["root_cause"], "missing_allow",
+        "{all:#?}"
+    );
 }
 
 /// API_OwnershipControlsRule: under ObjectWriter "The uploading account will own the object";
