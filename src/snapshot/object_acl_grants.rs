@@ -188,7 +188,8 @@ impl Snapshot {
 
     /// The resource-side grants of `req`: the bucket policy and bucket ACL
     /// ([`Snapshot::resource_policy`]) plus, for an object whose ACL was captured, the object
-    /// ACL's grants, and the deletes a bucket-ACL `WRITE` gives the object's owner.
+    /// ACL's grants, and the deletes a bucket-ACL `WRITE` gives the object's owner; for a
+    /// PutObject on an existing object, without the `WRITE` grants of non-owners.
     pub fn resource_policy_for(&self, req: &Request) -> Known<Option<PolicyRef>> {
         let base = self.resource_policy(&req.resource);
         if req.action.eq_ignore_ascii_case("s3:PutObject") {
