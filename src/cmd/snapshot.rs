@@ -32,6 +32,13 @@ pub struct Args {
     /// Buckets and keys read at once.
     #[arg(long, value_name = "N", default_value_t = 8)]
     pub concurrency: usize,
+    /// Also read the ACLs of the objects the denials name (get-object-acl), from findings
+    /// (`analyze --format json|jsonl`) or CloudTrail logs: files or folders, repeatable.
+    #[arg(long, value_name = "FINDINGS_OR_LOGS")]
+    pub object_acls: Vec<PathBuf>,
+    /// At most this many object ACLs are read (the rest is reported, not read).
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub object_acls_max: usize,
 }
 
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
@@ -39,11 +46,22 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
+    let mut object_acls = collect::object_acl_targets(&args.object_acls)
+        .map_err(|e| anyhow::anyhow!("--object-acls: {e}"))?;
+    if object_acls.len() > args.object_acls_max {
+        messages::problem(&format!(
+            "--object-acls: the denials name {} objects; only the first {} (by bucket and key) are read (--object-acls-max)",
+            object_acls.len(),
+            args.object_acls_max
+        ));
+        object_acls.truncate(args.object_acls_max);
+    }
     let opts = Options {
         out: args.out.clone(),
         accounts: args.accounts.clone(),
         assume_role: args.assume_role.clone(),
         concurrency: args.concurrency,
+        object_acls,
     };
     let progress = Progress::new();
     let summary = rt.block_on(async {

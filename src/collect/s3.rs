@@ -369,7 +369,7 @@ fn pab(c: Option<&PublicAccessBlockConfiguration>) -> Value {
     }
 }
 
-fn grant(g: &Grant) -> Value {
+pub(super) fn grant(g: &Grant) -> Value {
     let grantee = g.grantee().map(|t| {
         Obj::new()
             .s("DisplayName", t.display_name())

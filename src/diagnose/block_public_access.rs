@@ -865,6 +865,10 @@ impl super::rule::S3Rule for Rule {
                 }
             }
         }
+        // The object's own ACL, where captured (`object_acl_bpa`).
+        if outcome == RuleOutcome::Clear {
+            outcome = super::object_acl_bpa::check_request(cx, &levels, asker);
+        }
         Some(outcome)
     }
 }

@@ -15,6 +15,7 @@ pub mod diagnoser;
 pub mod finding;
 pub mod fix_input;
 pub mod kms;
+pub mod object_acl_bpa;
 pub mod object_lock;
 pub mod object_not_found;
 pub mod object_ownership;

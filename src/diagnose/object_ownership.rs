@@ -120,32 +120,74 @@ impl S3Rule for Rule {
             },
             Known::Unknown(w) => Known::Unknown(w),
         };
+        let version = match cx.request.context.get("s3:versionid") {
+            crate::policy::KeyState::Present(v) => v.first().map(String::as_str),
+            _ => None,
+        };
         let owner = cx
             .key
-            .map(|k| object_owner(cx, k))
+            .map(|k| object_owner(cx, k, version))
             .unwrap_or(ObjectOwner::Unknown);
-        Some(check(
-            &cx.request.action,
-            cx.request.principal.account.as_deref(),
-            &ownership,
-            &owner,
-            None,
-        ))
+        // The bucket owner owns the object: its policies govern it, the ACL is no sole gate.
+        if matches!(&owner, ObjectOwner::Account { account, .. } if Some(account.as_str()) == cx.resource_account)
+        {
+            return Some(RuleOutcome::Clear);
+        }
+        let caller = cx.request.principal.account.as_deref();
+        let acl = cx.key.and_then(|k| {
+            cx.snapshot
+                .object_acl_grants_account(cx.bucket, k, version, caller, &cx.request.action)
+        });
+        let outcome = check(&cx.request.action, caller, &ownership, &owner, acl);
+        // Say that the captured object ACL was read, and what it lacks.
+        Some(match (outcome, acl) {
+            (RuleOutcome::Fires(mut hit), Some(false)) => {
+                hit.detail = hit.detail.replace(
+                    "and no ACL grants the caller",
+                    "and the object's ACL (object-acls/ in the snapshot) grants the caller's account nothing that covers the action",
+                );
+                RuleOutcome::Fires(hit)
+            }
+            // The ACL is there but cannot say (a grant to a canonical id the snapshot cannot
+            // place, a public grant under an unknown IgnorePublicAcls): open, not a cause.
+            (RuleOutcome::Fires(_), None)
+                if cx.key.is_some_and(|k| {
+                    cx.snapshot.object_acl(cx.bucket, k, version).is_some()
+                }) =>
+            {
+                RuleOutcome::Unknown(
+                    "whether the object's ACL grants the caller's account (a grant names a canonical id no canonical-id.json holds, or a public grant depends on IgnorePublicAcls)"
+                        .to_owned(),
+                )
+            }
+            (o, _) => o,
+        })
     }
 }
 
-/// Who owns `key`: the owner in `objects.json`, else the last write by another account than
-/// the bucket owner's without `bucket-owner-full-control`.
-fn object_owner(cx: &RuleCx<'_>, key: &str) -> ObjectOwner {
+/// Who owns `key`: the owner in `objects.json`, else the `Owner` of the object's captured
+/// ACL (`object-acls/`), else the last write by another account than the bucket owner's
+/// without `bucket-owner-full-control`.
+fn object_owner(cx: &RuleCx<'_>, key: &str, version: Option<&str>) -> ObjectOwner {
     let (s, bucket) = (cx.snapshot, cx.bucket);
-    if let Known::Known(Some(entry)) = s.object(bucket, key) {
-        if let Some(id) = entry.owner_id.as_deref() {
-            if let Some(acct) = s.account_by_canonical_id(id) {
-                return ObjectOwner::Account {
-                    account: acct.to_owned(),
-                    source: "owner in objects.json".to_owned(),
-                };
+    if version.is_none() {
+        if let Known::Known(Some(entry)) = s.object(bucket, key) {
+            if let Some(id) = entry.owner_id.as_deref() {
+                if let Some(acct) = s.account_by_canonical_id(id) {
+                    return ObjectOwner::Account {
+                        account: acct.to_owned(),
+                        source: "owner in objects.json".to_owned(),
+                    };
+                }
             }
+        }
+    }
+    if let Some(id) = s.object_owner_canonical(bucket, key, version) {
+        if let Some(acct) = s.account_by_canonical_id(&id) {
+            return ObjectOwner::Account {
+                account: acct.to_owned(),
+                source: "owner in the object's ACL".to_owned(),
+            };
         }
     }
     if let Some(w) = cx.evidence.foreign_writes.get(&ObjectKey::new(bucket, key)) {

@@ -41,7 +41,7 @@ pub mod variables;
 pub mod wildcard;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use authorize::{authorize, Blocker, Evaluation, LayerTrace, LevelTrace};
 pub use cache::{CacheStats, VerdictCache};

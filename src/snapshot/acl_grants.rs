@@ -10,8 +10,10 @@
 //!   `s3:ListBucketMultipartUploads`;
 //! - `WRITE` on a bucket: `s3:PutObject` ("Allows grantee to create new objects in the bucket.
 //!   For the bucket and object owners of existing objects, also allows deletions and
-//!   overwrites of those objects": deleting is the object owner's, which the ACL alone does
-//!   not tell, so no delete is granted here);
+//!   overwrites of those objects": deleting and overwriting are the object owner's, which
+//!   the bucket ACL alone does not tell, so [`super::object_acl_grants`] decides them per
+//!   object: deletes granted to a `WRITE` grantee that owns it, the PutObject grant withdrawn
+//!   from one that does not own an existing object);
 //! - `READ_ACP`: `s3:GetBucketAcl`; `WRITE_ACP`: `s3:PutBucketAcl`;
 //! - `FULL_CONTROL`: all of the above.
 //!
@@ -29,7 +31,7 @@
 //! when it is on, S3 ignores them and the Block Public Access rule names that; when the
 //! setting is unknown, leaving them out lets that rule say `unknown`.
 
-use super::model::{Acl, Bucket, Grantee, ObjectOwnership, PublicAccessBlock};
+use super::model::{Acl, AclGrant, Bucket, Grantee, ObjectOwnership, PublicAccessBlock};
 use crate::policy::{Known, Policy, PolicyRef};
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -76,33 +78,14 @@ pub fn statements(
         if actions.is_empty() {
             continue;
         }
-        let (principal, condition, who) = match &grant.grantee {
-            Grantee::CanonicalUser(id) => {
-                if Some(id.as_str()) == owner_canonical || Some(id) == acl.owner_id.as_ref() {
-                    continue;
-                }
-                match account_of(id) {
-                    Some(account) => (
-                        json!({"AWS": format!("arn:aws:iam::{account}:root")}),
-                        None,
-                        format!("account {account}"),
-                    ),
-                    None => (
-                        json!({"CanonicalUser": id}),
-                        None,
-                        format!("canonical user {id}"),
-                    ),
-                }
+        if let Some(id) = canonical_id(grant) {
+            if Some(id) == owner_canonical || Some(id) == acl.owner_id.as_deref() {
+                continue;
             }
-            Grantee::Group(uri) if uri == ALL_USERS && public_counts => {
-                (json!("*"), None, "AllUsers".to_owned())
-            }
-            Grantee::Group(uri) if uri == AUTH_USERS && public_counts => (
-                json!("*"),
-                Some(json!({"StringNotEquals": {"aws:PrincipalType": "Anonymous"}})),
-                "AuthenticatedUsers".to_owned(),
-            ),
-            _ => continue,
+        }
+        let Some((principal, condition, who)) = grantee_principal(grant, account_of, public_counts)
+        else {
+            continue;
         };
         let resources: Vec<String> = actions
             .iter()
@@ -129,6 +112,49 @@ pub fn statements(
         out.push(st);
     }
     out
+}
+
+/// The canonical user id a grant names, if it names one.
+pub(super) fn canonical_id(grant: &AclGrant) -> Option<&str> {
+    match &grant.grantee {
+        Grantee::CanonicalUser(id) => Some(id),
+        _ => None,
+    }
+}
+
+/// The policy principal (and condition) a grant's grantee stands for, with a description for
+/// the statement's Sid: a canonical user becomes its account (or stays a `CanonicalUser`
+/// principal when no `canonical-id.json` holds it), `AllUsers` is `*` and
+/// `AuthenticatedUsers` is `*` for non-anonymous callers, both only when public grants count.
+/// `None`: the grantee grants no caller of these requests (`LogDelivery`, e-mail, others).
+pub(super) fn grantee_principal(
+    grant: &AclGrant,
+    account_of: &dyn Fn(&str) -> Option<String>,
+    public_counts: bool,
+) -> Option<(Value, Option<Value>, String)> {
+    Some(match &grant.grantee {
+        Grantee::CanonicalUser(id) => match account_of(id) {
+            Some(account) => (
+                json!({"AWS": format!("arn:aws:iam::{account}:root")}),
+                None,
+                format!("account {account}"),
+            ),
+            None => (
+                json!({"CanonicalUser": id}),
+                None,
+                format!("canonical user {id}"),
+            ),
+        },
+        Grantee::Group(uri) if uri == ALL_USERS && public_counts => {
+            (json!("*"), None, "AllUsers".to_owned())
+        }
+        Grantee::Group(uri) if uri == AUTH_USERS && public_counts => (
+            json!("*"),
+            Some(json!({"StringNotEquals": {"aws:PrincipalType": "Anonymous"}})),
+            "AuthenticatedUsers".to_owned(),
+        ),
+        _ => return None,
+    })
 }
 
 /// The bucket's resource-side grants: its policy with the ACL's statements appended (the

@@ -664,7 +664,8 @@ impl Snapshot {
             resource: if is_kms_alias_request(req) {
                 Known::Known(None)
             } else {
-                self.resource_policy(&req.resource)
+                // With the object's ACL, where captured (`object_acl_grants`).
+                self.resource_policy_for(req)
             },
             scp: self.scp_path(&req.principal),
             rcp: self.rcp_path(resource_account.as_deref(), &req.principal, &req.resource),

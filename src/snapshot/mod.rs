@@ -15,7 +15,9 @@
 //! `{"Organization": null}` says the accounts are in no organization; a KMS key file may list
 //! the key's `Aliases`; paged outputs may be one object, an array of pages or concatenated
 //! pages. Dates (`CreateDate`, CLI or boto3 format) are not read: they play no part in
-//! authorization.
+//! authorization. Optional object ACLs: `s3/<bucket>/object-acls/<encoded key>[~<encoded
+//! version>].json`, one `get-object-acl` output each, the key percent-encoded as
+//! [`object_acls`] describes (reversible, one safe file name for any key).
 //!
 //! Policy ids (FINDINGS.md `policy_id`): managed policies by ARN; inline policies, which have
 //! no ARN, as `<user/group/role ARN>#<PolicyName>`; `bucket-policy:<bucket>`; SCP/RCP ids
@@ -30,6 +32,8 @@ mod iam;
 mod kms;
 mod lookup;
 pub mod model;
+mod object_acl_grants;
+pub mod object_acls;
 pub mod org;
 mod org_paths;
 mod org_s3;
@@ -43,6 +47,7 @@ pub use acl_grants::{bucket_permission_actions, ALL_USERS, AUTH_USERS};
 pub use err::{SnapshotError, SnapshotProblem};
 pub use lookup::*;
 pub use model::*;
+pub use object_acl_grants::object_permission_actions;
 pub use org::{OrgInfo, OrgPolicy, OrgPolicyKind, Organization};
 pub use org_paths::{OrgPaths, OrgStanding};
 pub use org_s3::{OrgS3Bpa, S3_POLICY};
@@ -376,3 +381,6 @@ fn account(id: &str, dir: &Path, problems: &mut Problems) -> Account {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod object_acl_tests;

@@ -131,6 +131,9 @@ pub struct Bucket {
     /// The bucket policy with the bucket ACL's grants appended ([`super::acl_grants`]), set
     /// when the snapshot is indexed; `None` when the ACL adds nothing to the policy.
     pub resource_grants: Option<Known<Option<PolicyRef>>>,
+    /// Captured object ACLs (`object-acls/`, [`super::object_acls`]) by key and version id
+    /// (`None`: the current version); an object not in it has an unknown ACL.
+    pub object_acls: BTreeMap<(String, Option<String>), Acl>,
     /// `object-lock.json` (get-object-lock-configuration); `Known(None)`: Object Lock is not
     /// enabled on the bucket.
     pub object_lock: Known<Option<ObjectLockConfig>>,

@@ -32,6 +32,7 @@ pub fn bucket(account: &str, name: &str, dir: &Path, problems: &mut Problems) ->
         acl: acl(&dir.join("acl.json"), problems),
         objects: objects(&dir.join("objects.json"), problems),
         resource_grants: None,
+        object_acls: super::object_acls::load(&dir.join(super::object_acls::FOLDER), problems),
         object_lock: super::s3_lock::object_lock(&dir.join("object-lock.json"), problems),
     }
 }
@@ -176,7 +177,7 @@ fn request_payment(path: &Path, problems: &mut Problems) -> Known<Payer> {
     })
 }
 
-fn acl(path: &Path, problems: &mut Problems) -> Known<Acl> {
+pub(super) fn acl(path: &Path, problems: &mut Problems) -> Known<Acl> {
     with_object(path, problems, |v, _| {
         let grants = match v.get("Grants") {
             None | Some(Value::Null) => Vec::new(),

@@ -1163,3 +1163,6 @@ fn snapshot_lists_organization_s3_policies_like_scps() {
         status.status
     );
 }
+
+#[path = "object_acls_moto.rs"]
+mod object_acls_moto;

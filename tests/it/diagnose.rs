@@ -2545,3 +2545,6 @@ fn identity_perimeter_bucket_policy_spares_members_and_denies_outsiders() {
         Some("OrgOnly"),
     );
 }
+
+#[path = "object_acls.rs"]
+mod object_acls;

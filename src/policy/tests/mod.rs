@@ -5,7 +5,7 @@ mod access_points;
 mod corpus;
 pub mod fixtures;
 mod not_matching;
-mod oracle;
+pub(crate) mod oracle;
 mod principals;
 mod scenarios;
 mod unknown_layers;
