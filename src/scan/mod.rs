@@ -45,6 +45,23 @@ use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
+/// Scans one object given its bytes as stored: a Security Lake Parquet file through [`lake`]
+/// (which rebuilds its rows as CloudTrail records), anything else as CloudTrail JSON
+/// ([`scan_object`]). The choice is made here so that `object` and `lake` do not import each
+/// other.
+pub fn scan_stored(
+    object: &LogObject,
+    stored: &[u8],
+    cfg: &ScanConfig,
+    bufs: &mut WorkBufs,
+) -> ObjectScan {
+    #[cfg(feature = "reports")]
+    if lake::wants(stored) {
+        return lake::scan_parquet(object, stored, cfg, bufs);
+    }
+    scan_object(object, stored, cfg, bufs)
+}
+
 /// The result of a whole scan (the denials went to the sink).
 #[derive(Debug, Default)]
 pub struct ScanOutput {
@@ -129,7 +146,7 @@ impl Run<'_> {
                 return;
             }
         };
-        let out = scan_object(object, bytes, self.cfg, bufs);
+        let out = scan_stored(object, bytes, self.cfg, bufs);
         for issue in &out.issues {
             messages::issue(issue);
         }

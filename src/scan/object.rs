@@ -278,17 +278,15 @@ fn event_from_tape(tape: Tape<'_>) -> (Option<Event>, Tape<'_>) {
     (event, de.into_tape())
 }
 
-/// Scans one object given its bytes as stored.
+/// Scans one object of CloudTrail JSON (gzip or not) given its bytes as stored. A Security
+/// Lake Parquet file goes through [`super::scan_stored`], which turns it into such a document
+/// first.
 pub fn scan_object(
     object: &LogObject,
     stored: &[u8],
     cfg: &ScanConfig,
     bufs: &mut WorkBufs,
 ) -> ObjectScan {
-    #[cfg(feature = "reports")]
-    if super::lake::wants(stored) {
-        return super::lake::scan_parquet(object, stored, cfg, bufs);
-    }
     let WorkBufs {
         raw: _,
         inflate,

@@ -12,7 +12,7 @@
 
 use super::doc;
 use super::files::{self, str_field, Problems};
-use super::model::PublicAccessBlock;
+use super::public_access_block::PublicAccessBlock;
 use super::Snapshot;
 use crate::policy::{AccessPointInput, KeyState, Known, PolicyRef, Request};
 use serde_json::Value;

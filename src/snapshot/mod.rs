@@ -37,6 +37,7 @@ pub mod object_acls;
 pub mod org;
 mod org_paths;
 mod org_s3;
+mod public_access_block;
 mod s3;
 mod s3_lock;
 pub mod timeline;

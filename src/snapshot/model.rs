@@ -1,6 +1,8 @@
 //! The loaded snapshot's data, one type per AWS thing. Every piece that a file might not have
 //! captured is a [`Known`]: `Unknown(reason)` is never read as "empty".
 
+/// Its own module, so that `access_points` (which `model` holds) need not import `model`.
+pub use super::public_access_block::PublicAccessBlock;
 use crate::policy::{Known, PolicyRef};
 use std::collections::{BTreeMap, HashMap};
 
@@ -161,28 +163,6 @@ pub struct DefaultRetention {
 pub enum RetentionMode {
     Governance,
     Compliance,
-}
-
-/// Block Public Access settings (bucket or account level). A setting absent from the file is
-/// `false`, as S3 reports it.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct PublicAccessBlock {
-    pub block_public_acls: bool,
-    pub ignore_public_acls: bool,
-    pub block_public_policy: bool,
-    pub restrict_public_buckets: bool,
-}
-
-impl PublicAccessBlock {
-    /// The most restrictive combination, which is what S3 applies (bucket + account).
-    pub fn union(self, other: PublicAccessBlock) -> PublicAccessBlock {
-        PublicAccessBlock {
-            block_public_acls: self.block_public_acls || other.block_public_acls,
-            ignore_public_acls: self.ignore_public_acls || other.ignore_public_acls,
-            block_public_policy: self.block_public_policy || other.block_public_policy,
-            restrict_public_buckets: self.restrict_public_buckets || other.restrict_public_buckets,
-        }
-    }
 }
 
 /// The Object Ownership setting (`API_OwnershipControlsRule`).
