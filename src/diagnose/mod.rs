@@ -9,6 +9,7 @@ pub mod analysis;
 pub mod aws_message;
 pub mod block_public_access;
 pub mod blocked_encryption;
+pub mod bpa_rule;
 pub mod cause;
 pub mod decide;
 pub mod diagnoser;

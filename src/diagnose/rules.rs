@@ -7,13 +7,13 @@
 
 use super::rule::{RuleCx, RuleExtras, RuleOutcome, S3Rule};
 use super::{
-    access_point_bpa, block_public_access, blocked_encryption, kms, object_lock, object_not_found,
+    access_point_bpa, blocked_encryption, bpa_rule, kms, object_lock, object_not_found,
     object_ownership, requester_pays,
 };
 
 /// Every S3 rule, in the primary order.
 pub static RULES: &[&dyn S3Rule] = &[
-    &block_public_access::Rule,
+    &bpa_rule::Rule,
     // Same cause, for requests through an access point: its own level and policy.
     &access_point_bpa::Rule,
     &object_ownership::Rule,

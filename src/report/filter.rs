@@ -14,6 +14,7 @@
 //! Globs match the whole value (an ARN, a bucket name): `alice` is not `*alice*`. When a
 //! glob matched nothing but would have as `*GLOB*`, [`Filter::hints`] says so.
 
+use super::noise::{Noise, Suppressed};
 use crate::findings::{Finding, RootCause};
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use ipnet::IpNet;
@@ -206,7 +207,7 @@ pub struct Filter {
     excluded_vpc_endpoints: Vec<String>,
     disagrees: bool,
     /// Rules that keep known noise out, counted ([`super::suppress`]).
-    suppressions: Option<std::sync::Arc<super::suppress::Suppressions>>,
+    suppressions: Option<std::sync::Arc<dyn Noise>>,
 }
 
 /// A root cause as typed: any case, `-` for `_` (`Missing-Allow` is `missing_allow`).
@@ -264,13 +265,14 @@ impl Filter {
     }
 
     /// The filter with suppression rules: what they select is left out and counted.
-    pub fn with_suppressions(mut self, s: super::suppress::Suppressions) -> Filter {
-        self.suppressions = (!s.is_empty()).then(|| std::sync::Arc::new(s));
+    pub fn with_suppressions(mut self, s: impl Noise + 'static) -> Filter {
+        self.suppressions =
+            (!s.is_empty()).then(|| std::sync::Arc::new(s) as std::sync::Arc<dyn Noise>);
         self
     }
 
     /// What each suppression rule kept out so far.
-    pub fn suppressed(&self) -> Vec<super::suppress::Suppressed> {
+    pub fn suppressed(&self) -> Vec<Suppressed> {
         self.suppressions
             .as_ref()
             .map(|s| s.counts())

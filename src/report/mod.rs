@@ -20,6 +20,7 @@ pub mod export;
 pub mod filter;
 pub mod format;
 pub mod frame;
+pub mod noise;
 pub mod render;
 pub mod summary;
 pub mod suppress;

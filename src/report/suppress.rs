@@ -19,9 +19,11 @@
 //! the rule is not applied and is named on stderr, so noise cannot hide forever).
 
 use super::filter::{Filter, FilterSpec};
+use super::noise::Noise;
+pub use super::noise::Suppressed;
 use crate::findings::Finding;
 use chrono::NaiveDate;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -56,14 +58,6 @@ struct Rule {
     reason: String,
     filter: Filter,
     count: AtomicU64,
-}
-
-/// How many findings one rule kept out (for the report and stderr).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Suppressed {
-    pub rule: String,
-    pub reason: String,
-    pub count: u64,
 }
 
 /// The rules in force, with a counter each (shared by the diagnosis threads).
@@ -169,6 +163,18 @@ impl Suppressions {
 
     pub fn is_empty(&self) -> bool {
         self.rules.is_empty()
+    }
+}
+
+impl Noise for Suppressions {
+    fn suppresses(&self, f: &Finding) -> bool {
+        Suppressions::suppresses(self, f)
+    }
+    fn counts(&self) -> Vec<Suppressed> {
+        Suppressions::counts(self)
+    }
+    fn is_empty(&self) -> bool {
+        Suppressions::is_empty(self)
     }
 }
 

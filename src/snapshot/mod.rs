@@ -24,6 +24,7 @@
 //! (`p-…`); the endpoint id (`vpce-…`); key policies by key ARN.
 
 pub mod access_points;
+mod acl_doc;
 mod acl_grants;
 mod doc;
 pub mod err;

@@ -99,7 +99,7 @@ pub(super) fn load(dir: &Path, problems: &mut Problems) -> BTreeMap<(String, Opt
             );
             continue;
         };
-        if let Known::Known(acl) = super::s3::acl(&path, problems) {
+        if let Known::Known(acl) = super::acl_doc::acl(&path, problems) {
             out.insert(target, acl);
         }
     }

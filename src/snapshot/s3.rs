@@ -12,8 +12,7 @@ use super::files::{self, str_field, Problems, Read};
 // Where they lived before: a reader beside this one may still name them through `s3`.
 pub(super) use super::files::{with_object, wrapped};
 use super::model::{
-    Acl, AclGrant, Bucket, BucketEncryption, Grantee, ObjectEntry, ObjectListing, ObjectOwnership,
-    Payer, PublicAccessBlock,
+    Bucket, BucketEncryption, ObjectEntry, ObjectListing, ObjectOwnership, Payer, PublicAccessBlock,
 };
 use crate::policy::{Known, PolicyRef};
 use serde_json::Value;
@@ -29,7 +28,7 @@ pub fn bucket(account: &str, name: &str, dir: &Path, problems: &mut Problems) ->
         public_access_block: public_access_block(&dir.join("public-access-block.json"), problems),
         encryption: encryption(&dir.join("encryption.json"), problems),
         request_payment: request_payment(&dir.join("request-payment.json"), problems),
-        acl: acl(&dir.join("acl.json"), problems),
+        acl: super::acl_doc::acl(&dir.join("acl.json"), problems),
         objects: objects(&dir.join("objects.json"), problems),
         resource_grants: None,
         object_acls: super::object_acls::load(&dir.join(super::object_acls::FOLDER), problems),
@@ -174,38 +173,6 @@ fn request_payment(path: &Path, problems: &mut Problems) -> Known<Payer> {
         Some("BucketOwner") => Ok(Payer::BucketOwner),
         Some(other) => Err(format!("unknown `Payer` `{other}`")),
         None => Err("expected `Payer`".to_owned()),
-    })
-}
-
-pub(super) fn acl(path: &Path, problems: &mut Problems) -> Known<Acl> {
-    with_object(path, problems, |v, _| {
-        let grants = match v.get("Grants") {
-            None | Some(Value::Null) => Vec::new(),
-            Some(Value::Array(g)) => g.iter().filter_map(grant).collect(),
-            Some(other) => return Err(format!("`Grants` is {}", doc::kind(other))),
-        };
-        Ok(Acl {
-            owner_id: v
-                .get("Owner")
-                .and_then(|o| str_field(o, "ID"))
-                .map(str::to_owned),
-            grants,
-        })
-    })
-}
-
-fn grant(g: &Value) -> Option<AclGrant> {
-    let permission = str_field(g, "Permission")?.to_owned();
-    let ge = g.get("Grantee")?;
-    let grantee = match str_field(ge, "Type") {
-        Some("CanonicalUser") => Grantee::CanonicalUser(str_field(ge, "ID")?.to_owned()),
-        Some("Group") => Grantee::Group(str_field(ge, "URI")?.to_owned()),
-        Some("AmazonCustomerByEmail") => Grantee::Email(str_field(ge, "EmailAddress")?.to_owned()),
-        other => Grantee::Other(other.unwrap_or("").to_owned()),
-    };
-    Some(AclGrant {
-        grantee,
-        permission,
     })
 }
 
