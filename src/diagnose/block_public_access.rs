@@ -132,6 +132,23 @@ pub fn check_acl(
     let (Some(acl), Some(perm)) = (acl, bucket_acl_permission(action)) else {
         return RuleOutcome::Clear;
     };
+    ignored_public_grant(levels, acl, perm, asker, "bucket ACL")
+}
+
+/// `IgnorePublicAcls` against one ACL (`whose`: "bucket ACL", "object's ACL") that would grant
+/// `perm`: a public grant of it is ignored when the setting is on (`block_public_access`),
+/// counts when it is off, and leaves the answer unknown when the setting is not known. Same-
+/// account and AWS service callers never needed the public grant.
+pub fn ignored_public_grant(
+    levels: &BpaLevels,
+    acl: &crate::snapshot::Acl,
+    perm: &str,
+    asker: Asker,
+    whose: &str,
+) -> RuleOutcome {
+    if matches!(asker, Asker::SameAccount | Asker::AwsService) {
+        return RuleOutcome::Clear;
+    }
     if !acl_public_grant(acl, perm, asker != Asker::Anonymous) {
         return RuleOutcome::Clear;
     }
@@ -140,7 +157,7 @@ pub fn check_acl(
             let mut hit = RuleHit::setting(
                 RootCause::BlockPublicAccess,
                 format!(
-                    "the bucket ACL grants {perm} to the public, and {} ignores that grant",
+                    "the {whose} grants {perm} to the public, and {} ignores that grant",
                     levels.describe(Switch::IgnorePublicAcls)
                 ),
             );

@@ -6,9 +6,8 @@
 //! public grants only with `IgnorePublicAcls` known off): a public grant that covers the
 //! action, ignored by the setting, is why an outside caller was refused.
 
-use super::block_public_access::{acl_public_grant, Asker, BpaLevels, Switch};
-use super::rule::{RuleCx, RuleHit, RuleOutcome};
-use crate::findings::RootCause;
+use super::block_public_access::{ignored_public_grant, Asker, BpaLevels};
+use super::rule::{RuleCx, RuleOutcome};
 use crate::policy::KeyState;
 use crate::snapshot::{object_permission_actions, Acl};
 
@@ -23,32 +22,9 @@ fn permission_for(action: &str) -> Option<&'static str> {
 
 /// The check on one object ACL.
 pub fn check(levels: &BpaLevels, acl: &Acl, action: &str, asker: Asker) -> RuleOutcome {
-    if matches!(asker, Asker::SameAccount | Asker::AwsService) {
-        return RuleOutcome::Clear;
-    }
-    let Some(perm) = permission_for(action) else {
-        return RuleOutcome::Clear;
-    };
-    if !acl_public_grant(acl, perm, asker != Asker::Anonymous) {
-        return RuleOutcome::Clear;
-    }
-    match levels.get(Switch::IgnorePublicAcls) {
-        Some(true) => {
-            let mut hit = RuleHit::setting(
-                RootCause::BlockPublicAccess,
-                format!(
-                    "the object's ACL grants {perm} to the public, and {} ignores that grant",
-                    levels.describe(Switch::IgnorePublicAcls)
-                ),
-            );
-            hit.fix = super::rule::Fix::PublicAcl;
-            hit.policy_id = levels.deciding_policy(Switch::IgnorePublicAcls);
-            RuleOutcome::Fires(hit)
-        }
-        Some(false) => RuleOutcome::Clear,
-        None => {
-            RuleOutcome::Unknown("Block Public Access settings of the bucket or account".to_owned())
-        }
+    match permission_for(action) {
+        Some(perm) => ignored_public_grant(levels, acl, perm, asker, "object's ACL"),
+        None => RuleOutcome::Clear,
     }
 }
 
@@ -71,6 +47,7 @@ pub fn check_request(cx: &RuleCx<'_>, levels: &BpaLevels, asker: Asker) -> RuleO
 mod tests {
     use super::*;
     use crate::diagnose::block_public_access::BpaSettings;
+    use crate::findings::RootCause;
     use crate::snapshot::{AclGrant, Grantee, ALL_USERS, AUTH_USERS};
 
     fn levels(ignore: Option<bool>) -> BpaLevels {
