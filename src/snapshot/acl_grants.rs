@@ -185,6 +185,20 @@ pub fn resource_grants(
         Known::Unknown(why) => return Some(Known::Unknown(why.clone())),
         Known::Known(p) => p,
     };
+    // The document is the bucket policy (which parsed) plus statements made here; should it
+    // fail anyway, the bucket policy alone stands.
+    append(policy.as_ref(), &b.name, extra, account_of).map(|p| Known::Known(Some(p)))
+}
+
+/// `policy` (or an empty bucket policy of `bucket`) with `extra` appended to its statements,
+/// canonical users resolved; `None` if the result does not parse. The bucket ACL's grants
+/// (here) and an object ACL's (`object_acl_grants.rs`) join the bucket policy this way.
+pub(super) fn append(
+    policy: Option<&PolicyRef>,
+    bucket: &str,
+    extra: Vec<Value>,
+    account_of: &dyn Fn(&str) -> Option<String>,
+) -> Option<PolicyRef> {
     let mut doc = match policy {
         Some(p) => p.document.clone(),
         None => json!({"Version": "2012-10-17", "Statement": []}),
@@ -197,14 +211,10 @@ pub fn resource_grants(
     };
     list.extend(extra);
     obj.insert("Statement".to_owned(), Value::Array(list));
-    let id = policy
-        .as_ref()
-        .map_or_else(|| format!("bucket-policy:{}", b.name), |p| p.id.clone());
-    // The document is the bucket policy (which parsed) plus statements made here; should it
-    // fail anyway, the bucket policy alone stands.
+    let id = policy.map_or_else(|| format!("bucket-policy:{bucket}"), |p| p.id.clone());
     let merged = Policy::parse(id, &doc).ok()?;
     let merged = merged
-        .with_canonical_users_resolved(|id| account_of(id))
+        .with_canonical_users_resolved(account_of)
         .unwrap_or(merged);
-    Some(Known::Known(Some(Arc::new(merged))))
+    Some(Arc::new(merged))
 }

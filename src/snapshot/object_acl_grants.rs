@@ -32,13 +32,12 @@
 //! about-object-ownership.html), public grants count only when `IgnorePublicAcls` is known off,
 //! and an object whose ACL was not captured keeps the bucket's grants alone (as before).
 
-use super::acl_grants::{canonical_id, grantee_principal};
+use super::acl_grants::{append, canonical_id, grantee_principal};
 use super::model::{Acl, AclGrant, Bucket, Grantee, ObjectOwnership};
 use super::{s3_bucket_and_key, Snapshot};
 use super::{ALL_USERS, AUTH_USERS};
-use crate::policy::{KeyState, Known, Policy, PolicyRef, Request};
+use crate::policy::{KeyState, Known, PolicyRef, Request};
 use serde_json::{json, Value};
-use std::sync::Arc;
 
 /// The actions an ACL permission grants on an object (acl-overview.html's table).
 pub fn object_permission_actions(permission: &str) -> &'static [&'static str] {
@@ -368,31 +367,4 @@ fn acls_enabled(b: &Bucket) -> bool {
         &b.ownership,
         Known::Known(o) if !matches!(o, Some(ObjectOwnership::BucketOwnerEnforced))
     )
-}
-
-/// `policy` (or an empty bucket policy) with `extra` appended, canonical users resolved.
-fn append(
-    policy: Option<&PolicyRef>,
-    bucket: &str,
-    extra: Vec<Value>,
-    account_of: &dyn Fn(&str) -> Option<String>,
-) -> Option<PolicyRef> {
-    let mut doc = match policy {
-        Some(p) => p.document.clone(),
-        None => json!({"Version": "2012-10-17", "Statement": []}),
-    };
-    let obj = doc.as_object_mut()?;
-    let mut list = match obj.remove("Statement") {
-        Some(Value::Array(a)) => a,
-        Some(one) => vec![one],
-        None => Vec::new(),
-    };
-    list.extend(extra);
-    obj.insert("Statement".to_owned(), Value::Array(list));
-    let id = policy.map_or_else(|| format!("bucket-policy:{bucket}"), |p| p.id.clone());
-    let merged = Policy::parse(id, &doc).ok()?;
-    let merged = merged
-        .with_canonical_users_resolved(account_of)
-        .unwrap_or(merged);
-    Some(Arc::new(merged))
 }
