@@ -17,7 +17,7 @@
 use super::authorize::{authorize, Evaluation};
 use super::types::{AuthzInput, Context, KeyState, Known, OrgLevel, Request};
 use super::PolicyRef;
-use std::collections::hash_map::DefaultHasher;
+use siphasher::sip128::{Hasher128, SipHasher13};
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -83,21 +83,19 @@ impl VerdictCache {
     }
 }
 
-/// Feeds both hashers.
-struct Two(DefaultHasher, DefaultHasher);
+/// The key's hasher: SipHash-1-3 with a 128-bit output, one pass over the fields (two 64-bit
+/// std hashers fed the same fields cost twice as much: 1.3 % of a diagnosis run's instructions).
+struct Digest(SipHasher13);
 
-impl Two {
+impl Digest {
     fn str(&mut self, s: &str) {
         s.hash(&mut self.0);
-        s.hash(&mut self.1);
     }
     fn opt(&mut self, s: Option<&str>) {
         s.hash(&mut self.0);
-        s.hash(&mut self.1);
     }
     fn u64(&mut self, x: u64) {
         x.hash(&mut self.0);
-        x.hash(&mut self.1);
     }
     fn policies(&mut self, ps: &[PolicyRef]) {
         self.u64(ps.len() as u64);
@@ -105,7 +103,7 @@ impl Two {
             self.u64(p.fingerprint);
         }
     }
-    fn known<T>(&mut self, k: &Known<T>, f: impl FnOnce(&mut Two, &T)) {
+    fn known<T>(&mut self, k: &Known<T>, f: impl FnOnce(&mut Digest, &T)) {
         match k {
             Known::Unknown(why) => {
                 self.u64(0);
@@ -165,9 +163,7 @@ fn opt_slice(p: &Option<PolicyRef>) -> &[PolicyRef] {
 
 /// The exact-situation digest of a request under an input (see the module doc).
 pub fn cache_key(req: &Request, input: &AuthzInput) -> Key {
-    let mut h0 = DefaultHasher::new();
-    0xd1u8.hash(&mut h0);
-    let mut h = Two(h0, DefaultHasher::new());
+    let mut h = Digest(SipHasher13::new());
     h.known(&input.identity, |h, v| h.policies(v));
     h.known(&input.boundary, |h, v| h.policies(opt_slice(v)));
     h.known(&input.session, |h, v| match v {
@@ -180,14 +176,19 @@ pub fn cache_key(req: &Request, input: &AuthzInput) -> Key {
     h.known(&input.rcp, |h, v| h.org(v));
     let p = &req.principal;
     p.kind.hash(&mut h.0);
-    p.kind.hash(&mut h.1);
     h.opt(p.arn.as_deref());
     h.opt(p.account.as_deref());
     h.opt(p.role_arn.as_deref());
     h.opt(p.service.as_deref());
-    for b in req.action.bytes() {
-        b.to_ascii_lowercase().hash(&mut h.0);
-        b.to_ascii_lowercase().hash(&mut h.1);
+    // The action lower-cased, as IAM compares actions (without an allocation when short).
+    let mut lower = [0u8; 64];
+    match lower.get_mut(..req.action.len()) {
+        Some(buf) => {
+            buf.copy_from_slice(req.action.as_bytes());
+            buf.make_ascii_lowercase();
+            h.0.write(buf);
+        }
+        None => h.0.write(req.action.to_ascii_lowercase().as_bytes()),
     }
     h.u64(req.action.len() as u64);
     h.str(&req.resource);
@@ -228,7 +229,8 @@ pub fn cache_key(req: &Request, input: &AuthzInput) -> Key {
             }
         }
     }
-    (h.0.finish(), h.1.finish())
+    let digest = h.0.finish128();
+    (digest.h1, digest.h2)
 }
 
 #[cfg(test)]
