@@ -205,40 +205,12 @@ impl Lister {
         Ok(step)
     }
 
-    /// One delimiter listing, all pages: (child prefixes, objects at this level).
+    /// One delimiter listing of the log bucket, counted ([`list_delimited`]).
     async fn list_delimited(
         &self,
         prefix: &str,
     ) -> Result<(Vec<String>, Vec<(String, Option<u64>)>), String> {
-        let mut dirs = Vec::new();
-        let mut objects = Vec::new();
-        let mut pages = self
-            .client
-            .list_objects_v2()
-            .bucket(&self.url.bucket)
-            .prefix(prefix)
-            .delimiter("/")
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            self.counters.list_calls.fetch_add(1, Ordering::Relaxed);
-            let page = page.map_err(|e| SdkErrorLine(&e).to_string())?;
-            dirs.extend(
-                page.common_prefixes()
-                    .iter()
-                    .filter_map(|p| p.prefix())
-                    .map(str::to_owned),
-            );
-            for o in page.contents() {
-                if let Some(k) = o.key() {
-                    objects.push((k.to_owned(), o.size().and_then(|s| u64::try_from(s).ok())));
-                }
-            }
-        }
-        self.counters
-            .keys_listed
-            .fetch_add(objects.len() as u64, Ordering::Relaxed);
-        Ok((dirs, objects))
+        list_delimited(&self.client, &self.url.bucket, prefix, Some(&self.counters)).await
     }
 
     /// Every object under `prefix`, all pages.
@@ -324,4 +296,46 @@ pub(crate) fn listed_key(
             key,
         },
     })
+}
+
+/// One delimiter listing, all pages: (child prefixes, objects at this level with their sizes).
+/// Each page call and the keys listed go to `counters` when given. Shared by the log bucket's
+/// listing and Security Lake's (`source::security_lake::s3`).
+pub(crate) async fn list_delimited(
+    client: &aws_sdk_s3::Client,
+    bucket: &str,
+    prefix: &str,
+    counters: Option<&S3Counters>,
+) -> Result<(Vec<String>, Vec<(String, Option<u64>)>), String> {
+    let mut dirs = Vec::new();
+    let mut objects = Vec::new();
+    let mut pages = client
+        .list_objects_v2()
+        .bucket(bucket)
+        .prefix(prefix)
+        .delimiter("/")
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        if let Some(c) = counters {
+            c.list_calls.fetch_add(1, Ordering::Relaxed);
+        }
+        let page = page.map_err(|e| SdkErrorLine(&e).to_string())?;
+        dirs.extend(
+            page.common_prefixes()
+                .iter()
+                .filter_map(|p| p.prefix())
+                .map(str::to_owned),
+        );
+        for o in page.contents() {
+            if let Some(k) = o.key() {
+                objects.push((k.to_owned(), o.size().and_then(|s| u64::try_from(s).ok())));
+            }
+        }
+    }
+    if let Some(c) = counters {
+        c.keys_listed
+            .fetch_add(objects.len() as u64, Ordering::Relaxed);
+    }
+    Ok((dirs, objects))
 }

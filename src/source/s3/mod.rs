@@ -11,7 +11,7 @@
 pub mod adapt;
 mod cache;
 mod fetch;
-mod list;
+pub(crate) mod list;
 pub(crate) use list::listed_key;
 pub mod plan;
 mod throttle;

@@ -6,10 +6,11 @@
 //! bounded, retried, `--cache`), with a client in the bucket's region.
 
 use super::layout::{event_day, is_data_file, CLOUDTRAIL_SOURCES};
-use crate::aws::SdkErrorLine;
 use crate::input::{Skip, TimeWindow};
 use crate::source::contract::{Source, Stream};
 use crate::source::object::{FetchError, ListError, Listed, Locator, LogObject, Skipped};
+use crate::source::s3::list::list_delimited;
+use crate::source::s3::plan::last_component;
 use crate::source::s3::{S3Options, S3Source, S3Url};
 use aws_config::SdkConfig;
 use std::sync::Arc;
@@ -92,7 +93,7 @@ impl SecurityLakeS3 {
                 let limit = limit.clone();
                 tasks.spawn(async move {
                     let _permit = limit.acquire_owned().await;
-                    (i, list_delimited(&client, &bucket, &prefix).await)
+                    (i, list_delimited(&client, &bucket, &prefix, None).await)
                 });
             }
             let mut results = Vec::with_capacity(level.len());
@@ -200,46 +201,6 @@ async fn bucket_conf(conf: &SdkConfig, bucket: &str) -> SdkConfig {
         Some(r) => conf.to_builder().region(aws_config::Region::new(r)).build(),
         None => conf.clone(),
     }
-}
-
-fn last_component(prefix: &str) -> &str {
-    prefix
-        .trim_end_matches('/')
-        .rsplit('/')
-        .next()
-        .unwrap_or_default()
-}
-
-/// One delimiter listing, all pages: (child prefixes, objects with their sizes).
-async fn list_delimited(
-    client: &aws_sdk_s3::Client,
-    bucket: &str,
-    prefix: &str,
-) -> Result<(Vec<String>, Vec<(String, Option<u64>)>), String> {
-    let mut dirs = Vec::new();
-    let mut objects = Vec::new();
-    let mut pages = client
-        .list_objects_v2()
-        .bucket(bucket)
-        .prefix(prefix)
-        .delimiter("/")
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| SdkErrorLine(&e).to_string())?;
-        dirs.extend(
-            page.common_prefixes()
-                .iter()
-                .filter_map(|p| p.prefix())
-                .map(str::to_owned),
-        );
-        for o in page.contents() {
-            if let Some(k) = o.key() {
-                objects.push((k.to_owned(), o.size().and_then(|s| u64::try_from(s).ok())));
-            }
-        }
-    }
-    Ok((dirs, objects))
 }
 
 impl Source for SecurityLakeS3 {
