@@ -12,7 +12,6 @@
 //! made in the account whose bucket it is, in the bucket's region; a refused call (or an
 //! object that no longer exists) is a recorded skip, and that object's ACL stays unknown.
 
-use super::json::Obj;
 use super::{Ctx, Skipped};
 use crate::aws::s3_client;
 use crate::snapshot::object_acls::{file_name, FOLDER, MAX_NAME};
@@ -158,16 +157,7 @@ pub(super) async fn collect(
         }
         match call.send().await {
             Ok(o) => {
-                let owner = o.owner().map(|w| {
-                    Obj::new()
-                        .s("DisplayName", w.display_name())
-                        .s("ID", w.id())
-                        .done()
-                });
-                let v = Obj::new()
-                    .v("Owner", owner)
-                    .list("Grants", o.grants(), super::s3::grant)
-                    .done();
+                let v = super::s3::acl_doc(o.owner(), o.grants());
                 ctx.write(&["accounts", account, "s3", &t.bucket, FOLDER, &name], &v)?;
             }
             Err(e) => ctx.skip(

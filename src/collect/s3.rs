@@ -298,19 +298,7 @@ async fn one_bucket(
     ctx.done_piece();
 
     match client.get_bucket_acl().bucket(bucket).send().await {
-        Ok(o) => {
-            let owner = o.owner().map(|w| {
-                Obj::new()
-                    .s("DisplayName", w.display_name())
-                    .s("ID", w.id())
-                    .done()
-            });
-            let v = Obj::new()
-                .v("Owner", owner)
-                .list("Grants", o.grants(), grant)
-                .done();
-            ctx.write(&dir("acl.json"), &v)?
-        }
+        Ok(o) => ctx.write(&dir("acl.json"), &acl_doc(o.owner(), o.grants()))?,
         Err(e) => ctx.skip(
             "s3:GetBucketAcl",
             &target,
@@ -369,7 +357,22 @@ fn pab(c: Option<&PublicAccessBlockConfiguration>) -> Value {
     }
 }
 
-pub(super) fn grant(g: &Grant) -> Value {
+/// An access control list as `get-bucket-acl` and `get-object-acl` print it (`Owner`,
+/// `Grants`): the two calls answer with the same shape.
+pub(super) fn acl_doc(owner: Option<&aws_sdk_s3::types::Owner>, grants: &[Grant]) -> Value {
+    let owner = owner.map(|w| {
+        Obj::new()
+            .s("DisplayName", w.display_name())
+            .s("ID", w.id())
+            .done()
+    });
+    Obj::new()
+        .v("Owner", owner)
+        .list("Grants", grants, grant)
+        .done()
+}
+
+fn grant(g: &Grant) -> Value {
     let grantee = g.grantee().map(|t| {
         Obj::new()
             .s("DisplayName", t.display_name())
