@@ -174,20 +174,8 @@ impl Store {
                 Err(e) => Err(e).with_context(|| format!("cannot read {}", self.display(rel))),
             },
             Store::S3 { rt, client, url } => rt.block_on(async {
-                let r = client
-                    .get_object()
-                    .bucket(&url.bucket)
-                    .key(format!("{}{rel}", url.prefix))
-                    .send()
-                    .await;
-                let mut body = match r {
-                    Ok(o) => o.body,
-                    Err(e) if crate::aws::error_code(&e) == Some("NoSuchKey") => return Ok(None),
-                    Err(e) => bail!(
-                        "cannot read {}: {}",
-                        self.display(rel),
-                        crate::aws::SdkErrorLine(&e)
-                    ),
+                let Some(mut body) = s3_body(client, url, rel, &self.display(rel)).await? else {
+                    return Ok(None);
                 };
                 let mut file = tempfile::tempfile().with_context(|| {
                     format!(
@@ -217,28 +205,14 @@ impl Store {
                 Err(e) => Err(e).with_context(|| format!("cannot read {}", self.display(rel))),
             },
             Store::S3 { rt, client, url } => rt.block_on(async {
-                let r = client
-                    .get_object()
-                    .bucket(&url.bucket)
-                    .key(format!("{}{rel}", url.prefix))
-                    .send()
-                    .await;
-                match r {
-                    Ok(o) => {
-                        let body = o
-                            .body
-                            .collect()
-                            .await
-                            .with_context(|| format!("cannot read {}", self.display(rel)))?;
-                        Ok(Some(body.into_bytes().to_vec()))
-                    }
-                    Err(e) if crate::aws::error_code(&e) == Some("NoSuchKey") => Ok(None),
-                    Err(e) => bail!(
-                        "cannot read {}: {}",
-                        self.display(rel),
-                        crate::aws::SdkErrorLine(&e)
-                    ),
-                }
+                let Some(body) = s3_body(client, url, rel, &self.display(rel)).await? else {
+                    return Ok(None);
+                };
+                let body = body
+                    .collect()
+                    .await
+                    .with_context(|| format!("cannot read {}", self.display(rel)))?;
+                Ok(Some(body.into_bytes().to_vec()))
             }),
         }
     }
@@ -282,6 +256,27 @@ impl Store {
             .collect();
         out.sort();
         Ok(out)
+    }
+}
+
+/// The body of `rel` under the store's S3 prefix (`shown` names it in errors); `None` when
+/// there is no such key. Shared by [`Store::get`] and [`Store::get_file`].
+async fn s3_body(
+    client: &aws_sdk_s3::Client,
+    url: &S3Url,
+    rel: &str,
+    shown: &str,
+) -> anyhow::Result<Option<aws_sdk_s3::primitives::ByteStream>> {
+    let r = client
+        .get_object()
+        .bucket(&url.bucket)
+        .key(format!("{}{rel}", url.prefix))
+        .send()
+        .await;
+    match r {
+        Ok(o) => Ok(Some(o.body)),
+        Err(e) if crate::aws::error_code(&e) == Some("NoSuchKey") => Ok(None),
+        Err(e) => bail!("cannot read {shown}: {}", crate::aws::SdkErrorLine(&e)),
     }
 }
 
